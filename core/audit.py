@@ -1,0 +1,170 @@
+"""The tamper-evident audit log: every event, refusal, login and administrative
+change, chained with HMAC-SM3.
+
+Each entry's MAC covers its own content and the previous entry's MAC, keyed by a
+secret that lives outside the database (a file created with mode 0600).  Someone
+who can write to the database but does not hold the key can neither change,
+delete nor insert an entry without :meth:`AuditChain.verify` naming the first
+broken one.  Every event row is also bound to its audit entry by an SM3 digest,
+so editing the events table is caught too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hmac as std_hmac
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import attrs
+from cryptography.hazmat.primitives import hashes, hmac
+from peewee import PostgresqlDatabase
+
+from .errors import AuditKeyMissing
+from .models import AuditEntry, AuditHead, Event, Project, database, now
+from .values import dumps
+
+GENESIS = "0" * 64
+KEY_BYTES = 32
+
+
+def sm3_hex(data: bytes) -> str:
+    h = hashes.Hash(hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
+def hmac_sm3_hex(key: bytes, data: bytes) -> str:
+    h = hmac.HMAC(key, hashes.SM3())
+    h.update(data)
+    return h.finalize().hex()
+
+
+def create_key_file(path: Path) -> bytes:
+    """Write a new random key readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(KEY_BYTES)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.hex() + "\n")
+    return key
+
+
+def read_key_file(path: Path) -> bytes:
+    text = path.read_text().strip()
+    key = bytes.fromhex(text)
+    if len(key) < 16:
+        raise AuditKeyMissing(f"audit key file {path} is too short")
+    return key
+
+
+def event_digest(event: Event) -> str:
+    """SM3 of an event row's content, as bound into its audit entry."""
+    body = {
+        "id": event.id, "project": event.project_id, "seq": event.seq,
+        "action": event.action, "date": event.date, "actor": event.actor_id,
+        "role": event.role, "args": event.args, "from": event.from_status,
+        "to": event.to_status,
+    }
+    return sm3_hex(dumps(body).encode())
+
+
+def _entry_bytes(entry_id: int, at: dt.datetime, kind: str, actor: str,
+                 project_id: int | None, action: str | None, detail: str, prev: str) -> bytes:
+    return dumps([entry_id, at.isoformat(timespec="microseconds"), kind, actor, project_id,
+                  action, detail, prev]).encode()
+
+
+@attrs.frozen
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    problem: str = ""
+
+
+class AuditChain:
+    """Appends to and verifies the chain in the bound database."""
+
+    def __init__(self, key: bytes):
+        self.key = key
+
+    def ensure_head(self) -> None:
+        if AuditHead.get_or_none(AuditHead.id == 1) is None:
+            AuditHead.insert(id=1, last_id=0, last_mac=GENESIS).on_conflict_ignore().execute()
+
+    def append(self, kind: str, actor: str, detail: dict[str, Any], *,
+               project_id: int | None = None, action: str | None = None) -> int:
+        """Add one entry; call inside the write transaction of what it records."""
+        query = AuditHead.select().where(AuditHead.id == 1)
+        if isinstance(database.obj, PostgresqlDatabase):
+            # Serialises writers on the head row so two links never share a parent.
+            query = query.for_update()
+        head = query.get_or_none()
+        if head is None:
+            self.ensure_head()
+            head = query.get()
+        entry_id = head.last_id + 1
+        at = now()
+        text = dumps(detail)
+        mac = hmac_sm3_hex(self.key, _entry_bytes(entry_id, at, kind, actor, project_id, action,
+                                                  text, head.last_mac))
+        AuditEntry.insert(id=entry_id, at=at, kind=kind, actor=actor, project_id=project_id,
+                          action=action, detail=text, prev_mac=head.last_mac, mac=mac).execute()
+        AuditHead.update(last_id=entry_id, last_mac=mac).where(AuditHead.id == 1).execute()
+        return entry_id
+
+    def verify(self, batch: int = 5000) -> VerifyResult:
+        """Walk the chain; report the first entry that was changed, removed or
+        inserted, then check that every event is bound to an entry."""
+        prev_id, prev_mac, checked = 0, GENESIS, 0
+        bound: dict[int, str] = {}
+        last = 0
+        while True:
+            rows = list(AuditEntry.select().where(AuditEntry.id > last)
+                        .order_by(AuditEntry.id).limit(batch).tuples())
+            if not rows:
+                break
+            for (eid, at, kind, actor, project_id, action, detail, prev, mac) in rows:
+                if isinstance(at, str):
+                    at = dt.datetime.fromisoformat(at)
+                if eid != prev_id + 1:
+                    return VerifyResult(False, checked, prev_id + 1,
+                                        f"entry {prev_id + 1} is missing (next present is {eid})")
+                if prev != prev_mac:
+                    return VerifyResult(False, checked, eid, f"entry {eid} does not follow entry {prev_id}")
+                want = hmac_sm3_hex(self.key, _entry_bytes(eid, at, kind, actor, project_id,
+                                                          action, detail, prev))
+                if not std_hmac.compare_digest(want, mac):
+                    return VerifyResult(False, checked, eid, f"entry {eid} was altered or forged")
+                if kind == "event":
+                    d = json.loads(detail)
+                    bound[d["event_id"]] = d["digest"]
+                prev_id, prev_mac = eid, mac
+                checked += 1
+            last = rows[-1][0]
+        head = AuditHead.get_or_none(AuditHead.id == 1)
+        if head is not None and (head.last_id != prev_id or head.last_mac != prev_mac):
+            return VerifyResult(False, checked, prev_id + 1 if head.last_id > prev_id else prev_id,
+                                f"the chain ends at entry {prev_id} but its head records entry {head.last_id}")
+        for ev in Event.select().order_by(Event.id).iterator():
+            digest = bound.pop(ev.id, None)
+            if digest is None:
+                return VerifyResult(False, checked, None, f"event {ev.id} has no audit entry (inserted out of band)")
+            if digest != event_digest(ev):
+                return VerifyResult(False, checked, None, f"event {ev.id} was altered after it was recorded")
+        if bound:
+            missing = min(bound)
+            return VerifyResult(False, checked, None, f"event {missing} was deleted from the events table")
+        # A project's status is where its last event left it.
+        last_status = {}
+        for pid, to_status in (Event.select(Event.project, Event.to_status)
+                               .order_by(Event.project, Event.seq).tuples().iterator()):
+            last_status[pid] = to_status
+        for pid, status in Project.select(Project.id, Project.status).tuples().iterator():
+            if pid in last_status and last_status[pid] != status:
+                return VerifyResult(False, checked, None,
+                                    f"project {pid} shows status {status!r} but its last event left {last_status[pid]!r}")
+        return VerifyResult(True, checked)

@@ -1,0 +1,204 @@
+"""The hooks plugins implement: the public contract for plugin authors.
+
+Hooks are grouped by when they are called.  None of them depends on the order
+in which pluggy calls implementations: the core merges their results by name
+(a name claimed twice is a :class:`~tongchou.errors.PluginConflict` unless one
+side says ``replaces=``) and sorts rule outcomes by article.
+
+A plugin is any module or object with functions decorated by
+``tongchou.hookimpl``; a pack (:class:`tongchou.plugins.Pack`) lists the plugins
+of one jurisdiction.  The reference for each hook, with an example, is in
+docs/plugins.md.
+"""
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tongchou")
+
+# ---------------------------------------------------------------------------
+# Start-up: what the plugins contribute.  Each is called once when a
+# jurisdiction is loaded; results from all plugins are merged by name.
+
+
+@hookspec
+def tongchou_statuses():
+    """Contribute project statuses.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Status`.  Exactly
+    one status in the jurisdiction must be ``initial``.  A name contributed twice
+    is a conflict unless one side sets ``replaces`` to the other plugin's name.
+    """
+
+
+@hookspec
+def tongchou_roles():
+    """Contribute roles users may hold.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Role`.  The core
+    itself contributes ``admin`` (system administration, no policy actions).
+    """
+
+
+@hookspec
+def tongchou_fields():
+    """Contribute project fields.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Field`.  The core
+    contributes ``name``, ``unit``, ``year`` and ``estimate``; every other field a
+    jurisdiction keeps on a project comes from a plugin.
+    """
+
+
+@hookspec
+def tongchou_actions():
+    """Contribute actions: the steps of a project's life.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Action`.  Each
+    names the roles that may take it, the statuses it starts from and moves to,
+    its arguments and the article it follows.  Every role and status it names
+    must be contributed by some plugin, or loading fails.
+    """
+
+
+@hookspec
+def tongchou_action_arguments():
+    """Add arguments to actions that other plugins define.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.ActionArgument`.
+    The action must exist in the jurisdiction (else loading fails); an argument
+    name the action already has is a conflict.
+    """
+
+
+@hookspec
+def tongchou_guards():
+    """Contribute guards: independent reasons to refuse an action.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Guard`.  A guard
+    may watch any plugin's action, and also the pseudo-actions
+    ``tongchou.CREATE_PROJECT`` and ``tongchou.UPDATE_PROJECT``.  When an action
+    is taken every guard watching it runs; all refusals are reported, sorted by
+    article, and any refusal means nothing is changed.
+    """
+
+
+@hookspec
+def tongchou_parameters():
+    """Contribute dated parameters (the numbers rules use).
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Parameter`, most
+    easily with :func:`tongchou.parameters.load_parameters` from YAML files.
+    """
+
+
+@hookspec
+def tongchou_articles():
+    """Contribute the text of the articles a plugin encodes.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Article`; the UI
+    shows the text next to refusals, findings and obligations that cite it.
+    """
+
+
+@hookspec
+def tongchou_reports():
+    """Contribute reports (e.g. an annual catalogue of systems).
+
+    Called once at start-up.  Returns a list of :class:`tongchou.Report`.
+    """
+
+
+# ---------------------------------------------------------------------------
+# After each change to a project: what it owes and what is wrong with it.
+# Called inside the transaction of the change, with the project as it now is.
+
+
+@hookspec
+def tongchou_obligations(project, history, params):
+    """Derive the obligations a project has (open and closed) from its history.
+
+    Called after every change to a project, inside its transaction.
+
+    :param project: the :class:`tongchou.ProjectState` after the change.
+    :param history: tuple of :class:`tongchou.HistoryEvent`, oldest first.
+    :param params: :class:`tongchou.parameters.ParameterSet`; use
+        ``params.value(name, event.date)`` for the value in force on a date.
+    :return: a list of :class:`tongchou.Obligation`, or None.  The core replaces
+        the project's stored obligations with the union from all plugins.  An open
+        obligation whose due date has passed is reported as an ``overdue`` finding
+        citing the obligation's article; the due day itself is on time.
+    """
+
+
+@hookspec
+def tongchou_findings(project, history, params):
+    """Derive the findings (problems, advice) a project has from its state.
+
+    Called after every change to a project, inside its transaction.  Parameters
+    as for :func:`tongchou_obligations`.
+
+    :return: a list of :class:`tongchou.Finding`, or None.  Overdue findings are
+        made by the core from obligations; do not return them here.
+    """
+
+
+@hookspec
+def tongchou_action_taken(ctx, event_id):
+    """React to an action that succeeded (e.g. to notify someone).
+
+    Called after the action's event is written, inside its transaction: raising
+    rolls the action back.
+
+    :param ctx: the :class:`tongchou.ActionContext` the guards saw.
+    :param event_id: the id of the new event row.
+    :return: ignored.
+    """
+
+
+@hookspec
+def tongchou_ledger_notices(params, on):
+    """Say what holds for the whole ledger on a date (e.g. the rules expired).
+
+    Called when findings are listed for a date (CLI ``findings``, dashboard).
+
+    :param params: the ledger's :class:`tongchou.parameters.ParameterSet`.
+    :param on: the date looked at.
+    :return: a list of :class:`tongchou.Notice`, or None.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Ledger set-up
+
+
+@hookspec(firstresult=True)
+def tongchou_seed_demo(ledger, today):
+    """Fill an empty ledger with a demo county for trying the jurisdiction out.
+
+    Called by ``tongchou init --demo`` and ``tongchou serve --demo`` when the
+    ledger has no projects.  Stops at first non-None result.
+
+    :param ledger: the open :class:`tongchou.ledger.Ledger`.
+    :param today: the date the demo is built around (deadlines fall near it).
+    :return: a short summary (e.g. how many projects were made), or None to let
+        another plugin do it.
+    """
+
+
+# ---------------------------------------------------------------------------
+# Web UI
+
+
+@hookspec
+def tongchou_project_panels(ledger, project, user):
+    """Contribute extra panels to a project's page in the web UI.
+
+    Called each time a project page is built.
+
+    :param ledger: the open ledger.
+    :param project: the :class:`tongchou.ProjectState` shown.
+    :param user: the :class:`tongchou.Actor` looking at it (already allowed to).
+    :return: a list of ``(title, panel_object)`` pairs, or None.  Panel objects
+        are anything ``panel.panel()`` accepts; escape user-written text.
+    """

@@ -1,0 +1,777 @@
+"""The ledger: one database of one jurisdiction's projects, and everything done
+to them.
+
+:class:`Ledger` is the one way in for the CLI, the web UI, the scenario runner
+and tests.  Every change runs as one transaction: check who is asking, ask the
+guards, apply, write the event and its audit link, recompute what the project
+owes and what is wrong with it.  A refused change writes only its refusal to
+the audit log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+from peewee import JOIN, SQL, Database, PostgresqlDatabase, fn
+
+from . import auth
+from .audit import AuditChain, create_key_file, event_digest, read_key_file
+from .citation import Citation
+from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
+from .errors import (AuditKeyMissing, ConfigurationError, Conflict, InvalidInput, NotFound,
+                     PermissionDenied, Refused)
+from .models import (Account, AuditEntry, Event, Finding, Obligation, ParameterValue, Project,
+                     Setting, Unit, database, now)
+from .parameters import ParameterSet, coerce
+from .packs import Jurisdiction, load_jurisdiction
+from .values import from_json_value, parse_record, parse_value, to_json_value
+from .vocabulary import (CREATE_PROJECT, UPDATE_PROJECT, Action, ActionContext, Actor,
+                         HistoryEvent, ProjectState, Refusal)
+from .vocabulary import Finding as FindingSpec
+from .vocabulary import Obligation as ObligationSpec
+
+CORE_COLUMNS = ("name", "unit", "year", "estimate")
+SYSTEM = Actor(name="system", role="admin")
+
+
+@attrs.frozen
+class ActResult:
+    """What a successful action did."""
+
+    project: ProjectState
+    event_id: int
+    from_status: str
+    to_status: str
+
+
+@attrs.frozen
+class LedgerFinding:
+    """An open finding of one project, as lists and reports show it."""
+
+    project_id: int
+    project: str
+    unit: str
+    code: str
+    severity: str
+    citation: Citation
+    message: str
+    due: dt.date | None = None
+
+    def to_json(self) -> dict:
+        return {"project_id": self.project_id, "project": self.project, "unit": self.unit,
+                "code": self.code, "severity": self.severity, "article": self.citation.article_labels[0],
+                "citation": self.citation.label, "message": self.message,
+                "due": self.due.isoformat() if self.due else None}
+
+
+@attrs.frozen
+class LedgerObligation:
+    project_id: int
+    project: str
+    unit: str
+    code: str
+    citation: Citation
+    due: dt.date
+    message: str
+    closed_on: dt.date | None = None
+
+    def overdue_on(self, on: dt.date) -> bool:
+        return self.closed_on is None and self.due < on
+
+    def to_json(self, on: dt.date | None = None) -> dict:
+        out = {"project_id": self.project_id, "project": self.project, "unit": self.unit,
+               "code": self.code, "article": self.citation.article_labels[0],
+               "citation": self.citation.label, "due": self.due.isoformat(),
+               "message": self.message,
+               "closed_on": self.closed_on.isoformat() if self.closed_on else None}
+        if on is not None:
+            out["overdue"] = self.overdue_on(on)
+        return out
+
+
+def _articles_text(citation: Citation) -> str:
+    return ",".join(str(a) for a in citation.articles)
+
+
+def _citation(document: str, articles: str, jurisdiction: str = "") -> Citation:
+    return Citation(document, tuple(int(a) for a in articles.split(",") if a), jurisdiction)
+
+
+def default_key_path(url: str, db: Database) -> Path | None:
+    env = os.environ.get("TONGCHOU_AUDIT_KEY_FILE")
+    if env:
+        return Path(env).expanduser()
+    path = sqlite_path(db)
+    if path is not None:
+        return path.with_name(path.name + ".key")
+    if is_postgres(url):
+        tag = hashlib.sha256(url.encode()).hexdigest()[:16]
+        return Path.home() / ".config" / "tongchou" / f"audit-{tag}.key"
+    return None  # in-memory: a key for this process only
+
+
+class Ledger:
+    """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
+
+    def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: bytes, url: str = "",
+                 pinned: Mapping[str, Any] | None = None):
+        self.db = db
+        self.url = url
+        self.jurisdiction = jurisdiction
+        self.registry = jurisdiction.registry
+        self.pm = jurisdiction.pm
+        self.audit = AuditChain(audit_key)
+        self._pinned = dict(pinned or {})
+        self._params: ParameterSet | None = None
+        self._units: dict[int, str] = {}
+
+    # -- opening ------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str | None = None, *, jurisdiction: str | Jurisdiction | None = None,
+             pinned_parameters: Mapping[str, Any] | None = None,
+             extra_plugins: Iterable[tuple[str, Any]] = (), key_file: Path | None = None,
+             audit_key: bytes | None = None, upgrade: bool = True) -> "Ledger":
+        """Open (creating or upgrading) the ledger at ``url``.
+
+        The jurisdiction is the one recorded in the ledger, or the one named
+        (recorded on first open), or the default pack.  ``pinned_parameters``
+        fixes parameter values for this session (scenario cases); ``audit_key``
+        gives the chain's key directly (throw-away ledgers) instead of a key file.
+        """
+        url = database_url(url)
+        db = open_database(url)
+        database.initialize(db)
+        db.connect(reuse_if_open=True)
+        try:
+            if upgrade:
+                migrate(db)
+            stored = Setting.get_or_none(Setting.key == "jurisdiction")
+            disabled = Setting.get_or_none(Setting.key == "disabled_plugins")
+            disabled_names = list(disabled.value) if disabled else []
+            if isinstance(jurisdiction, Jurisdiction):
+                jur = jurisdiction
+                if stored and stored.value != jur.name:
+                    raise ConfigurationError(
+                        f"this ledger belongs to jurisdiction {stored.value!r}, not {jur.name!r}")
+            else:
+                name = jurisdiction or (stored.value if stored else None)
+                if stored and jurisdiction and stored.value != jurisdiction:
+                    raise ConfigurationError(
+                        f"this ledger belongs to jurisdiction {stored.value!r}, not {jurisdiction!r}")
+                jur = load_jurisdiction(name, disabled=disabled_names, extra_plugins=extra_plugins)
+            if stored is None:
+                Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
+            key = audit_key or cls._audit_key(url, db, key_file)
+            ledger = cls(db, jur, key, url, pinned_parameters)
+            ledger.audit.ensure_head()
+            return ledger
+        except BaseException:
+            db.close()
+            raise
+
+    @staticmethod
+    def _audit_key(url: str, db: Database, key_file: Path | None) -> bytes:
+        path = key_file or default_key_path(url, db)
+        if path is None:
+            return os.urandom(32)
+        if path.exists():
+            return read_key_file(path)
+        if AuditEntry.select().exists():
+            raise AuditKeyMissing(
+                f"the audit key {path} is missing but the ledger has an audit chain; restore the key "
+                "file (or set TONGCHOU_AUDIT_KEY_FILE) before using this ledger")
+        return create_key_file(path)
+
+    def close(self) -> None:
+        if not self.db.is_closed():
+            self.db.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def is_postgres(self) -> bool:
+        return isinstance(self.db, PostgresqlDatabase)
+
+    # -- parameters ---------------------------------------------------------
+
+    @property
+    def params(self) -> ParameterSet:
+        if self._params is None:
+            ledger_values = [(r.name, r.effective, coerce(self.registry.parameters[r.name].type, r.value, r.name))
+                             for r in ParameterValue.select().order_by(ParameterValue.name, ParameterValue.effective)
+                             if r.name in self.registry.parameters]
+            self._params = self.jurisdiction.parameters(ledger_values, self._pinned)
+        return self._params
+
+    def set_parameter(self, name: str, effective: dt.date, raw: Any, actor: Actor,
+                      note: str = "") -> None:
+        """Record a dated value of a parameter for this ledger (administrators)."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以设置参数")
+        spec = self.params.require(name)
+        value = coerce(spec.type, raw, name)
+        with write_transaction(self.db):
+            (ParameterValue.insert(name=name, effective=effective, value=to_json_value(value),
+                                   note=note, set_by=actor.name)
+             .on_conflict(conflict_target=[ParameterValue.name, ParameterValue.effective],
+                          update={ParameterValue.value: to_json_value(value), ParameterValue.note: note,
+                                  ParameterValue.set_by: actor.name, ParameterValue.set_at: now()})
+             .execute())
+            self.audit.append("parameter", actor.name, {"name": name, "effective": effective,
+                                                        "value": to_json_value(value), "note": note})
+        self._params = None
+
+    # -- settings -----------------------------------------------------------
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = Setting.get_or_none(Setting.key == key)
+        return default if row is None else row.value
+
+    def set_setting(self, key: str, value: Any, actor: Actor) -> None:
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以修改设置")
+        with write_transaction(self.db):
+            (Setting.insert(key=key, value=value)
+             .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
+            self.audit.append("setting", actor.name, {"key": key, "value": value})
+
+    # -- units and users ----------------------------------------------------
+
+    def add_unit(self, name: str, actor: Actor = SYSTEM) -> int:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("unit", "单位名称不能为空且不超过100字", "单位")
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以添加单位")
+        with write_transaction(self.db):
+            existing = Unit.get_or_none(Unit.name == name)
+            if existing is not None:
+                return existing.id
+            unit_id = Unit.insert(name=name).execute()
+            self.audit.append("unit", actor.name, {"unit": name})
+        return unit_id
+
+    def unit_id(self, name: str) -> int:
+        row = Unit.get_or_none(Unit.name == name)
+        if row is None:
+            raise InvalidInput("unit", f"未知单位“{name}”", "建设单位")
+        return row.id
+
+    def unit_name(self, unit_id: int | None) -> str:
+        if unit_id is None:
+            return ""
+        if unit_id not in self._units:
+            row = Unit.get_or_none(Unit.id == unit_id)
+            self._units[unit_id] = row.name if row else ""
+        return self._units[unit_id]
+
+    def units(self) -> list[tuple[int, str]]:
+        return list(Unit.select(Unit.id, Unit.name).order_by(Unit.name).tuples())
+
+    def add_user(self, name: str, role: str, unit: str | None = None, *, display_name: str = "",
+                 password: str | None = None, actor: Actor = SYSTEM) -> Actor:
+        """Add a user; a unit-scoped role needs a unit, other roles must have none."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以添加用户")
+        name = (name or "").strip()
+        if not name or len(name) > 64 or any(c.isspace() for c in name):
+            raise InvalidInput("name", "用户名不能为空、不能含空白且不超过64字符", "用户名")
+        spec = self.registry.roles.get(role)
+        if spec is None:
+            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+        unit_id = None
+        if spec.unit_scoped:
+            if not unit:
+                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
+            unit_id = self.unit_id(unit)
+        elif unit:
+            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        if password is not None and len(password) < auth.MIN_PASSWORD_LENGTH:
+            raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
+        hashed = auth.hash_password(password) if password is not None else None
+        with write_transaction(self.db):
+            if Account.get_or_none(Account.name == name) is not None:
+                raise InvalidInput("name", f"用户“{name}”已存在", "用户名")
+            uid = Account.insert(name=name, role=role, unit=unit_id, display_name=display_name or name,
+                                 password_hash=hashed).execute()
+            self.audit.append("user", actor.name, {"op": "add", "user": name, "role": role, "unit": unit})
+        return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "", id=uid)
+
+    def actor(self, name: str) -> Actor:
+        """The user called ``name``, as actions see them."""
+        row = Account.get_or_none(Account.name == name)
+        if row is None:
+            raise NotFound(f"unknown user {name!r}")
+        if row.disabled:
+            raise PermissionDenied(f"user {name!r} is disabled")
+        return Actor(name=row.name, role=row.role, unit_id=row.unit_id,
+                     unit=self.unit_name(row.unit_id), id=row.id)
+
+    def users(self) -> list[dict]:
+        return [{"name": a.name, "display_name": a.display_name, "role": a.role,
+                 "unit": self.unit_name(a.unit_id), "disabled": a.disabled,
+                 "has_password": bool(a.password_hash)}
+                for a in Account.select().order_by(Account.name)]
+
+    # -- reading projects ---------------------------------------------------
+
+    def _state(self, row: Project) -> ProjectState:
+        fields: dict[str, Any] = {"name": row.name, "unit": self.unit_name(row.unit_id),
+                                  "year": row.year, "estimate": row.estimate}
+        data = row.data or {}
+        for name, spec in self.registry.fields.items():
+            if name in CORE_COLUMNS:
+                continue
+            raw = data.get(name)
+            if raw is None:
+                fields[name] = False if spec.type == "bool" else spec.default
+            else:
+                fields[name] = from_json_value(spec, raw)
+        return ProjectState(id=row.id, status=row.status, fields=fields, unit_id=row.unit_id,
+                            version=row.version)
+
+    def _history(self, project_id: int) -> tuple[HistoryEvent, ...]:
+        return self.histories([project_id])[project_id]
+
+    def histories(self, project_ids: Iterable[int]) -> dict[int, tuple[HistoryEvent, ...]]:
+        """The histories of many projects in one query (no access check: callers
+        pass ids they have already read)."""
+        ids = list(project_ids)
+        out: dict[int, list[HistoryEvent]] = {pid: [] for pid in ids}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            for ev in Event.select().where(Event.project.in_(chunk)).order_by(Event.project, Event.seq):
+                spec = self.registry.actions.get(ev.action)
+                args = {k: from_json_value(spec.arg(k) if spec else None, v) for k, v in (ev.args or {}).items()}
+                out[ev.project_id].append(HistoryEvent(seq=ev.seq, action=ev.action, date=ev.date, role=ev.role,
+                                                       args=args, from_status=ev.from_status,
+                                                       to_status=ev.to_status))
+        return {pid: tuple(evs) for pid, evs in out.items()}
+
+    def _row(self, project_id: int) -> Project:
+        try:
+            pid = int(project_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"no project {project_id!r}") from None
+        row = Project.get_or_none(Project.id == pid)
+        if row is None:
+            raise NotFound(f"no project {project_id!r}")
+        return row
+
+    def _readable_row(self, project_id: int, actor: Actor | None) -> Project:
+        row = self._row(project_id)
+        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id):
+            # Same answer as for a project that does not exist: nothing leaks.
+            raise NotFound(f"no project {project_id!r}")
+        return row
+
+    def project(self, project_id: int, actor: Actor | None = None) -> ProjectState:
+        """A project, if ``actor`` (when given) may see it."""
+        return self._state(self._readable_row(project_id, actor))
+
+    def history(self, project_id: int, actor: Actor | None = None) -> list[dict]:
+        """The project's events with who took them, oldest first."""
+        self._readable_row(project_id, actor)
+        rows = (Event.select(Event, Account.name.alias("actor_name"))
+                .join(Account, JOIN.LEFT_OUTER, on=(Event.actor == Account.id))
+                .where(Event.project == project_id).order_by(Event.seq).dicts())
+        out = []
+        for r in rows:
+            spec = self.registry.actions.get(r["action"])
+            out.append({"seq": r["seq"], "action": r["action"],
+                        "label": spec.label if spec else r["action"],
+                        "citation": spec.citation.label if spec else "",
+                        "date": r["date"], "actor": r["actor_name"] or "", "role": r["role"],
+                        "args": r["args"] or {}, "from_status": r["from_status"],
+                        "to_status": r["to_status"]})
+        return out
+
+    def projects(self, actor: Actor | None = None, *, filters: Mapping[str, Any] | None = None,
+                 search: str = "", order_by: str = "id", descending: bool = False,
+                 offset: int = 0, limit: int | None = None) -> tuple[list[ProjectState], int]:
+        """A page of projects ``actor`` may see, and how many match in all.
+
+        ``filters`` maps field names (core or plugin, including ``status``) to a
+        value or a list of values.
+        """
+        query = self._project_query(actor, filters or {}, search)
+        total = query.count()
+        col = self._order_column(order_by)
+        query = query.order_by(col.desc() if descending else col, Project.id)
+        if limit is not None:
+            query = query.offset(max(0, offset)).limit(max(0, limit))
+        return [self._state(r) for r in query], total
+
+    def _field_expr(self, name: str):
+        if name in ("name", "year", "estimate", "status", "id", "version", "created_on"):
+            return getattr(Project, name)
+        if name == "unit":
+            return Unit.name
+        spec = self.registry.fields.get(name)
+        if spec is None:
+            raise InvalidInput(name, "未知字段")
+        if self.is_postgres:
+            return SQL("(project.data::json ->> %s)", (name,))
+        return fn.json_extract(Project.data, f"$.{name}")
+
+    def _order_column(self, name: str):
+        return self._field_expr(name)
+
+    def _project_query(self, actor: Actor | None, filters: Mapping[str, Any], search: str):
+        query = Project.select(Project).join(Unit, on=(Project.unit == Unit.id))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                query = query.where(Project.unit == scope)
+        for name, wanted in filters.items():
+            if wanted is None or wanted == "" or wanted == []:
+                continue
+            values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+            expr = self._field_expr(name)
+            spec = self.registry.fields.get(name)
+            if spec is not None and name not in CORE_COLUMNS:
+                values = [to_json_value(parse_value(spec, v)) for v in values]
+                if spec.type == "bool":
+                    # SQLite's json_extract yields 1/0; PostgreSQL's ->> yields 'true'/'false'.
+                    values = [("true" if v else "false") if self.is_postgres else int(v) for v in values]
+                elif self.is_postgres:
+                    values = [str(v) for v in values]
+            elif name == "year":
+                values = [int(v) for v in values]
+            query = query.where(expr.in_(values))
+        if search:
+            query = query.where(Project.name.contains(search.strip()))
+        return query
+
+    # -- creating and editing projects --------------------------------------
+
+    def create_project(self, raw: Mapping[str, Any], actor: Actor,
+                       date: dt.date | None = None) -> ProjectState:
+        """Enter a new project in the initial status, after the guards on
+        ``project.create`` agree.  Raises InvalidInput, Refused."""
+        date = date or dt.date.today()
+        raw = dict(raw)
+        if "unit" not in raw and actor.unit:
+            raw["unit"] = actor.unit
+        values = parse_record(self.registry.fields, raw)
+        unit_id = self.unit_id(values["unit"])
+        state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
+        with write_transaction(self.db):
+            refusal = auth.may_create(self.registry, actor, unit_id)
+            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date)
+            if refusals:
+                self._record_refusal(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
+                raise Refused(refusals)
+            data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
+            pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
+                                 estimate=values.get("estimate"), status=state.status, data=data,
+                                 created_on=date, created_by=actor.id).execute()
+            self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
+                                                      "date": date}, project_id=pid)
+            row = self._row(pid)
+            new = self._state(row)
+            self._recompute(new, ())
+        return new
+
+    def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
+                       date: dt.date | None = None, expected_version: int | None = None) -> ProjectState:
+        """Edit fields of a project (not its status: that moves only by actions)."""
+        date = date or dt.date.today()
+        if "status" in changes:
+            raise InvalidInput("status", "状态只能通过办理事项改变")
+        typed = parse_record(self.registry.fields, dict(changes), partial=True)
+        with write_transaction(self.db):
+            row = self._readable_row(project_id, actor)
+            if expected_version is not None and row.version != expected_version:
+                raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
+                               f"you had {expected_version}); reload and try again")
+            before = self._state(row)
+            fields = dict(before.fields)
+            fields.update(typed)
+            unit_id = self.unit_id(fields["unit"]) if "unit" in typed else row.unit_id
+            after = attrs.evolve(before, fields=fields, unit_id=unit_id)
+            refusal = auth.may_create(self.registry, actor, row.unit_id)
+            if refusal is None and unit_id != row.unit_id:
+                refusal = auth.may_create(self.registry, actor, unit_id)
+            history = self._history(row.id)
+            refusals = [refusal] if refusal else self._guard(
+                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date)
+            if refusals:
+                self._record_refusal(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
+                raise Refused(refusals)
+            data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
+            n = (Project.update(name=fields["name"], unit=unit_id, year=fields["year"],
+                                estimate=fields.get("estimate"), data=data, version=Project.version + 1,
+                                updated_at=now())
+                 .where(Project.id == row.id, Project.version == row.version).execute())
+            if n != 1:
+                raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
+                                                      "date": date}, project_id=row.id)
+            new = self._state(self._row(row.id))
+            self._recompute(new, history)
+        return new
+
+    # -- actions ------------------------------------------------------------
+
+    def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
+               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
+        ctx = ActionContext(action=action, args=args, project=state, history=history, actor=actor,
+                            date=date, params=self.params.at(date))
+        out = []
+        for g in self.registry.guards_for(action):
+            message = g.check(ctx)
+            if message:
+                out.append(Refusal(g.code, message, g.citation))
+        return out
+
+    def _record_refusal(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
+                        refusals: list[Refusal], args: Mapping[str, Any]) -> None:
+        self.audit.append("refusal", actor.name, {"date": date, "args": to_json_value(args),
+                                                  "refusals": [r.to_json() for r in refusals]},
+                          project_id=project_id, action=action)
+
+    def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
+              args: Mapping[str, Any] | None = None) -> list[Refusal]:
+        """What would refuse ``action`` now, without taking it or logging anything."""
+        spec = self.registry.action(action)
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        row = self._readable_row(project_id, actor)
+        state = self._state(row)
+        history = self._history(row.id)
+        return self._refusals(spec, state, typed, history, actor, date or dt.date.today())
+
+    def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
+                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
+        denied = auth.action_permission(self.registry, actor, spec, state.unit_id)
+        if denied is not None:
+            return [denied]
+        out = []
+        starts = self.registry.start_statuses(spec)
+        if state.status not in starts:
+            allowed = "、".join(self.registry.status_label(s) for s in starts)
+            out.append(Refusal("status", f"项目当前状态为“{self.registry.status_label(state.status)}”,"
+                                         f"不能办理“{spec.label}”(应处于:{allowed})", spec.citation))
+        out.extend(self._guard(spec.name, state, args, history, actor, date))
+        return sorted(out, key=lambda r: (r.citation.articles if r.citation else (), r.code))
+
+    def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
+            args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
+        """Take ``action`` on a project as ``actor`` on ``date``.
+
+        Raises InvalidInput for malformed arguments (nothing written), NotFound
+        for a project the actor may not see, Conflict when ``expected_version``
+        is stale, Refused when a rule refuses (only the refusal is logged).
+        """
+        date = date or dt.date.today()
+        spec = self.registry.action(action)
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        with write_transaction(self.db):
+            row = self._row(project_id)
+            if not auth.can_read(self.registry, actor, row.unit_id):
+                # Logged like any refusal: an attempt on another unit's project is worth seeing.
+                refusals = [Refusal("permission", "只能办理本单位的项目")]
+                self._record_refusal(actor, row.id, spec.name, date, refusals, typed)
+                raise Refused(refusals)
+            if expected_version is not None and row.version != expected_version:
+                raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
+                               f"you had {expected_version}); reload and try again")
+            state = self._state(row)
+            history = self._history(row.id)
+            if history and date < history[-1].date:
+                raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
+            refusals = self._refusals(spec, state, typed, history, actor, date)
+            if refusals:
+                self._record_refusal(actor, row.id, spec.name, date, refusals, typed)
+                raise Refused(refusals)
+            ctx = ActionContext(action=spec.name, args=typed, project=state, history=history,
+                                actor=actor, date=date, params=self.params.at(date))
+            target = spec.to_status(ctx) if callable(spec.to_status) else spec.to_status
+            target = target or state.status
+            if target not in self.registry.statuses:
+                raise ConfigurationError(f"action {spec.name!r} moved to unknown status {target!r}")
+            fields = dict(state.fields)
+            if spec.effects is not None:
+                changes = dict(spec.effects(ctx) or {})
+                for key, value in changes.items():
+                    if key not in self.registry.fields or key == "unit":
+                        raise ConfigurationError(f"action {spec.name!r} sets unknown field {key!r}")
+                fields.update(changes)
+            data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
+            n = (Project.update(status=target, name=fields["name"], year=fields["year"],
+                                estimate=fields.get("estimate"), data=data,
+                                version=Project.version + 1, updated_at=now())
+                 .where(Project.id == row.id, Project.version == row.version).execute())
+            if n != 1:
+                raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            event_id = Event.insert(project=row.id, seq=len(history) + 1, action=spec.name, date=date,
+                                    actor=actor.id, role=actor.role, args=to_json_value(typed),
+                                    from_status=state.status, to_status=target).execute()
+            ev = Event.get_by_id(event_id)
+            self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
+                              project_id=row.id, action=spec.name)
+            new_state = self._state(self._row(row.id))
+            new_history = history + (HistoryEvent(seq=len(history) + 1, action=spec.name, date=date,
+                                                  role=actor.role, args=typed, from_status=state.status,
+                                                  to_status=target),)
+            self._recompute(new_state, new_history)
+            self.pm.hook.tongchou_action_taken(ctx=ctx, event_id=event_id)
+        return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
+
+    def available_actions(self, project_id: int, actor: Actor) -> list[Action]:
+        """Actions ``actor``'s role may take on the project in its present status
+        (the guards may still refuse them)."""
+        row = self._readable_row(project_id, actor)
+        out = []
+        for spec in self.registry.actions.values():
+            if auth.action_permission(self.registry, actor, spec, row.unit_id) is None \
+                    and row.status in self.registry.start_statuses(spec):
+                out.append(spec)
+        return out
+
+    # -- obligations and findings -------------------------------------------
+
+    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...]) -> None:
+        params = self.params
+        obligations: list[ObligationSpec] = [
+            o for result in self.pm.hook.tongchou_obligations(project=state, history=history, params=params)
+            for o in (result or ())]
+        findings: list[FindingSpec] = [
+            f for result in self.pm.hook.tongchou_findings(project=state, history=history, params=params)
+            for f in (result or ())]
+        for f in findings:
+            if f.severity == "overdue":
+                raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+        Obligation.delete().where(Obligation.project == state.id).execute()
+        Finding.delete().where(Finding.project == state.id).execute()
+        if obligations:
+            Obligation.insert_many([
+                {"project": state.id, "code": o.code, "document": o.citation.document,
+                 "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
+                 "closed_on": o.closed_on}
+                for o in sorted(obligations, key=lambda o: (o.due, o.code))]).execute()
+        if findings:
+            Finding.insert_many([
+                {"project": state.id, "code": f.code, "severity": f.severity,
+                 "document": f.citation.document, "articles": _articles_text(f.citation),
+                 "message": f.message}
+                for f in sorted(findings, key=lambda f: (f.citation.articles, f.code))]).execute()
+
+    def recompute_all(self, batch: int = 500) -> int:
+        """Re-derive every project's obligations and findings (after a rule or
+        parameter change).  Returns how many projects were done."""
+        done = 0
+        ids = [r[0] for r in Project.select(Project.id).order_by(Project.id).tuples()]
+        for i in range(0, len(ids), batch):
+            with write_transaction(self.db):
+                for pid in ids[i:i + batch]:
+                    row = self._row(pid)
+                    self._recompute(self._state(row), self._history(pid))
+                    done += 1
+        return done
+
+    def _scope(self, query, actor: Actor | None, project_id: int | None, model):
+        if project_id is not None:
+            query = query.where(model.project == project_id)
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                query = query.where(Project.unit == scope)
+        return query
+
+    def obligations(self, actor: Actor | None = None, *, project_id: int | None = None,
+                    open_only: bool = True, due_before: dt.date | None = None,
+                    due_from: dt.date | None = None) -> list[LedgerObligation]:
+        """Obligations (open ones by default), earliest due first, in one query."""
+        if project_id is not None:
+            self._readable_row(project_id, actor)
+        q = (Obligation.select(Obligation, Project.name.alias("pname"), Unit.name.alias("uname"))
+             .join(Project, on=(Obligation.project == Project.id))
+             .join(Unit, on=(Project.unit == Unit.id)))
+        q = self._scope(q, actor, project_id, Obligation)
+        if open_only:
+            q = q.where(Obligation.closed_on.is_null())
+        if due_before is not None:
+            q = q.where(Obligation.due < due_before)
+        if due_from is not None:
+            q = q.where(Obligation.due >= due_from)
+        q = q.order_by(Obligation.due, Obligation.project, Obligation.code)
+        jur = self.jurisdiction.title
+        return [LedgerObligation(project_id=r["project"], project=r["pname"], unit=r["uname"],
+                                 code=r["code"], citation=_citation(r["document"], r["articles"], jur),
+                                 due=r["due"], message=r["message"], closed_on=r["closed_on"])
+                for r in q.dicts()]
+
+    def findings(self, on: dt.date | None = None, actor: Actor | None = None, *,
+                 project_id: int | None = None, include_advice: bool = True) -> list[LedgerFinding]:
+        """Open findings on ``on``: those the rules derived, plus an ``overdue``
+        finding for every open obligation whose due date is before ``on``.
+        Two queries, whatever the size of the ledger."""
+        on = on or dt.date.today()
+        if project_id is not None:
+            self._readable_row(project_id, actor)
+        q = (Finding.select(Finding, Project.name.alias("pname"), Unit.name.alias("uname"))
+             .join(Project, on=(Finding.project == Project.id))
+             .join(Unit, on=(Project.unit == Unit.id)))
+        q = self._scope(q, actor, project_id, Finding)
+        if not include_advice:
+            q = q.where(Finding.severity != "advice")
+        jur = self.jurisdiction.title
+        out = [LedgerFinding(project_id=r["project"], project=r["pname"], unit=r["uname"], code=r["code"],
+                             severity=r["severity"], citation=_citation(r["document"], r["articles"], jur),
+                             message=r["message"])
+               for r in q.dicts()]
+        for o in self.obligations(actor, project_id=project_id, due_before=on):
+            days = (on - o.due).days
+            out.append(LedgerFinding(project_id=o.project_id, project=o.project, unit=o.unit,
+                                     code=f"{o.code}.overdue", severity="overdue", citation=o.citation,
+                                     message=f"{o.message}(应于 {o.due} 前完成,已逾期 {days} 天)", due=o.due))
+        order = {"overdue": 0, "violation": 1, "advice": 2}
+        out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
+        return out
+
+    def notices(self, on: dt.date | None = None) -> list:
+        """Ledger-wide notices on ``on`` (e.g. the rules' trial period is over)."""
+        on = on or dt.date.today()
+        out = [n for result in self.pm.hook.tongchou_ledger_notices(params=self.params, on=on)
+               for n in (result or ())]
+        return sorted(out, key=lambda n: (n.citation.articles, n.code))
+
+    # -- audit ----------------------------------------------------------------
+
+    def record_login(self, name: str, ok: bool, detail: Mapping[str, Any] | None = None) -> None:
+        with write_transaction(self.db):
+            self.audit.append("login" if ok else "login_failed", name, dict(detail or {}))
+
+    def verify_audit(self):
+        return self.audit.verify()
+
+    # -- counts for dashboards -----------------------------------------------
+
+    def status_counts(self, actor: Actor | None = None) -> dict[str, int]:
+        q = Project.select(Project.status, fn.COUNT(Project.id)).group_by(Project.status)
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        return dict(q.tuples())
+
+    def total_estimate(self, actor: Actor | None = None) -> Decimal:
+        q = Project.select(fn.SUM(Project.estimate))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        fen = q.scalar() or 0
+        return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))

@@ -1,0 +1,286 @@
+"""Finding and loading plugins: packs (jurisdictions), the plugin manager, and
+the loaded :class:`Jurisdiction`.
+
+Packs and stand-alone plugins are found through the ``tongchou`` entry-point
+group.  An entry point that loads a :class:`Pack` is a jurisdiction; anything
+else is a plugin registered into every jurisdiction.
+
+Switches (environment, or arguments of :func:`load_jurisdiction`):
+
+- ``TONGCHOU_DISABLE_AUTOLOAD=1`` skips the entry points; packs are then named
+  with ``TONGCHOU_LOAD=package.module:ATTR,...`` (as with pytest's ``-p``).
+- ``TONGCHOU_PLUGINS=name,name`` is an allow-list of plugin names: plugins not
+  in it are not registered (the core's own plugin always is).
+- The ledger's ``disabled_plugins`` setting (``tongchou plugins disable``)
+  switches plugins off for one ledger.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
+from typing import Any
+
+import attrs
+import pluggy
+
+from . import builtin, hookspecs
+from .dates import parse_date
+from .errors import ConfigurationError, NotFound
+from .parameters import ParameterSet, coerce
+from .registry import Registry
+
+PROJECT = "tongchou"
+hookimpl = pluggy.HookimplMarker(PROJECT)
+CORE_PLUGIN = "tongchou.core"
+
+
+def _plugins(value) -> tuple[tuple[str, Any], ...]:
+    items = value.items() if isinstance(value, Mapping) else value
+    return tuple((str(n), p) for n, p in items)
+
+
+@attrs.frozen
+class Pack:
+    """A jurisdiction's rules: a named list of plugins plus parameter overrides.
+
+    ``extends`` names another pack whose plugins this one starts from;
+    ``disable`` drops plugins (by name) from it; ``plugins`` adds this pack's
+    own.  ``parameter_overrides`` maps a parameter name to ``{effective date:
+    value}`` and may only name parameters that some plugin declares.
+    """
+
+    name: str
+    title: str
+    document: str
+    plugins: tuple[tuple[str, Any], ...] = attrs.field(converter=_plugins)
+    version: str = "0"
+    extends: str | None = None
+    disable: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    parameter_overrides: Mapping[str, Mapping[Any, Any]] = attrs.field(factory=dict)
+    effective: dt.date | None = None
+    expires: dt.date | None = None
+    description: str = ""
+    #: used when no jurisdiction is named and more than one pack is installed
+    default: bool = False
+
+
+@attrs.frozen
+class PluginInfo:
+    """One loaded plugin, as ``tongchou plugins list`` shows it."""
+
+    name: str
+    version: str
+    pack: str
+    hooks: tuple[str, ...]
+    articles: tuple[int, ...]
+    title: str
+    enabled: bool = True
+
+
+@attrs.frozen
+class Discovered:
+    packs: Mapping[str, Pack]
+    extras: Mapping[str, Any]
+    versions: Mapping[str, str]
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _load_ref(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    obj = importlib.import_module(module)
+    return getattr(obj, attr) if attr else obj
+
+
+def discover(autoload: bool | None = None, load: Iterable[str] = ()) -> Discovered:
+    """Find packs and stand-alone plugins.
+
+    :param autoload: scan the ``tongchou`` entry-point group (default: unless
+        ``TONGCHOU_DISABLE_AUTOLOAD`` is set).
+    :param load: extra ``module:attr`` references to load (plus ``TONGCHOU_LOAD``).
+    """
+    if autoload is None:
+        autoload = not _env_flag("TONGCHOU_DISABLE_AUTOLOAD")
+    found: list[tuple[str, Any, str]] = []
+    if autoload:
+        for ep in sorted(entry_points(group=PROJECT), key=lambda e: e.name):
+            try:
+                obj = ep.load()
+            except Exception as exc:  # a broken third-party pack must say who it is
+                raise ConfigurationError(f"cannot load entry point {ep.name!r} ({ep.value}): {exc}") from exc
+            version = ep.dist.version if ep.dist is not None else "0"
+            found.append((ep.name, obj, version))
+    refs = list(load) + [r for r in os.environ.get("TONGCHOU_LOAD", "").split(",") if r.strip()]
+    for ref in refs:
+        obj = _load_ref(ref.strip())
+        name = obj.name if isinstance(obj, Pack) else ref.strip()
+        found.append((name, obj, getattr(obj, "version", "0")))
+    packs: dict[str, Pack] = {}
+    extras: dict[str, Any] = {}
+    versions: dict[str, str] = {}
+    for name, obj, version in found:
+        if isinstance(obj, Pack):
+            if name in packs and packs[name] is not obj:
+                raise ConfigurationError(f"two packs are both called {name!r}")
+            packs[name] = obj
+        else:
+            if name in extras and extras[name] is not obj:
+                raise ConfigurationError(f"two plugins are both called {name!r}")
+            extras[name] = obj
+        versions[name] = version
+    return Discovered(packs, extras, versions)
+
+
+def default_jurisdiction(found: Discovered) -> str:
+    env = os.environ.get("TONGCHOU_JURISDICTION", "").strip()
+    if env:
+        return env
+    if len(found.packs) == 1:
+        return next(iter(found.packs))
+    defaults = [n for n, p in found.packs.items() if p.default]
+    if len(defaults) == 1:
+        return defaults[0]
+    raise ConfigurationError(
+        "no jurisdiction named and none is the default; installed packs: "
+        + (", ".join(sorted(found.packs)) or "none"))
+
+
+def _resolve(name: str, packs: Mapping[str, Pack], seen: tuple[str, ...] = ()) -> list[tuple[str, Any, str]]:
+    """The plugins of pack ``name`` after following ``extends``: (name, obj, pack)."""
+    if name in seen:
+        raise ConfigurationError(f"packs extend each other in a loop: {' -> '.join(seen + (name,))}")
+    try:
+        pack = packs[name]
+    except KeyError:
+        raise NotFound(f"unknown jurisdiction {name!r} (installed: {', '.join(sorted(packs)) or 'none'})") from None
+    plugins = _resolve(pack.extends, packs, seen + (name,)) if pack.extends else []
+    present = {p[0] for p in plugins}
+    for d in pack.disable:
+        if d not in present:
+            raise ConfigurationError(f"pack {name!r} disables {d!r}, which its base packs do not have")
+    plugins = [p for p in plugins if p[0] not in pack.disable]
+    for pname, obj in pack.plugins:
+        if any(p[0] == pname for p in plugins):
+            raise ConfigurationError(
+                f"pack {name!r} adds plugin {pname!r}, which its base pack already has; disable it first")
+        plugins.append((pname, obj, name))
+    return plugins
+
+
+def _pack_chain(name: str, packs: Mapping[str, Pack]) -> list[Pack]:
+    chain = []
+    while name:
+        chain.append(packs[name])
+        name = packs[name].extends
+    return list(reversed(chain))
+
+
+def make_plugin_manager() -> pluggy.PluginManager:
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(hookspecs)
+    return pm
+
+
+class Jurisdiction:
+    """A loaded jurisdiction: its pack, plugin manager, merged registry and
+    parameters (with the pack's overrides applied)."""
+
+    def __init__(self, pack: Pack, pm: pluggy.PluginManager, registry: Registry,
+                 plugins: list[PluginInfo], chain: list[Pack]):
+        self.pack = pack
+        self.pm = pm
+        self.registry = registry
+        self.plugins = plugins
+        self.chain = chain
+        dated: list[tuple[str, dt.date, Any, str]] = []
+        for p in chain:
+            for pname, values in p.parameter_overrides.items():
+                spec = registry.parameters.get(pname)
+                if spec is None:
+                    raise ConfigurationError(
+                        f"pack {p.name!r} overrides parameter {pname!r}, which no plugin declares")
+                for when, raw in values.items():
+                    dated.append((pname, parse_date(when), coerce(spec.type, raw, pname), f"pack:{p.name}"))
+        self.pack_values = dated
+
+    @property
+    def name(self) -> str:
+        return self.pack.name
+
+    @property
+    def title(self) -> str:
+        return self.pack.title
+
+    @property
+    def document(self) -> str:
+        return self.pack.document
+
+    def parameters(self, ledger_values: Iterable[tuple[str, dt.date, Any]] = (),
+                   pinned: Mapping[str, Any] | None = None) -> ParameterSet:
+        dated = list(self.pack_values) + [(n, d, v, "ledger") for n, d, v in ledger_values]
+        return ParameterSet(self.registry.parameters, dated, pinned)
+
+
+def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
+                      load: Iterable[str] = (), allow: Iterable[str] | None = None,
+                      disabled: Iterable[str] = (), extra_plugins: Iterable[tuple[str, Any]] = (),
+                      found: Discovered | None = None) -> Jurisdiction:
+    """Load a jurisdiction's plugins into a fresh plugin manager and check them.
+
+    :param name: the pack's entry-point name (default: see :func:`default_jurisdiction`).
+    :param allow: allow-list of plugin names (default: ``TONGCHOU_PLUGINS`` or all).
+    :param disabled: plugin names to leave out (the ledger's setting).
+    :param extra_plugins: ``(name, plugin)`` pairs to register too (tests, tools).
+    """
+    found = found or discover(autoload, load)
+    name = name or default_jurisdiction(found)
+    resolved = _resolve(name, found.packs)
+    resolved += [(n, obj, "") for n, obj in sorted(found.extras.items())]
+    resolved += [(n, obj, "") for n, obj in extra_plugins]
+    if allow is None:
+        env = os.environ.get("TONGCHOU_PLUGINS", "").strip()
+        allow = [a.strip() for a in env.split(",") if a.strip()] if env else None
+    allow_set = set(allow) if allow is not None else None
+    disabled_set = set(disabled)
+    known = {n for n, _o, _p in resolved}
+    for d in disabled_set | (allow_set or set()):
+        if d not in known and d != CORE_PLUGIN:
+            raise NotFound(f"unknown plugin {d!r} (loaded plugins: {', '.join(sorted(known))})")
+
+    pm = make_plugin_manager()
+    pm.register(builtin, name=CORE_PLUGIN)
+    infos = [_info(CORE_PLUGIN, builtin, "", _core_version(), pm, True)]
+    for pname, obj, pack in resolved:
+        enabled = pname not in disabled_set and (allow_set is None or pname in allow_set)
+        version = found.versions.get(pack or pname, "0")
+        if enabled:
+            pm.register(obj, name=pname)
+        infos.append(_info(pname, obj, pack, version, pm, enabled))
+    # A misspelt hookimpl (tongchou_gaurds) must fail loudly, not be ignored.
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigurationError(f"plugin hook error: {exc}") from exc
+    registry = Registry(pm)
+    return Jurisdiction(found.packs[name], pm, registry, infos, _pack_chain(name, found.packs))
+
+
+def _core_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _info(name: str, obj: Any, pack: str, version: str, pm: pluggy.PluginManager,
+          enabled: bool) -> PluginInfo:
+    hooks: tuple[str, ...] = ()
+    if enabled:
+        hooks = tuple(sorted(h.name for h in pm.get_hookcallers(pm.get_plugin(name)) or ()))
+    doc = (getattr(obj, "TITLE", None) or (obj.__doc__ or "").strip().splitlines() or [""])
+    title = doc if isinstance(doc, str) else doc[0]
+    return PluginInfo(name=name, version=version, pack=pack, hooks=hooks,
+                      articles=tuple(getattr(obj, "ARTICLES", ())), title=title, enabled=enabled)

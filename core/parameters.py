@@ -1,0 +1,194 @@
+"""Dated parameters: every number a rule uses, with a value per effective date.
+
+Plugins declare parameters (usually one small YAML file each, in the manner of
+OpenFisca's parameters); a jurisdiction's pack may override their values; an
+administrator may add dated values in the ledger; a scenario case may pin a
+value for the whole case.  :class:`ParameterSet` answers "what is X on day D"
+with that precedence, case pin first.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .citation import Citation, parse_article
+from .dates import month_day, parse_date
+from .errors import InvalidInput, NotFound
+from .vocabulary import Parameter
+
+PARAMETER_TYPES = ("int", "decimal", "month_day", "date", "text", "mapping")
+
+
+def coerce(param_type: str, raw: Any, name: str = "") -> Any:
+    """A parameter value of ``param_type`` from YAML, JSON or typed text."""
+    try:
+        if param_type == "int":
+            if isinstance(raw, bool) or not (isinstance(raw, int) or str(raw).strip().lstrip("-").isdigit()):
+                raise ValueError("需要整数")
+            return int(raw)
+        if param_type == "decimal":
+            if isinstance(raw, bool):
+                raise ValueError("需要数值")
+            value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
+            if not value.is_finite():
+                raise ValueError("需要有限数值")
+            return value
+        if param_type == "month_day":
+            return month_day(raw)
+        if param_type == "date":
+            return parse_date(raw)
+        if param_type == "text":
+            return str(raw)
+        if param_type == "mapping":
+            if isinstance(raw, str):
+                raw = yaml.safe_load(raw)
+            if not isinstance(raw, Mapping):
+                raise ValueError("需要形如 {3: 12, 4: 6} 的映射")
+            return {int(k): int(v) for k, v in raw.items()}
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:{exc}") from None
+    raise InvalidInput(name or "parameter", f"未知参数类型 {param_type!r}")
+
+
+def render(param_type: str, value: Any) -> str:
+    """A value written back the way the YAML files write it."""
+    if param_type == "month_day":
+        return f"{value[0]:02d}-{value[1]:02d}"
+    if param_type == "decimal":
+        return format(value, "f")
+    if param_type == "date":
+        return value.isoformat()
+    if param_type == "mapping":
+        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(value.items())) + "}"
+    return str(value)
+
+
+def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") -> Parameter:
+    """Read one parameter file (``description``, ``reference``, ``type``,
+    ``unit`` and ``values`` keyed by effective date); its name is the file's stem."""
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    name = path.stem
+    if not isinstance(data, dict):
+        raise InvalidInput(name, f"{path}: a parameter file is a mapping")
+    for key in ("description", "reference", "type", "values"):
+        if key not in data:
+            raise InvalidInput(name, f"{path}: missing key {key!r}")
+    ptype = data["type"]
+    if ptype not in PARAMETER_TYPES:
+        raise InvalidInput(name, f"{path}: unknown type {ptype!r}")
+    refs = data["reference"]
+    refs = refs if isinstance(refs, list) else [refs]
+    citation = Citation(data.get("document", document), tuple(parse_article(r) for r in refs),
+                        jurisdiction)
+    values = {}
+    for when, raw in (data["values"] or {}).items():
+        values[parse_date(when)] = coerce(ptype, raw, name)
+    if not values:
+        raise InvalidInput(name, f"{path}: no values")
+    return Parameter(name=name, description=str(data["description"]), citation=citation,
+                     type=ptype, values=values, unit=str(data.get("unit", "")))
+
+
+def load_parameters(directory: Path, names: Iterable[str], *, document: str,
+                    jurisdiction: str = "") -> list[Parameter]:
+    return [load_parameter_file(Path(directory) / f"{n}.yaml", document=document,
+                                jurisdiction=jurisdiction) for n in names]
+
+
+class ParameterSet:
+    """Resolves parameter values on a date.
+
+    Precedence: a case pin (one value for every date) → the latest dated value on
+    or before the date, where ledger values beat pack values on the same date
+    and pack overrides beat the plugin's own.  Before the first effective date
+    the earliest value applies, so that history older than the measures can
+    still be judged by them.
+    """
+
+    def __init__(self, specs: Mapping[str, Parameter],
+                 dated: Iterable[tuple[str, dt.date, Any, str]] = (),
+                 pinned: Mapping[str, Any] | None = None):
+        self.specs = dict(specs)
+        self._values: dict[str, list[tuple[dt.date, int, Any, str]]] = {}
+        for name, spec in self.specs.items():
+            self._values[name] = [(d, 0, v, "plugin") for d, v in spec.values]
+        for name, when, value, source in dated:
+            self.require(name)
+            rank = 2 if source == "ledger" else 1
+            self._values[name].append((when, rank, value, source))
+        for rows in self._values.values():
+            rows.sort(key=lambda r: (r[0], r[1]))
+        self.pinned: dict[str, Any] = {}
+        for name, raw in (pinned or {}).items():
+            spec = self.require(name)
+            self.pinned[name] = coerce(spec.type, raw, name)
+
+    def require(self, name: str) -> Parameter:
+        try:
+            return self.specs[name]
+        except KeyError:
+            raise NotFound(f"unknown parameter {name!r} (known: {', '.join(sorted(self.specs))})") from None
+
+    def value(self, name: str, on: dt.date) -> Any:
+        self.require(name)
+        if name in self.pinned:
+            return self.pinned[name]
+        rows = self._values[name]
+        chosen = rows[0][2]
+        for when, _rank, value, _src in rows:
+            if when <= on:
+                chosen = value
+            else:
+                break
+        return chosen
+
+    def history(self, name: str) -> list[tuple[dt.date, Any, str]]:
+        """Every dated value of ``name`` with where it came from, oldest first."""
+        self.require(name)
+        return [(d, v, s) for d, _r, v, s in self._values[name]]
+
+    def at(self, on: dt.date) -> "ParameterView":
+        return ParameterView(self, on)
+
+    def with_pins(self, pinned: Mapping[str, Any]) -> "ParameterSet":
+        clone = ParameterSet.__new__(ParameterSet)
+        clone.specs = self.specs
+        clone._values = self._values
+        clone.pinned = dict(self.pinned)
+        for name, raw in pinned.items():
+            spec = self.require(name)
+            clone.pinned[name] = coerce(spec.type, raw, name)
+        return clone
+
+
+class ParameterView(Mapping[str, Any]):
+    """The parameters in force on one date: ``view["change_threshold"]``.
+
+    ``view.on(other_date)`` gives the view for another date, for rules whose
+    deadline runs from an earlier event.
+    """
+
+    def __init__(self, params: ParameterSet, on: dt.date):
+        self._params = params
+        self.date = on
+
+    def __getitem__(self, name: str) -> Any:
+        return self._params.value(name, self.date)
+
+    def __iter__(self):
+        return iter(self._params.specs)
+
+    def __len__(self) -> int:
+        return len(self._params.specs)
+
+    def on(self, when: dt.date) -> "ParameterView":
+        return ParameterView(self._params, when)
+
+    def citation(self, name: str) -> Citation:
+        return self._params.require(name).citation

@@ -1,0 +1,171 @@
+"""The merged vocabulary of one jurisdiction: statuses, roles, fields, actions,
+guards, parameters, articles and reports from all its plugins.
+
+Merging is by name and never depends on the order pluggy calls plugins in.  A
+name contributed by two plugins is a :class:`PluginConflict` naming both, unless
+one of them declares ``replaces="<other plugin>"``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+import pluggy
+
+from .errors import ConfigurationError, NotFound, PluginConflict
+from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action, ActionArgument,
+                         Article, Field, Guard, Parameter, Report, Role, Status)
+
+#: (hook name, kind label, key attribute) for every start-up contribution hook.
+CONTRIBUTIONS = (
+    ("tongchou_statuses", "status", "name", Status),
+    ("tongchou_roles", "role", "name", Role),
+    ("tongchou_fields", "field", "name", Field),
+    ("tongchou_actions", "action", "name", Action),
+    ("tongchou_guards", "guard", "code", Guard),
+    ("tongchou_parameters", "parameter", "name", Parameter),
+    ("tongchou_reports", "report", "name", Report),
+    ("tongchou_action_arguments", "action argument", "key", ActionArgument),
+)
+
+
+def collect(pm: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
+    """Call one start-up hook on every plugin, keeping who contributed what.
+
+    The result is sorted by plugin name so that nothing downstream depends on
+    pluggy's call order.
+    """
+    out: list[tuple[str, Any]] = []
+    for impl in sorted(getattr(pm.hook, hook).get_hookimpls(), key=lambda i: i.plugin_name):
+        result = impl.function()
+        for item in result or ():
+            out.append((impl.plugin_name, item))
+    return out
+
+
+def merge(kind: str, key: str, items: Iterable[tuple[str, Any]], expected: type) -> dict[str, Any]:
+    """Merge contributions by ``key``; conflicts and bad replacements raise."""
+    chosen: dict[str, Any] = {}
+    for plugin, item in items:
+        if not isinstance(item, expected):
+            raise ConfigurationError(
+                f"plugin {plugin!r} returned {type(item).__name__} from its {kind} hook; "
+                f"expected {expected.__name__}")
+        item = attrs.evolve(item, plugin=plugin)
+        name = getattr(item, key)
+        prior = chosen.get(name)
+        if prior is None:
+            chosen[name] = item
+        elif item.replaces == prior.plugin and prior.replaces != item.plugin:
+            chosen[name] = item
+        elif prior.replaces == item.plugin and item.replaces != prior.plugin:
+            pass
+        else:
+            raise PluginConflict(kind, name, prior.plugin, plugin)
+    return chosen
+
+
+class Registry:
+    """What a jurisdiction's plugins contribute, merged and checked."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        merged = {kind: merge(kind, key, collect(pm, hook), cls)
+                  for hook, kind, key, cls in CONTRIBUTIONS}
+        self.statuses: dict[str, Status] = dict(
+            sorted(merged["status"].items(), key=lambda kv: (kv[1].order, kv[0])))
+        self.roles: dict[str, Role] = merged["role"]
+        self.fields: dict[str, Field] = merged["field"]
+        self.actions: dict[str, Action] = merged["action"]
+        self.guards: dict[str, Guard] = merged["guard"]
+        self.parameters: dict[str, Parameter] = merged["parameter"]
+        self.reports: dict[str, Report] = merged["report"]
+        for ext in sorted(merged["action argument"].values(), key=lambda e: e.key):
+            action = self.actions.get(ext.action)
+            if action is None:
+                raise ConfigurationError(
+                    f"plugin {ext.plugin!r} adds argument {ext.field.name!r} to unknown action {ext.action!r}")
+            if action.arg(ext.field.name) is not None:
+                raise PluginConflict("action argument", ext.key, action.plugin, ext.plugin)
+            self.actions[ext.action] = attrs.evolve(
+                action, args=action.args + (attrs.evolve(ext.field, plugin=ext.plugin),))
+        self.articles: dict[tuple[str, int], Article] = {}
+        for plugin, art in collect(pm, "tongchou_articles"):
+            if not isinstance(art, Article):
+                raise ConfigurationError(f"plugin {plugin!r} returned {art!r} as an article")
+            k = (art.document, art.number)
+            prior = self.articles.get(k)
+            if prior is not None and prior.text != art.text:
+                raise PluginConflict("article", f"{art.document} {art.number}", "(earlier plugin)", plugin)
+            self.articles[k] = art
+        self._guards_by_action: dict[str, list[Guard]] = {}
+        for g in self.guards.values():
+            targets = list(self.actions) if ANY_ACTION in g.actions else g.actions
+            for a in targets:
+                self._guards_by_action.setdefault(a, []).append(g)
+        for lst in self._guards_by_action.values():
+            lst.sort(key=lambda g: (g.citation.articles, g.code))
+        self._check()
+
+    def _check(self) -> None:
+        initial = [s.name for s in self.statuses.values() if s.initial]
+        if len(initial) != 1:
+            raise ConfigurationError(
+                f"a jurisdiction needs exactly one initial status; found {initial or 'none'}")
+        self.initial_status = initial[0]
+        for a in self.actions.values():
+            for r in a.roles:
+                if r not in self.roles:
+                    raise ConfigurationError(f"action {a.name!r} ({a.plugin}) names unknown role {r!r}")
+            for s in a.from_statuses or ():
+                if s not in self.statuses:
+                    raise ConfigurationError(f"action {a.name!r} ({a.plugin}) starts from unknown status {s!r}")
+            if isinstance(a.to_status, str) and a.to_status not in self.statuses:
+                raise ConfigurationError(f"action {a.name!r} ({a.plugin}) moves to unknown status {a.to_status!r}")
+            names = [x.name for x in a.args]
+            if len(names) != len(set(names)):
+                raise ConfigurationError(f"action {a.name!r} ({a.plugin}) repeats an argument name")
+        for g in self.guards.values():
+            for name in g.actions:
+                if name not in self.actions and name not in (CREATE_PROJECT, UPDATE_PROJECT, ANY_ACTION):
+                    raise ConfigurationError(f"guard {g.code!r} ({g.plugin}) watches unknown action {name!r}")
+        for f in self.fields.values():
+            if f.type in ("enum", "enum_list") and not f.choices:
+                raise ConfigurationError(f"field {f.name!r} ({f.plugin}) is an enum without choices")
+
+    # -- look-ups -----------------------------------------------------------
+
+    def action(self, name: str) -> Action:
+        try:
+            return self.actions[name]
+        except KeyError:
+            raise NotFound(f"unknown action {name!r} (known: {', '.join(sorted(self.actions))})") from None
+
+    def role(self, name: str) -> Role:
+        try:
+            return self.roles[name]
+        except KeyError:
+            raise NotFound(f"unknown role {name!r} (known: {', '.join(sorted(self.roles))})") from None
+
+    def status(self, name: str) -> Status:
+        try:
+            return self.statuses[name]
+        except KeyError:
+            raise NotFound(f"unknown status {name!r} (known: {', '.join(self.statuses)})") from None
+
+    def guards_for(self, action: str) -> list[Guard]:
+        return list(self._guards_by_action.get(action, ()))
+
+    def start_statuses(self, action: Action) -> tuple[str, ...]:
+        """Where ``action`` may start: its own list, or every status that is
+        neither initial nor terminal."""
+        if action.from_statuses is not None:
+            return action.from_statuses
+        return tuple(s.name for s in self.statuses.values() if not s.initial and not s.terminal)
+
+    def article(self, document: str, number: int) -> Article | None:
+        return self.articles.get((document, number))
+
+    def status_label(self, name: str) -> str:
+        s = self.statuses.get(name)
+        return s.label if s else name

@@ -1,0 +1,233 @@
+"""Reading typed values (money, dates, enums ...) from what users type or files hold.
+
+One function serves the CLI, the scenario files, the web forms and the database
+codec, so a value is valid or not in the same way everywhere.  Errors are
+:class:`~tongchou.errors.InvalidInput` with a Chinese message naming the field.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .dates import parse_date
+from .errors import InvalidInput
+from .vocabulary import Field
+
+_TRUE = {"true", "yes", "y", "1", "on", "是", "真"}
+_FALSE = {"false", "no", "n", "0", "off", "否", "假", ""}
+_MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_MAX_MONEY = Decimal("1e14")  # 100 trillion yuan: far past any county budget
+
+
+def _fail(field: Field, message: str) -> InvalidInput:
+    return InvalidInput(field.name, message, field.label)
+
+
+def parse_money(raw: Any, field: Field) -> Decimal:
+    if isinstance(raw, bool):
+        raise _fail(field, f"金额格式不正确:{raw!r}")
+    if isinstance(raw, float):
+        # YAML and JSON hand us floats; their shortest repr is what the author wrote.
+        raw = repr(raw)
+    if isinstance(raw, int):
+        raw = str(raw)
+    if isinstance(raw, Decimal):
+        raw = format(raw, "f")
+    if not isinstance(raw, str):
+        raise _fail(field, f"金额格式不正确:{raw!r}")
+    text = raw.strip().replace(",", "").replace(",", "")
+    if text.endswith("元"):
+        text = text[:-1].strip()
+    if not _MONEY_RE.match(text):
+        raise _fail(field, f"金额格式不正确(应为元,最多两位小数):{raw!r}")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex guards this
+        raise _fail(field, f"金额格式不正确:{raw!r}") from None
+    if value < 0:
+        raise _fail(field, f"金额不能为负数:{raw!r}")
+    if value >= _MAX_MONEY:
+        raise _fail(field, f"金额过大:{raw!r}")
+    return value.quantize(Decimal("0.01"))
+
+
+def parse_decimal(raw: Any, field: Field) -> Decimal:
+    if isinstance(raw, bool):
+        raise _fail(field, f"不是数值:{raw!r}")
+    if isinstance(raw, float):
+        raw = repr(raw)
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise _fail(field, f"不是数值:{raw!r}") from None
+    if not value.is_finite():
+        raise _fail(field, f"不是有限数值:{raw!r}")
+    return value
+
+
+def parse_int(raw: Any, field: Field) -> int:
+    if isinstance(raw, bool):
+        raise _fail(field, f"不是整数:{raw!r}")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and re.match(r"^-?\d+$", raw.strip()):
+        return int(raw.strip())
+    if isinstance(raw, (float, Decimal)) and raw == int(raw):
+        return int(raw)
+    raise _fail(field, f"不是整数:{raw!r}")
+
+
+def parse_bool(raw: Any, field: Field) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if raw is None:
+        return False
+    if isinstance(raw, int) and raw in (0, 1):
+        return bool(raw)
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    raise _fail(field, f"应为 true 或 false:{raw!r}")
+
+
+def parse_enum(raw: Any, field: Field) -> str:
+    text = raw.strip() if isinstance(raw, str) else raw
+    allowed = field.choice_values
+    if text in allowed:
+        return text
+    # Staff may type the Chinese label instead of the code.
+    for c in field.choices:
+        if text == c.label:
+            return c.value
+    raise _fail(field, f"取值 {raw!r} 不在允许范围内(可选:{', '.join(allowed)})")
+
+
+def parse_value(field: Field, raw: Any) -> Any:
+    """Turn ``raw`` into the field's Python type, or raise InvalidInput.
+
+    ``None`` and the empty string mean "not given": a ``bool`` becomes False,
+    anything else its default (None when it has none).  Required-ness is checked
+    by :func:`parse_record`, not here.
+    """
+    if raw is None or (isinstance(raw, str) and raw.strip() == "" and field.type != "text"):
+        return False if field.type == "bool" else field.default
+    t = field.type
+    if t == "text":
+        if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+            raise _fail(field, f"应为文字:{raw!r}")
+        value: Any = str(raw).strip()
+        if "\x00" in value:
+            raise _fail(field, "含有不允许的控制字符")
+        if field.maximum is not None and len(value) > int(field.maximum):
+            raise _fail(field, f"长度不能超过 {field.maximum} 个字符")
+        return value if value else field.default
+    if t in ("int", "year"):
+        value = parse_int(raw, field)
+        lo, hi = field.minimum, field.maximum
+        if t == "year":
+            lo = 2000 if lo is None else lo
+            hi = 2100 if hi is None else hi
+        if lo is not None and value < lo:
+            raise _fail(field, f"不能小于 {lo}:{raw!r}")
+        if hi is not None and value > hi:
+            raise _fail(field, f"不能大于 {hi}:{raw!r}")
+        return value
+    if t == "money":
+        return parse_money(raw, field)
+    if t == "decimal":
+        value = parse_decimal(raw, field)
+        if field.minimum is not None and value < Decimal(str(field.minimum)):
+            raise _fail(field, f"不能小于 {field.minimum}:{raw!r}")
+        if field.maximum is not None and value > Decimal(str(field.maximum)):
+            raise _fail(field, f"不能大于 {field.maximum}:{raw!r}")
+        return value
+    if t == "bool":
+        return parse_bool(raw, field)
+    if t == "date":
+        try:
+            return parse_date(raw)
+        except ValueError:
+            raise _fail(field, f"日期格式不正确(应为 YYYY-MM-DD 的有效日期):{raw!r}") from None
+    if t == "enum":
+        return parse_enum(raw, field)
+    if t == "enum_list":
+        items = raw
+        if isinstance(raw, str):
+            items = [p for p in re.split(r"[,,、\s]+", raw.strip()) if p]
+        if not isinstance(items, (list, tuple)):
+            raise _fail(field, f"应为列表:{raw!r}")
+        out: list[str] = []
+        for item in items:
+            value = parse_enum(item, field)
+            if value not in out:
+                out.append(value)
+        return tuple(out)
+    raise AssertionError(t)  # pragma: no cover - Field validates its type
+
+
+def parse_record(fields: dict[str, Field] | list[Field], raw: dict[str, Any], *,
+                 partial: bool = False, what: str = "") -> dict[str, Any]:
+    """Check a whole mapping of raw values against ``fields``.
+
+    Unknown keys and missing required values are errors; the result holds every
+    field (with defaults) unless ``partial``, in which case only the keys given.
+    """
+    specs = fields if isinstance(fields, dict) else {f.name: f for f in fields}
+    if not isinstance(raw, dict):
+        raise InvalidInput(what or "arguments", f"应为键值映射,而不是 {type(raw).__name__}")
+    for key in raw:
+        if key not in specs:
+            known = ", ".join(specs) or "(无)"
+            raise InvalidInput(str(key), f"未知的{what or '字段'}(可用:{known})")
+    out: dict[str, Any] = {}
+    for name, spec in specs.items():
+        if partial and name not in raw:
+            continue
+        value = parse_value(spec, raw.get(name))
+        if spec.required and (value is None or value == () or value == ""):
+            raise InvalidInput(name, "必填项,不能为空", spec.label)
+        out[name] = value
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The JSON form values take in the database and in --json output
+
+
+def to_json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    return value
+
+
+def from_json_value(field: Field | None, value: Any) -> Any:
+    """Undo :func:`to_json_value` for a field of known type (unknown: as stored)."""
+    if field is None or value is None:
+        return value
+    if field.type in ("money", "decimal"):
+        return Decimal(str(value))
+    if field.type == "date":
+        return dt.date.fromisoformat(value)
+    if field.type == "enum_list":
+        return tuple(value)
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 kept readable."""
+    return json.dumps(to_json_value(value), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))

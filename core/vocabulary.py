@@ -1,0 +1,349 @@
+"""The things plugins contribute, as plain frozen records.
+
+Every hook in :mod:`tongchou.hookspecs` returns lists of these.  They carry no
+behaviour of their own beyond small helpers; the registry merges them and the
+engine runs them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .citation import Citation
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .parameters import ParameterView
+
+#: Value types a field or an action argument may have.
+FIELD_TYPES = ("text", "int", "year", "money", "decimal", "bool", "date", "enum", "enum_list")
+
+#: Pseudo-actions that guards may watch besides the plugins' own actions.
+CREATE_PROJECT = "project.create"
+UPDATE_PROJECT = "project.update"
+#: A guard watching this watches every action (not the pseudo-actions).
+ANY_ACTION = "*"
+
+#: Finding severities.  ``violation`` and ``overdue`` count as problems;
+#: ``advice`` is a recommendation and is never counted against a project.
+SEVERITIES = ("violation", "overdue", "advice")
+
+
+def _tuple(value):
+    return tuple(value) if value is not None else ()
+
+
+@attrs.frozen
+class Choice:
+    """One allowed value of an ``enum`` field, with its Chinese label."""
+
+    value: str
+    label: str
+
+
+@attrs.frozen
+class Field:
+    """A project field or an action argument.
+
+    ``type`` is one of :data:`FIELD_TYPES`.  A ``bool`` that is left out is
+    ``False``; any other field left out takes ``default`` (``None`` if unset),
+    and a ``required`` one left out is an input error.
+    """
+
+    name: str
+    label: str
+    type: str = attrs.field(default="text")
+    required: bool = False
+    default: Any = None
+    choices: tuple[Choice, ...] = attrs.field(default=(), converter=_tuple)
+    minimum: int | Decimal | None = None
+    maximum: int | Decimal | None = None
+    help: str = ""
+    #: offered as a filter in lists of projects
+    filterable: bool = False
+    #: name of the plugin whose field of the same name this one replaces
+    replaces: str | None = None
+    plugin: str = ""
+
+    @type.validator
+    def _check_type(self, _attr, value):
+        if value not in FIELD_TYPES:
+            raise ValueError(f"field {self.name!r}: unknown type {value!r}")
+
+    def choice_label(self, value: str) -> str:
+        for c in self.choices:
+            if c.value == value:
+                return c.label
+        return str(value)
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(c.value for c in self.choices)
+
+
+@attrs.frozen
+class Status:
+    """A project status.  ``initial`` is where new projects start; ``terminal``
+    ones end the project's life.  Actions that name no start status may be taken
+    in any status that is neither initial nor terminal."""
+
+    name: str
+    label: str
+    initial: bool = False
+    terminal: bool = False
+    #: position in lists and charts (the lifecycle order)
+    order: int = 0
+    replaces: str | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
+class Role:
+    """A role users hold.  Users of a ``unit_scoped`` role belong to one unit and
+    see and act on that unit's projects only."""
+
+    name: str
+    label: str
+    unit_scoped: bool = False
+    replaces: str | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
+class Action:
+    """A step in a project's life, taken by a user of one of ``roles``.
+
+    ``from_statuses`` lists where it may start; ``None`` means any status that is
+    neither initial nor terminal.  ``to_status`` is the status it moves to, a
+    callable ``(ctx) -> str | None`` when that depends on the arguments, or None
+    to stay.  ``effects`` is a callable ``(ctx) -> dict`` of project fields to set.
+    """
+
+    name: str
+    label: str
+    roles: tuple[str, ...] = attrs.field(converter=tuple)
+    citation: Citation
+    from_statuses: tuple[str, ...] | None = attrs.field(
+        default=None, converter=lambda v: None if v is None else tuple(v))
+    to_status: str | Callable[["ActionContext"], str | None] | None = None
+    args: tuple[Field, ...] = attrs.field(default=(), converter=_tuple)
+    effects: Callable[["ActionContext"], Mapping[str, Any]] | None = None
+    help: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+
+    def arg(self, name: str) -> Field | None:
+        for a in self.args:
+            if a.name == name:
+                return a
+        return None
+
+
+@attrs.frozen
+class ActionArgument:
+    """An argument one plugin adds to another plugin's action (e.g. a security
+    plugin asking for a crypto evaluation at acceptance)."""
+
+    action: str
+    field: Field
+    plugin: str = ""
+    replaces: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.action}.{self.field.name}"
+
+
+@attrs.frozen
+class Notice:
+    """A ledger-wide notice on a date (e.g. the measures' trial period has ended)."""
+
+    code: str
+    citation: Citation
+    message: str
+
+
+@attrs.frozen
+class Guard:
+    """One independent reason to refuse an action.
+
+    ``check(ctx)`` returns None when the action may go ahead, or a message in
+    Chinese saying why not; the refusal cites ``citation``.  Guards are named by
+    ``code`` so that a pack can switch one off without touching the others.
+    """
+
+    code: str
+    actions: tuple[str, ...] = attrs.field(converter=tuple)
+    check: Callable[["ActionContext"], str | None]
+    citation: Citation
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
+class Refusal:
+    """Why an action was refused.  ``code`` is ``permission``, ``status`` or the
+    code of the guard that refused; ``citation`` is None only for permission."""
+
+    code: str
+    message: str
+    citation: Citation | None = None
+
+    @property
+    def label(self) -> str:
+        if self.citation is None:
+            return self.message
+        return f"{self.message}({self.citation.label})"
+
+    def to_json(self) -> dict:
+        return {"code": self.code, "message": self.message,
+                "citation": self.citation.to_json() if self.citation else None}
+
+
+@attrs.frozen
+class Obligation:
+    """Something owed by ``due``; open until ``closed_on``."""
+
+    code: str
+    citation: Citation
+    due: dt.date
+    message: str
+    closed_on: dt.date | None = None
+
+
+@attrs.frozen
+class Finding:
+    """A problem (or, with severity ``advice``, a recommendation) a rule sees."""
+
+    code: str
+    severity: str = attrs.field()
+    citation: Citation = attrs.field()
+    message: str = attrs.field()
+
+    @severity.validator
+    def _check(self, _attr, value):
+        if value not in SEVERITIES:
+            raise ValueError(f"unknown severity {value!r}")
+
+
+@attrs.frozen
+class Parameter:
+    """A number a rule uses, with its value per effective date.
+
+    ``type`` is ``int``, ``decimal``, ``month_day``, ``date``, ``text`` or
+    ``mapping`` (an int-keyed table, e.g. months per 等保 level).
+    """
+
+    name: str
+    description: str
+    citation: Citation
+    type: str
+    values: tuple[tuple[dt.date, Any], ...] = attrs.field(
+        converter=lambda v: tuple(sorted(v.items() if isinstance(v, Mapping) else v)))
+    unit: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+
+
+@attrs.frozen
+class Article:
+    """The text of one article, shown next to findings and refusals."""
+
+    number: int
+    text: str
+    title: str = ""
+    document: str = ""
+
+
+@attrs.frozen
+class Report:
+    """A report a plugin offers: ``build(ledger, user, **options)`` returns rows
+    (dicts keyed by the names of ``columns``)."""
+
+    name: str
+    label: str
+    columns: tuple[Field, ...] = attrs.field(converter=tuple)
+    build: Callable[..., list[dict]]
+    citation: Citation | None = None
+    options: tuple[Field, ...] = attrs.field(default=(), converter=_tuple)
+    replaces: str | None = None
+    plugin: str = ""
+
+
+# --------------------------------------------------------------------------
+# What rules look at
+
+
+@attrs.frozen
+class HistoryEvent:
+    """One action already taken on a project, as rules see it."""
+
+    seq: int
+    action: str
+    date: dt.date
+    role: str
+    args: Mapping[str, Any]
+    from_status: str
+    to_status: str
+
+
+@attrs.frozen
+class ProjectState:
+    """A project's fields and status at one moment, as rules see it."""
+
+    id: int | None
+    status: str
+    fields: Mapping[str, Any]
+    unit_id: int | None = None
+    version: int = 0
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields.get(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.fields.get(name)
+        return default if value is None else value
+
+    @property
+    def name(self) -> str:
+        return self.fields.get("name", "")
+
+
+@attrs.frozen
+class Actor:
+    """The user taking an action: login name, role, and unit for unit roles."""
+
+    name: str
+    role: str
+    unit_id: int | None = None
+    unit: str = ""
+    id: int | None = None
+
+
+@attrs.frozen
+class ActionContext:
+    """All a guard needs to decide: the action, its typed arguments, the project
+    before the action, its history, the actor, the date and the parameters in
+    force on that date."""
+
+    action: str
+    args: Mapping[str, Any]
+    project: ProjectState
+    history: tuple[HistoryEvent, ...]
+    actor: Actor
+    date: dt.date
+    params: "ParameterView"
+
+    def last(self, action: str, **matching: Any) -> HistoryEvent | None:
+        """The latest event of ``action`` whose arguments match ``matching``."""
+        for ev in reversed(self.history):
+            if ev.action == action and all(ev.args.get(k) == v for k, v in matching.items()):
+                return ev
+        return None
+
+    def happened(self, action: str, **matching: Any) -> bool:
+        return self.last(action, **matching) is not None

@@ -1,0 +1,41 @@
+"""The ``xichuan`` pack: 《淅川县政务信息化项目建设管理暂行办法》(淅政办〔2025〕6号),
+article by article.  It is Tongchou's default jurisdiction and the reference
+for other jurisdictions' packs: copy it, then disable, replace or add plugins.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from tongchou import Pack
+
+from . import (acceptance, ai, approval, change, cloud, demo, final, funds, general, operation,
+               oversight, procurement, security, sharing, supervision)
+from .common import DOCUMENT, JURISDICTION
+
+PACK = Pack(
+    name="xichuan",
+    title=JURISDICTION,
+    document=DOCUMENT,
+    version="2025.6",
+    description="淅川县政务信息化项目建设管理暂行办法(试行两年)",
+    effective=dt.date(2025, 8, 29),
+    expires=dt.date(2027, 8, 28),
+    default=True,
+    plugins={
+        "xichuan.general": general,          # 第一条–第六条 总则
+        "xichuan.approval": approval,        # 第七条–第十条 审批
+        "xichuan.funds": funds,              # 第十一条 资金
+        "xichuan.ai": ai,                    # 第十二条 大模型
+        "xichuan.procurement": procurement,  # 第十三条–第十五条 招标与合同
+        "xichuan.supervision": supervision,  # 第十六条 监理
+        "xichuan.change": change,            # 第十七条 变更
+        "xichuan.acceptance": acceptance,    # 第十八条–第十九条 验收
+        "xichuan.operation": operation,      # 第二十条–第二十三条 运维
+        "xichuan.sharing": sharing,          # 第二十四条、第二十六条–第二十九条 共享
+        "xichuan.cloud": cloud,              # 第二十五条 政务云
+        "xichuan.security": security,        # 第三十条–第三十三条 等保/密评
+        "xichuan.oversight": oversight,      # 第三十四条–第三十七条 监督
+        "xichuan.final": final,              # 第三十八条–第三十九条 附则
+        "xichuan.demo": demo,                # the demo county
+    },
+)

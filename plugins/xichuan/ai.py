@@ -1,0 +1,45 @@
+"""第十二条: new projects should use AI large models, and acceptance weighs
+their effect."""
+from __future__ import annotations
+
+from tongchou import ActionArgument, Field, Finding, Guard
+
+from .common import articles, cite, hookimpl
+
+TITLE = "人工智能大模型应用"
+ARTICLES = (12,)
+AI_KINDS = ("information_system", "software_development", "cloud_platform", "data_center")
+
+
+@hookimpl
+def tongchou_fields():
+    return [Field("uses_ai", "应用人工智能大模型", "bool")]
+
+
+@hookimpl
+def tongchou_action_arguments():
+    return [ActionArgument("accept", Field("ai_effect_evaluated", "已评估人工智能大模型应用效果", "bool"))]
+
+
+def _ai_effect(ctx):
+    if ctx.project["uses_ai"] and not ctx.args.get("ai_effect_evaluated"):
+        return "应用人工智能大模型的项目,验收时应将其应用效果作为重要评估指标"
+    return None
+
+
+@hookimpl
+def tongchou_guards():
+    return [Guard("xichuan.ai.effect_at_acceptance", ("accept",), _ai_effect, cite(12), "验收评估大模型效果")]
+
+
+@hookimpl
+def tongchou_findings(project, history, params):
+    if not project["uses_ai"] and project["kind"] in AI_KINDS and project.status in ("draft", "submitted"):
+        return [Finding("xichuan.ai.consider", "advice", cite(12),
+                        "新建项目应在规划阶段调研人工智能大模型的应用场景")]
+    return None
+
+
+@hookimpl
+def tongchou_articles():
+    return articles(*ARTICLES)
