@@ -8,6 +8,7 @@ scenario runner, API) asks the same questions:
 """
 from __future__ import annotations
 
+import datetime as dt
 import hmac as std_hmac
 import secrets
 
@@ -19,6 +20,8 @@ from .vocabulary import Action, Actor, Refusal
 # scrypt cost: 2**15 * 8 * 128 bytes = 32 MiB per hash, ~0.1 s on this class of machine.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2 ** 15, 8, 1
 MIN_PASSWORD_LENGTH = 8
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
 
 
 def hash_password(password: str, *, n: int = SCRYPT_N) -> str:

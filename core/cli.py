@@ -329,6 +329,24 @@ def cmd_user_add(args) -> int:
     return 0
 
 
+def cmd_user_passwd(args) -> int:
+    with _open(args) as ledger:
+        password = _read_password(args)
+        if password is None:
+            import getpass
+            password = getpass.getpass(f"new password for {args.name}: ")
+        ledger.set_password(args.name, password)
+        print(f"password set for {args.name}")
+    return 0
+
+
+def cmd_user_disable(args, disabled: bool) -> int:
+    with _open(args) as ledger:
+        ledger.set_disabled(args.name, disabled)
+        print(f"user {args.name} {'disabled' if disabled else 'enabled'}")
+    return 0
+
+
 def cmd_user_list(args) -> int:
     with _open(args) as ledger:
         users = ledger.users()
@@ -503,6 +521,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user_add)
+    p = us.add_parser("passwd", help="set a user's password")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    p.set_defaults(func=cmd_user_passwd)
+    for verb, flag in (("disable", True), ("enable", False)):
+        p = us.add_parser(verb, help=f"{verb} a user's login")
+        p.add_argument("name")
+        p.set_defaults(func=lambda a, f=flag: cmd_user_disable(a, f))
     p = us.add_parser("list")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_user_list)

@@ -318,6 +318,59 @@ class Ledger:
         return Actor(name=row.name, role=row.role, unit_id=row.unit_id,
                      unit=self.unit_name(row.unit_id), id=row.id)
 
+    def authenticate(self, name: str, password: str) -> Actor:
+        """Check a password; every attempt is logged in the audit chain.
+
+        After ``auth.MAX_FAILURES`` failures in a row the account is locked for
+        ``auth.LOCKOUT``; a locked, disabled or unknown account and a wrong
+        password all get the same answer, so nothing is learnt by guessing.
+        """
+        denied = PermissionDenied("用户名或密码错误,或账号已锁定")
+        name = (name or "").strip()
+        moment = now()
+        with write_transaction(self.db):
+            row = Account.get_or_none(Account.name == name)
+            if row is None or row.disabled or not row.password_hash:
+                self.audit.append("login_failed", name[:64], {"reason": "unknown or disabled"})
+                raise denied
+            if row.locked_until is not None and row.locked_until > moment:
+                self.audit.append("login_failed", name, {"reason": "locked"})
+                raise denied
+        ok = auth.check_password(password or "", row.password_hash)
+        with write_transaction(self.db):
+            if not ok:
+                failures = row.failed_logins + 1
+                locked = moment + auth.LOCKOUT if failures >= auth.MAX_FAILURES else None
+                Account.update(failed_logins=0 if locked else failures, locked_until=locked) \
+                    .where(Account.id == row.id).execute()
+                self.audit.append("login_failed", name, {"reason": "password", "locked": locked is not None})
+                raise denied
+            Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
+            self.audit.append("login", name, {})
+        return self.actor(name)
+
+    def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
+        if actor.role != "admin" and actor.name != name:
+            raise PermissionDenied("只能修改自己的密码")
+        if len(password or "") < auth.MIN_PASSWORD_LENGTH:
+            raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
+        hashed = auth.hash_password(password)
+        with write_transaction(self.db):
+            n = Account.update(password_hash=hashed, failed_logins=0, locked_until=None) \
+                .where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "passwd", "user": name})
+
+    def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以停用或启用用户")
+        with write_transaction(self.db):
+            n = Account.update(disabled=disabled).where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "disable" if disabled else "enable", "user": name})
+
     def users(self) -> list[dict]:
         return [{"name": a.name, "display_name": a.display_name, "role": a.role,
                  "unit": self.unit_name(a.unit_id), "disabled": a.disabled,
