@@ -391,8 +391,10 @@ def cmd_report(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from .serve import serve
-    return serve(args)
+    # The UI is optional for scripts; import it only when serving.
+    from tongchou.ui.server import serve
+    return serve(db=args.db, jurisdiction=args.jurisdiction, demo=args.demo, port=args.port,
+                 address=args.address, show=args.show)
 
 
 # -- parser ------------------------------------------------------------------

@@ -9,6 +9,7 @@ the audit log.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from peewee import JOIN, SQL, Database, PostgresqlDatabase, fn
+from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
 
 from . import auth
 from .audit import AuditChain, create_key_file, event_digest, read_key_file
@@ -325,28 +326,32 @@ class Ledger:
         ``auth.LOCKOUT``; a locked, disabled or unknown account and a wrong
         password all get the same answer, so nothing is learnt by guessing.
         """
-        denied = PermissionDenied("用户名或密码错误,或账号已锁定")
-        name = (name or "").strip()
+        name = (name or "").strip()[:64]
         moment = now()
+        row = Account.get_or_none(Account.name == name)
+        reason = None
+        if row is None or row.disabled or not row.password_hash:
+            reason = "unknown or disabled"
+        elif row.locked_until is not None and row.locked_until > moment:
+            reason = "locked"
+        elif not auth.check_password(password or "", row.password_hash):
+            reason = "password"
+        # Commit the outcome first, then answer: a failure must stay counted and logged.
         with write_transaction(self.db):
-            row = Account.get_or_none(Account.name == name)
-            if row is None or row.disabled or not row.password_hash:
-                self.audit.append("login_failed", name[:64], {"reason": "unknown or disabled"})
-                raise denied
-            if row.locked_until is not None and row.locked_until > moment:
-                self.audit.append("login_failed", name, {"reason": "locked"})
-                raise denied
-        ok = auth.check_password(password or "", row.password_hash)
-        with write_transaction(self.db):
-            if not ok:
-                failures = row.failed_logins + 1
+            if reason == "password":
+                fresh = Account.get_by_id(row.id)
+                failures = fresh.failed_logins + 1
                 locked = moment + auth.LOCKOUT if failures >= auth.MAX_FAILURES else None
                 Account.update(failed_logins=0 if locked else failures, locked_until=locked) \
                     .where(Account.id == row.id).execute()
-                self.audit.append("login_failed", name, {"reason": "password", "locked": locked is not None})
-                raise denied
-            Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
-            self.audit.append("login", name, {})
+                self.audit.append("login_failed", name, {"reason": reason, "locked": locked is not None})
+            elif reason:
+                self.audit.append("login_failed", name, {"reason": reason})
+            else:
+                Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
+                self.audit.append("login", name, {})
+        if reason:
+            raise PermissionDenied("用户名或密码错误,或账号已锁定")
         return self.actor(name)
 
     def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
@@ -475,7 +480,7 @@ class Ledger:
         if spec is None:
             raise InvalidInput(name, "未知字段")
         if self.is_postgres:
-            return SQL("(project.data::json ->> %s)", (name,))
+            return Expression(Cast(Project.data, "json"), "->>", name)
         return fn.json_extract(Project.data, f"$.{name}")
 
     def _order_column(self, name: str):
@@ -520,12 +525,11 @@ class Ledger:
         values = parse_record(self.registry.fields, raw)
         unit_id = self.unit_id(values["unit"])
         state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
-        with write_transaction(self.db):
+        with self._change():
             refusal = auth.may_create(self.registry, actor, unit_id)
             refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date)
             if refusals:
-                self._record_refusal(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
-                raise Refused(refusals)
+                raise self._refused(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
             data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
             pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
                                  estimate=values.get("estimate"), status=state.status, data=data,
@@ -544,7 +548,7 @@ class Ledger:
         if "status" in changes:
             raise InvalidInput("status", "状态只能通过办理事项改变")
         typed = parse_record(self.registry.fields, dict(changes), partial=True)
-        with write_transaction(self.db):
+        with self._change():
             row = self._readable_row(project_id, actor)
             if expected_version is not None and row.version != expected_version:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
@@ -561,8 +565,7 @@ class Ledger:
             refusals = [refusal] if refusal else self._guard(
                 UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date)
             if refusals:
-                self._record_refusal(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
-                raise Refused(refusals)
+                raise self._refused(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             n = (Project.update(name=fields["name"], unit=unit_id, year=fields["year"],
                                 estimate=fields.get("estimate"), data=data, version=Project.version + 1,
@@ -589,11 +592,29 @@ class Ledger:
                 out.append(Refusal(g.code, message, g.citation))
         return out
 
-    def _record_refusal(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
-                        refusals: list[Refusal], args: Mapping[str, Any]) -> None:
-        self.audit.append("refusal", actor.name, {"date": date, "args": to_json_value(args),
-                                                  "refusals": [r.to_json() for r in refusals]},
-                          project_id=project_id, action=action)
+    def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
+                 refusals: list[Refusal], args: Mapping[str, Any]) -> Refused:
+        """A Refused error that :meth:`_change` logs once the change has rolled back."""
+        exc = Refused(refusals)
+        exc.log = {"actor": actor.name, "project_id": project_id, "action": action,
+                   "detail": {"date": date, "args": to_json_value(args),
+                              "refusals": [r.to_json() for r in refusals]}}
+        return exc
+
+    @contextlib.contextmanager
+    def _change(self):
+        """The transaction of one change.  A refusal rolls everything back, then
+        is written to the audit log in a transaction of its own."""
+        try:
+            with write_transaction(self.db):
+                yield
+        except Refused as exc:
+            log = getattr(exc, "log", None)
+            if log is not None:
+                with write_transaction(self.db):
+                    self.audit.append("refusal", log["actor"], log["detail"],
+                                      project_id=log["project_id"], action=log["action"])
+            raise
 
     def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
               args: Mapping[str, Any] | None = None) -> list[Refusal]:
@@ -630,13 +651,12 @@ class Ledger:
         date = date or dt.date.today()
         spec = self.registry.action(action)
         typed = parse_record(list(spec.args), dict(args or {}), what="参数")
-        with write_transaction(self.db):
+        with self._change():
             row = self._row(project_id)
             if not auth.can_read(self.registry, actor, row.unit_id):
                 # Logged like any refusal: an attempt on another unit's project is worth seeing.
                 refusals = [Refusal("permission", "只能办理本单位的项目")]
-                self._record_refusal(actor, row.id, spec.name, date, refusals, typed)
-                raise Refused(refusals)
+                raise self._refused(actor, row.id, spec.name, date, refusals, typed)
             if expected_version is not None and row.version != expected_version:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
                                f"you had {expected_version}); reload and try again")
@@ -646,8 +666,7 @@ class Ledger:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
             refusals = self._refusals(spec, state, typed, history, actor, date)
             if refusals:
-                self._record_refusal(actor, row.id, spec.name, date, refusals, typed)
-                raise Refused(refusals)
+                raise self._refused(actor, row.id, spec.name, date, refusals, typed)
             ctx = ActionContext(action=spec.name, args=typed, project=state, history=history,
                                 actor=actor, date=date, params=self.params.at(date))
             target = spec.to_status(ctx) if callable(spec.to_status) else spec.to_status
