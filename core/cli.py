@@ -549,9 +549,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: commands whose trailing KEY=VALUE words may come before or after their options
+PAIRS = {"fields", "args", "options"}
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None):
+    # argparse gives a trailing nargs="*" positional nothing once an option has
+    # come between; collect the KEY=VALUE words it left over instead.
+    args, extras = parser.parse_known_args(argv)
+    target = next((name for name in PAIRS if isinstance(getattr(args, name, None), list)), None)
+    for word in extras:
+        if target and "=" in word and not word.startswith("-"):
+            getattr(args, target).append(word)
+        else:
+            parser.error(f"unrecognized arguments: {word}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     try:
         return int(args.func(args) or 0)
     except Refused as exc:

@@ -6,7 +6,7 @@ in which pluggy calls implementations: the core merges their results by name
 side says ``replaces=``) and sorts rule outcomes by article.
 
 A plugin is any module or object with functions decorated by
-``tongchou.hookimpl``; a pack (:class:`tongchou.plugins.Pack`) lists the plugins
+``tongchou.hookimpl``; a pack (:class:`tongchou.Pack`) lists the plugins
 of one jurisdiction.  The reference for each hook, with an example, is in
 docs/plugins.md.
 """

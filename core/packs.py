@@ -46,6 +46,8 @@ def _plugins(value) -> tuple[tuple[str, Any], ...]:
 class Pack:
     """A jurisdiction's rules: a named list of plugins plus parameter overrides.
 
+    ``version`` is the version of the rules, shown by ``tongchou plugins
+    list`` (left at ``"0"``, the distribution's version is shown instead).
     ``extends`` names another pack whose plugins this one starts from;
     ``disable`` drops plugins (by name) from it; ``plugins`` adds this pack's
     own.  ``parameter_overrides`` maps a parameter name to ``{effective date:
@@ -93,8 +95,11 @@ def _env_flag(name: str) -> bool:
 
 def _load_ref(ref: str) -> Any:
     module, _, attr = ref.partition(":")
-    obj = importlib.import_module(module)
-    return getattr(obj, attr) if attr else obj
+    try:
+        obj = importlib.import_module(module)
+        return getattr(obj, attr) if attr else obj
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"cannot load {ref!r} (TONGCHOU_LOAD): {exc}") from exc
 
 
 def discover(autoload: bool | None = None, load: Iterable[str] = ()) -> Discovered:
@@ -114,6 +119,8 @@ def discover(autoload: bool | None = None, load: Iterable[str] = ()) -> Discover
             except Exception as exc:  # a broken third-party pack must say who it is
                 raise ConfigurationError(f"cannot load entry point {ep.name!r} ({ep.value}): {exc}") from exc
             version = ep.dist.version if ep.dist is not None else "0"
+            if isinstance(obj, Pack) and obj.version != "0":
+                version = obj.version  # the rules' own version beats the distribution's
             found.append((ep.name, obj, version))
     refs = list(load) + [r for r in os.environ.get("TONGCHOU_LOAD", "").split(",") if r.strip()]
     for ref in refs:
@@ -259,7 +266,11 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
         enabled = pname not in disabled_set and (allow_set is None or pname in allow_set)
         version = found.versions.get(pack or pname, "0")
         if enabled:
-            pm.register(obj, name=pname)
+            try:
+                pm.register(obj, name=pname)
+            except (pluggy.PluginValidationError, ValueError) as exc:
+                # a hookimpl whose arguments the hookspec lacks, or one plugin under two names
+                raise ConfigurationError(f"cannot register plugin {pname!r}: {exc}") from exc
         infos.append(_info(pname, obj, pack, version, pm, enabled))
     # A misspelt hookimpl (tongchou_gaurds) must fail loudly, not be ignored.
     try:

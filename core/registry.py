@@ -45,24 +45,33 @@ def collect(pm: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
 
 
 def merge(kind: str, key: str, items: Iterable[tuple[str, Any]], expected: type) -> dict[str, Any]:
-    """Merge contributions by ``key``; conflicts and bad replacements raise."""
-    chosen: dict[str, Any] = {}
+    """Merge contributions by ``key``; conflicts and bad replacements raise.
+
+    For each name, every contribution whose plugin another contributor of that
+    name ``replaces`` drops out; exactly one may be left.  The answer does not
+    depend on the order of ``items``, so chains (C replaces B, which replaces
+    A) work whatever the plugins are called.
+    """
+    claims: dict[str, list[Any]] = {}
     for plugin, item in items:
         if not isinstance(item, expected):
             raise ConfigurationError(
                 f"plugin {plugin!r} returned {type(item).__name__} from its {kind} hook; "
                 f"expected {expected.__name__}")
         item = attrs.evolve(item, plugin=plugin)
-        name = getattr(item, key)
-        prior = chosen.get(name)
-        if prior is None:
-            chosen[name] = item
-        elif item.replaces == prior.plugin and prior.replaces != item.plugin:
-            chosen[name] = item
-        elif prior.replaces == item.plugin and item.replaces != prior.plugin:
-            pass
-        else:
-            raise PluginConflict(kind, name, prior.plugin, plugin)
+        claims.setdefault(getattr(item, key), []).append(item)
+    chosen: dict[str, Any] = {}
+    for name, items_ in claims.items():
+        if len(items_) == 1:
+            chosen[name] = items_[0]
+            continue
+        plugins = {i.plugin for i in items_}
+        replaced = {i.replaces for i in items_ if i.replaces in plugins and i.replaces != i.plugin}
+        left = [i for i in items_ if i.plugin not in replaced]
+        if len(left) != 1:
+            first, second = (left if len(left) > 1 else items_)[:2]
+            raise PluginConflict(kind, name, first.plugin, second.plugin)
+        chosen[name] = left[0]
     return chosen
 
 
@@ -90,14 +99,16 @@ class Registry:
             self.actions[ext.action] = attrs.evolve(
                 action, args=action.args + (attrs.evolve(ext.field, plugin=ext.plugin),))
         self.articles: dict[tuple[str, int], Article] = {}
+        article_plugin: dict[tuple[str, int], str] = {}
         for plugin, art in collect(pm, "tongchou_articles"):
             if not isinstance(art, Article):
                 raise ConfigurationError(f"plugin {plugin!r} returned {art!r} as an article")
             k = (art.document, art.number)
             prior = self.articles.get(k)
             if prior is not None and prior.text != art.text:
-                raise PluginConflict("article", f"{art.document} {art.number}", "(earlier plugin)", plugin)
-            self.articles[k] = art
+                raise PluginConflict("article", f"{art.document} {art.number}", article_plugin[k], plugin)
+            self.articles.setdefault(k, art)
+            article_plugin.setdefault(k, plugin)
         self._guards_by_action: dict[str, list[Guard]] = {}
         for g in self.guards.values():
             targets = list(self.actions) if ANY_ACTION in g.actions else g.actions

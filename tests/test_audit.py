@@ -1,0 +1,119 @@
+"""The audit chain catches rows changed, deleted or inserted by raw SQL, on both
+backends, and `tongchou audit verify` says which entry broke."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tongchou.audit import AuditChain
+from tongchou.cli import main
+from tongchou.models import AuditEntry, Event
+
+from .conftest import DIMS
+
+
+@pytest.fixture
+def history(county):
+    p = county.project()
+    county.act(p, "apply", "unit", dt.date(2025, 6, 1))
+    with pytest.raises(Exception):
+        county.act(p, "approve", "government", dt.date(2025, 6, 2))  # refused: logged
+    county.act(p, "review", "bureau", dt.date(2025, 6, 3), result="pass", dimensions=DIMS)
+    county.act(p, "approve", "government", dt.date(2025, 6, 4))
+    assert county.ledger.verify_audit().ok
+    return county.ledger, p
+
+
+def _sql(ledger, sql, params=()):
+    if ledger.is_postgres:
+        sql = sql.replace("?", "%s")
+    ledger.db.execute_sql(sql, params)
+
+
+def test_an_intact_chain_verifies(history):
+    ledger, _p = history
+    result = ledger.verify_audit()
+    assert result.ok and result.checked == AuditEntry.select().count() > 10
+
+
+def test_a_changed_entry_is_named(history):
+    ledger, _p = history
+    target = AuditEntry.select().where(AuditEntry.kind == "refusal").get()
+    _sql(ledger, "UPDATE audit_entry SET detail = ? WHERE id = ?", ('{"forged":true}', target.id))
+    result = ledger.verify_audit()
+    assert not result.ok and result.first_bad == target.id
+
+
+def test_a_deleted_entry_is_named(history):
+    ledger, _p = history
+    target = AuditEntry.select().order_by(AuditEntry.id).offset(4).get()
+    _sql(ledger, "DELETE FROM audit_entry WHERE id = ?", (target.id,))
+    result = ledger.verify_audit()
+    assert not result.ok and result.first_bad == target.id
+
+
+def test_an_inserted_entry_is_named(history):
+    ledger, _p = history
+    last = AuditEntry.select().order_by(AuditEntry.id.desc()).get()
+    _sql(ledger, "INSERT INTO audit_entry (id, at, kind, actor, project_id, action, detail, prev_mac, mac) "
+                 "VALUES (?, ?, 'login', 'mallory', NULL, NULL, '{}', ?, ?)",
+         (last.id + 1, dt.datetime(2026, 1, 1), last.mac, "0" * 64))
+    result = ledger.verify_audit()
+    assert not result.ok and result.first_bad == last.id + 1
+
+
+def test_truncating_the_tail_is_caught_by_the_head(history):
+    ledger, _p = history
+    last = AuditEntry.select().order_by(AuditEntry.id.desc()).get()
+    _sql(ledger, "DELETE FROM audit_entry WHERE id = ?", (last.id,))
+    assert not ledger.verify_audit().ok
+
+
+def test_events_changed_inserted_or_deleted_out_of_band(history):
+    ledger, p = history
+    ev = Event.select().where(Event.action == "review").get()
+    _sql(ledger, "UPDATE event SET args = ? WHERE id = ?", ('{"result":"fail"}', ev.id))
+    assert "altered" in ledger.verify_audit().problem
+    _sql(ledger, "UPDATE event SET args = ? WHERE id = ?", (ev.args and __import__("json").dumps(
+        ev.args, sort_keys=True, ensure_ascii=False, separators=(",", ":")), ev.id))
+    assert ledger.verify_audit().ok
+    _sql(ledger, "DELETE FROM event WHERE id = ?", (ev.id,))
+    assert "deleted" in ledger.verify_audit().problem
+
+
+def test_a_project_status_edited_by_sql_is_caught(history):
+    ledger, p = history
+    _sql(ledger, "UPDATE project SET status = 'in_operation' WHERE id = ?", (p.id,))
+    assert "status" in ledger.verify_audit().problem
+
+
+def test_another_key_cannot_verify_the_chain(history):
+    ledger, _p = history
+    assert not AuditChain(b"x" * 32).verify().ok
+
+
+def test_cli_audit_verify_exit_codes(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "l.db")
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    assert main(["--db", db, "init", "--demo", "--today", "2026-11-25"]) == 0
+    assert main(["--db", db, "audit", "verify"]) == 0
+    assert "intact" in capsys.readouterr().out
+    import sqlite3
+    con = sqlite3.connect(db)
+    con.execute("UPDATE audit_entry SET actor = 'mallory' WHERE id = 7")
+    con.commit()
+    con.close()
+    assert main(["--db", db, "audit", "verify"]) == 1
+    assert "first broken entry: 7" in capsys.readouterr().err
+
+
+def test_a_missing_key_file_stops_the_ledger_from_opening(tmp_path, monkeypatch, capsys):
+    db = str(tmp_path / "l.db")
+    key = tmp_path / "audit.key"
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(key))
+    assert main(["--db", db, "init"]) == 0
+    assert main(["--db", db, "unit", "add", "县教育局"]) == 0
+    key.unlink()
+    assert main(["--db", db, "project", "list"]) == 2
+    assert "audit key" in capsys.readouterr().err
