@@ -533,7 +533,8 @@ class Ledger:
             data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
             pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
                                  estimate=values.get("estimate"), status=state.status, data=data,
-                                 created_on=date, created_by=actor.id).execute()
+                                 created_on=date, created_by=actor.id,
+                                 rules=f"{self.jurisdiction.name}@{self.jurisdiction.pack.version}").execute()
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
             row = self._row(pid)

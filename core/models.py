@@ -86,6 +86,8 @@ class Project(Base):
     data = JSONField(default=dict)
     #: optimistic lock: bumped by every change
     version = IntegerField(default=1)
+    #: the rule set the project was entered under ("pack@version")
+    rules = CharField(max_length=60, default="")
     created_on = DateField()
     created_by = ForeignKeyField(Account, null=True, on_delete="RESTRICT")
     created_at = DateTimeField(default=now)
