@@ -85,7 +85,10 @@ def seed_demo(ledger: Ledger, today: dt.date) -> str:
     from .models import Project
     if Project.select().exists():
         return "demo not added: the ledger already has projects"
-    result = ledger.pm.hook.tongchou_seed_demo(ledger=ledger, today=today)
+    from .db import write_transaction
+    # All or nothing: a seeding killed half-way leaves the ledger as it was.
+    with write_transaction(ledger.db):
+        result = ledger.pm.hook.tongchou_seed_demo(ledger=ledger, today=today)
     if result is None:
         return f"jurisdiction {ledger.jurisdiction.name!r} has no demo data"
     return str(result)
@@ -390,6 +393,63 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from .backup import backup
+    print(f"backup written: {backup(args.db, args.file)}")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from .backup import restore
+    print(f"ledger restored from {args.file} into {restore(args.db, args.file)}")
+    return 0
+
+
+def cmd_doc_add(args) -> int:
+    from pathlib import Path
+
+    from .documents import DocumentStore
+    with _open(args) as ledger:
+        actor = _actor(ledger, args.user)
+        path = Path(args.file)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {path}: {exc.strerror}") from None
+        doc = DocumentStore.for_ledger(ledger).add(ledger, args.project, args.kind, args.name or path.name,
+                                                   data, actor)
+        print(f"document {doc.id} stored: {doc.filename} ({doc.size} bytes, SM3 {doc.digest[:16]}…"
+              f"{', SM4-encrypted' if doc.encrypted else ''})")
+    return 0
+
+
+def cmd_doc_list(args) -> int:
+    from .documents import DocumentStore
+    with _open(args) as ledger:
+        docs = DocumentStore.for_ledger(ledger).list(ledger, args.project, _actor(ledger, args.user))
+        if args.json:
+            import attrs
+            _print_json([attrs.asdict(d) for d in docs])
+            return 0
+        for d in docs:
+            print(f"{d.id:>5}  {d.kind}  {d.filename}  {d.size} bytes  SM3 {d.digest[:16]}…")
+    return 0
+
+
+def cmd_doc_get(args) -> int:
+    from pathlib import Path
+
+    from .documents import DocumentStore
+    with _open(args) as ledger:
+        meta, data = DocumentStore.for_ledger(ledger).get(ledger, args.document, _actor(ledger, args.user))
+        out = Path(args.output)
+        if out.exists():
+            raise CliError(f"{out} already exists")
+        out.write_bytes(data)
+        print(f"document {meta.id} ({meta.filename}) written to {out}; SM3 digest checked")
+    return 0
+
+
 def cmd_serve(args) -> int:
     # The UI is optional for scripts; import it only when serving.
     from tongchou.ui.server import serve
@@ -539,6 +599,33 @@ def build_parser() -> argparse.ArgumentParser:
     au.required = True
     p = au.add_parser("verify", help="check that no audit entry or event was changed, removed or inserted")
     p.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("backup", help="write a consistent copy of the ledger to FILE")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="replace the ledger by the backup FILE (stop servers first)")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_restore)
+
+    dc = sub.add_parser("doc", help="project documents").add_subparsers(dest="sub", metavar="SUB")
+    dc.required = True
+    p = dc.add_parser("add", help="store a document of a project")
+    p.add_argument("project", type=int)
+    p.add_argument("file")
+    p.add_argument("--kind", required=True, help="e.g. 申报材料, 合同, 验收报告")
+    p.add_argument("--name", help="the name to show (default: the file's name)")
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_add)
+    p = dc.add_parser("list")
+    p.add_argument("project", type=int)
+    p.add_argument("--user", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doc_list)
+    p = dc.add_parser("get", help="write a document to a file, after checking its SM3 digest")
+    p.add_argument("document", type=int)
+    p.add_argument("output")
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_get)
 
     p = sub.add_parser("report", help="run a report: tongchou report catalogue unit=... year=...")
     p.add_argument("name")

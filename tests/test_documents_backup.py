@@ -1,0 +1,135 @@
+"""Documents (SM3 content addressing, SM4 at rest), backups, and faults."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tongchou.backup import backup, restore
+from tongchou.documents import DocumentCorrupt, DocumentStore
+from tongchou.errors import InvalidInput, NotFound
+from tongchou.ledger import Ledger
+from tongchou.models import Project
+
+PDF = b"%PDF-1.7\n" + "验收报告".encode() * 100
+
+
+@pytest.fixture
+def store(tmp_path):
+    return DocumentStore(tmp_path / "files", max_bytes=64 * 1024)
+
+
+def test_documents_round_trip_and_are_stored_by_digest(county, store, tmp_path):
+    p = county.project()
+    doc = store.add(county.ledger, p.id, "验收报告", "../../etc/验收报告.pdf", PDF, county.users["unit"])
+    assert doc.filename == "验收报告.pdf" and len(doc.digest) == 64
+    files = [f for f in (tmp_path / "files").rglob("*") if f.is_file()]
+    assert [f.name for f in files] == [doc.digest]
+    assert not (tmp_path / "etc").exists()
+    meta, data = store.get(county.ledger, doc.id, county.users["bureau"])
+    assert data == PDF and meta.kind == "验收报告"
+    again = store.add(county.ledger, p.id, "验收报告", "copy.pdf", PDF, county.users["unit"])
+    assert again.digest == doc.digest and len([f for f in (tmp_path / "files").rglob("*") if f.is_file()]) == 1
+
+
+@pytest.mark.parametrize("name,data,needle", [
+    ("a.exe", b"MZ....", "不允许"),
+    ("a.pdf", b"<html>not a pdf</html>", "不符"),
+    ("a.pdf", b"", "为空"),
+    ("a.pdf", b"%PDF-" + b"x" * (64 * 1024), "上限"),
+    ("noext", b"%PDF-1", "不允许"),
+])
+def test_bad_uploads_are_refused_and_write_nothing(county, store, tmp_path, name, data, needle):
+    p = county.project()
+    with pytest.raises(InvalidInput, match=needle):
+        store.add(county.ledger, p.id, "申报材料", name, data, county.users["unit"])
+    assert not (tmp_path / "files").exists() or not any(f.is_file() for f in (tmp_path / "files").rglob("*"))
+
+
+def test_a_tampered_file_is_caught_on_download(county, store, tmp_path):
+    p = county.project()
+    doc = store.add(county.ledger, p.id, "合同", "合同.pdf", PDF, county.users["unit"])
+    [path] = [f for f in (tmp_path / "files").rglob("*") if f.is_file()]
+    path.write_bytes(PDF.replace(b"1.7", b"1.6"))
+    with pytest.raises(DocumentCorrupt, match="SM3"):
+        store.get(county.ledger, doc.id, county.users["unit"])
+
+
+def test_sm4_encryption_at_rest(county, tmp_path):
+    store = DocumentStore(tmp_path / "enc", encrypt=True)
+    p = county.project()
+    doc = store.add(county.ledger, p.id, "合同", "合同.pdf", PDF, county.users["unit"])
+    [path] = [f for f in (tmp_path / "enc").rglob("*.sm4")]
+    raw = path.read_bytes()
+    assert PDF not in raw and b"%PDF" not in raw
+    assert (tmp_path / "enc" / "documents.sm4key").stat().st_mode & 0o777 == 0o600
+    assert store.get(county.ledger, doc.id, county.users["unit"])[1] == PDF
+    path.write_bytes(raw[:-1] + bytes([raw[-1] ^ 1]))
+    with pytest.raises(DocumentCorrupt, match="SM4"):
+        store.get(county.ledger, doc.id, county.users["unit"])
+
+
+def test_another_units_staff_cannot_upload_or_download(county, store):
+    led = county.ledger
+    p = county.project()
+    doc = store.add(led, p.id, "合同", "合同.pdf", PDF, county.users["unit"])
+    led.add_unit("县公安局")
+    other = led.add_user("police", "unit", "县公安局")
+    with pytest.raises(NotFound):
+        store.get(led, doc.id, other)
+    with pytest.raises(NotFound):
+        store.add(led, p.id, "合同", "x.pdf", PDF, other)
+    with pytest.raises(NotFound):
+        store.list(led, p.id, other)
+
+
+def test_backup_and_restore_sqlite(tmp_path, xichuan, monkeypatch):
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "k"))
+    db = str(tmp_path / "l.db")
+    with Ledger.open(db, jurisdiction=xichuan) as led:
+        led.add_unit("县教育局")
+        u = led.add_user("u", "unit", "县教育局")
+        led.create_project({"name": "甲", "unit": "县教育局", "year": 2026, "category": "purchased_service",
+                            "kind": "information_system", "source": "ad_hoc"}, u, dt.date(2026, 1, 1))
+        snapshot = backup(db, tmp_path / "b.db")
+        led.create_project({"name": "乙", "unit": "县教育局", "year": 2026, "category": "purchased_service",
+                            "kind": "information_system", "source": "ad_hoc"}, u, dt.date(2026, 1, 2))
+        with pytest.raises(InvalidInput):
+            backup(db, snapshot)  # never overwrites
+    restore(db, snapshot)
+    with Ledger.open(db, jurisdiction=xichuan) as led:
+        assert [p.name for p in led.projects()[0]] == ["甲"]
+        assert led.verify_audit().ok
+    (tmp_path / "junk.db").write_bytes(b"not sqlite at all")
+    with pytest.raises(InvalidInput):
+        restore(db, tmp_path / "junk.db")
+
+
+def test_kill_9_during_demo_seeding_leaves_the_ledger_consistent(tmp_path):
+    env = dict(os.environ, TONGCHOU_AUDIT_KEY_FILE=str(tmp_path / "k"))
+    db = str(tmp_path / "l.db")
+    subprocess.run([sys.executable, "-m", "tongchou", "--db", db, "init"], check=True, env=env,
+                   capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "tongchou", "--db", db, "init", "--demo"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.2)  # the seed hashes passwords first, then enters projects
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    verify = subprocess.run([sys.executable, "-m", "tongchou", "--db", db, "audit", "verify"], env=env,
+                            capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+    # All or nothing: the seed left no trace, so it can simply be run again.
+    rerun = subprocess.run([sys.executable, "-m", "tongchou", "--db", db, "init", "--demo"], env=env,
+                           capture_output=True, text=True)
+    assert rerun.returncode == 0 and "32 projects" in rerun.stdout
+    with Ledger.open(db, key_file=tmp_path / "k"):
+        assert Project.select().count() == 32
