@@ -417,18 +417,23 @@ class Ledger:
                                                        to_status=ev.to_status))
         return {pid: tuple(evs) for pid, evs in out.items()}
 
-    def _row(self, project_id: int) -> Project:
+    def _row(self, project_id: int, *, lock: bool = False) -> Project:
         try:
             pid = int(project_id)
         except (TypeError, ValueError):
             raise NotFound(f"no project {project_id!r}") from None
-        row = Project.get_or_none(Project.id == pid)
+        query = Project.select().where(Project.id == pid)
+        if lock and self.is_postgres:
+            # Writers of one project queue here (SQLite's BEGIN IMMEDIATE already
+            # serialises all writers), so each sees the state the last one left.
+            query = query.for_update()
+        row = query.get_or_none()
         if row is None:
             raise NotFound(f"no project {project_id!r}")
         return row
 
-    def _readable_row(self, project_id: int, actor: Actor | None) -> Project:
-        row = self._row(project_id)
+    def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
+        row = self._row(project_id, lock=lock)
         if actor is not None and not auth.can_read(self.registry, actor, row.unit_id):
             # Same answer as for a project that does not exist: nothing leaks.
             raise NotFound(f"no project {project_id!r}")
@@ -550,7 +555,7 @@ class Ledger:
             raise InvalidInput("status", "状态只能通过办理事项改变")
         typed = parse_record(self.registry.fields, dict(changes), partial=True)
         with self._change():
-            row = self._readable_row(project_id, actor)
+            row = self._readable_row(project_id, actor, lock=True)
             if expected_version is not None and row.version != expected_version:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
                                f"you had {expected_version}); reload and try again")
@@ -653,7 +658,7 @@ class Ledger:
         spec = self.registry.action(action)
         typed = parse_record(list(spec.args), dict(args or {}), what="参数")
         with self._change():
-            row = self._row(project_id)
+            row = self._row(project_id, lock=True)
             if not auth.can_read(self.registry, actor, row.unit_id):
                 # Logged like any refusal: an attempt on another unit's project is worth seeing.
                 refusals = [Refusal("permission", "只能办理本单位的项目")]
