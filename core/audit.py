@@ -53,11 +53,58 @@ def create_key_file(path: Path) -> bytes:
 
 
 def read_key_file(path: Path) -> bytes:
-    text = path.read_text().strip()
-    key = bytes.fromhex(text)
-    if len(key) < 16:
-        raise AuditKeyMissing(f"audit key file {path} is too short")
-    return key
+    """The first (or only) key in a key file."""
+    return Keyring.read(path).keys[0][1]
+
+
+@attrs.frozen
+class Keyring:
+    """The chain's keys: each signs the entries from its first id on.  Rotating
+    adds a key; old ones stay so that old entries still verify."""
+
+    keys: tuple[tuple[int, bytes], ...]
+
+    @classmethod
+    def single(cls, key: bytes) -> "Keyring":
+        return cls(((1, key),))
+
+    @classmethod
+    def read(cls, path: Path) -> "Keyring":
+        keys = []
+        for line in path.read_text().split():
+            first, _, text = line.rpartition(":")
+            try:
+                key = bytes.fromhex(text)
+                start = int(first) if first else 1
+            except ValueError:
+                raise AuditKeyMissing(f"audit key file {path} is not a key file") from None
+            if len(key) < 16:
+                raise AuditKeyMissing(f"audit key file {path} holds a key that is too short")
+            keys.append((start, key))
+        if not keys:
+            raise AuditKeyMissing(f"audit key file {path} is empty")
+        return cls(tuple(sorted(keys)))
+
+    def for_entry(self, entry_id: int) -> bytes:
+        chosen = self.keys[0][1]
+        for start, key in self.keys:
+            if start <= entry_id:
+                chosen = key
+        return chosen
+
+    def with_key(self, start: int, key: bytes) -> "Keyring":
+        return Keyring(self.keys + ((start, key),))
+
+    def write(self, path: Path) -> None:
+        """Replace the key file atomically, readable by its owner only."""
+        tmp = path.with_name(path.name + ".new")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            for start, key in self.keys:
+                fh.write(f"{start}:{key.hex()}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
 
 
 def event_digest(event: Event) -> str:
@@ -88,8 +135,8 @@ class VerifyResult:
 class AuditChain:
     """Appends to and verifies the chain in the bound database."""
 
-    def __init__(self, key: bytes):
-        self.key = key
+    def __init__(self, keys: "Keyring | bytes"):
+        self.keys = keys if isinstance(keys, Keyring) else Keyring.single(keys)
 
     def ensure_head(self) -> None:
         if AuditHead.get_or_none(AuditHead.id == 1) is None:
@@ -109,12 +156,26 @@ class AuditChain:
         entry_id = head.last_id + 1
         at = now()
         text = dumps(detail)
-        mac = hmac_sm3_hex(self.key, _entry_bytes(entry_id, at, kind, actor, project_id, action,
+        mac = hmac_sm3_hex(self.keys.for_entry(entry_id), _entry_bytes(entry_id, at, kind, actor, project_id, action,
                                                   text, head.last_mac))
         AuditEntry.insert(id=entry_id, at=at, kind=kind, actor=actor, project_id=project_id,
                           action=action, detail=text, prev_mac=head.last_mac, mac=mac).execute()
         AuditHead.update(last_id=entry_id, last_mac=mac).where(AuditHead.id == 1).execute()
         return entry_id
+
+    def rotate(self, key_file: Path, actor: str) -> int:
+        """Start signing with a new key: verify the chain, log the rotation with
+        the old key, and add the new key to ``key_file``.  Call inside a write
+        transaction.  Returns the id of the first entry the new key signs."""
+        result = self.verify()
+        if not result.ok:
+            raise AuditKeyMissing(f"refusing to rotate the key of a broken chain: {result.problem}")
+        new = secrets.token_bytes(KEY_BYTES)
+        entry = self.append("key_rotation", actor, {"fingerprint": sm3_hex(new)[:16]})
+        keys = self.keys.with_key(entry + 1, new)
+        keys.write(key_file)
+        self.keys = keys
+        return entry + 1
 
     def verify(self, batch: int = 5000) -> VerifyResult:
         """Walk the chain; report the first entry that was changed, removed or
@@ -135,7 +196,7 @@ class AuditChain:
                                         f"entry {prev_id + 1} is missing (next present is {eid})")
                 if prev != prev_mac:
                     return VerifyResult(False, checked, eid, f"entry {eid} does not follow entry {prev_id}")
-                want = hmac_sm3_hex(self.key, _entry_bytes(eid, at, kind, actor, project_id,
+                want = hmac_sm3_hex(self.keys.for_entry(eid), _entry_bytes(eid, at, kind, actor, project_id,
                                                           action, detail, prev))
                 if not std_hmac.compare_digest(want, mac):
                     return VerifyResult(False, checked, eid, f"entry {eid} was altered or forged")

@@ -373,6 +373,14 @@ def cmd_audit_verify(args) -> int:
         return 1
 
 
+def cmd_audit_rotate(args) -> int:
+    with _open(args) as ledger:
+        first = ledger.rotate_audit_key()
+        print(f"audit key rotated: entries from {first} on are signed with the new key "
+              f"(added to {ledger.key_path}; keep a copy of that file)")
+    return 0
+
+
 def cmd_report(args) -> int:
     with _open(args) as ledger:
         reader = _reader(ledger, args.user)
@@ -599,6 +607,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.required = True
     p = au.add_parser("verify", help="check that no audit entry or event was changed, removed or inserted")
     p.set_defaults(func=cmd_audit_verify)
+    p = au.add_parser("rotate-key", help="sign new entries with a fresh key (old entries keep verifying)")
+    p.set_defaults(func=cmd_audit_rotate)
 
     p = sub.add_parser("backup", help="write a consistent copy of the ledger to FILE")
     p.add_argument("file")

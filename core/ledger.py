@@ -22,7 +22,7 @@ import attrs
 from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
 
 from . import auth
-from .audit import AuditChain, create_key_file, event_digest, read_key_file
+from .audit import AuditChain, Keyring, create_key_file, event_digest
 from .citation import Citation
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .errors import (AuditKeyMissing, ConfigurationError, Conflict, InvalidInput, NotFound,
@@ -120,14 +120,15 @@ def default_key_path(url: str, db: Database) -> Path | None:
 class Ledger:
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
-    def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: bytes, url: str = "",
-                 pinned: Mapping[str, Any] | None = None):
+    def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",
+                 pinned: Mapping[str, Any] | None = None, key_path: Path | None = None):
         self.db = db
         self.url = url
         self.jurisdiction = jurisdiction
         self.registry = jurisdiction.registry
         self.pm = jurisdiction.pm
         self.audit = AuditChain(audit_key)
+        self.key_path = key_path
         self._pinned = dict(pinned or {})
         self._params: ParameterSet | None = None
         self._units: dict[int, str] = {}
@@ -169,8 +170,9 @@ class Ledger:
                 jur = load_jurisdiction(name, disabled=disabled_names, extra_plugins=extra_plugins)
             if stored is None:
                 Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
-            key = audit_key or cls._audit_key(url, db, key_file)
-            ledger = cls(db, jur, key, url, pinned_parameters)
+            path = None if audit_key else (key_file or default_key_path(url, db))
+            key = audit_key or cls._audit_key(path)
+            ledger = cls(db, jur, key, url, pinned_parameters, key_path=path)
             ledger.audit.ensure_head()
             return ledger
         except BaseException:
@@ -178,12 +180,11 @@ class Ledger:
             raise
 
     @staticmethod
-    def _audit_key(url: str, db: Database, key_file: Path | None) -> bytes:
-        path = key_file or default_key_path(url, db)
+    def _audit_key(path: Path | None) -> "Keyring | bytes":
         if path is None:
             return os.urandom(32)
         if path.exists():
-            return read_key_file(path)
+            return Keyring.read(path)
         if AuditEntry.select().exists():
             raise AuditKeyMissing(
                 f"the audit key {path} is missing but the ledger has an audit chain; restore the key "
@@ -834,6 +835,13 @@ class Ledger:
 
     def verify_audit(self):
         return self.audit.verify()
+
+    def rotate_audit_key(self, actor: Actor = SYSTEM) -> int:
+        """Sign from now on with a new key (kept beside the old ones in the key file)."""
+        if self.key_path is None:
+            raise ConfigurationError("this ledger has no audit key file to rotate")
+        with write_transaction(self.db):
+            return self.audit.rotate(self.key_path, actor.name)
 
     # -- counts for dashboards -----------------------------------------------
 

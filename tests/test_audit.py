@@ -117,3 +117,23 @@ def test_a_missing_key_file_stops_the_ledger_from_opening(tmp_path, monkeypatch,
     key.unlink()
     assert main(["--db", db, "project", "list"]) == 2
     assert "audit key" in capsys.readouterr().err
+
+
+def test_rotating_the_key_keeps_old_entries_verifiable(tmp_path, xichuan):
+    from tongchou.audit import Keyring
+    from tongchou.ledger import Ledger
+    key = tmp_path / "audit.key"
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=key) as led:
+        led.add_unit("县教育局")
+        first = led.rotate_audit_key()
+        led.add_user("u", "unit", "县教育局")
+        assert led.verify_audit().ok
+        ring = Keyring.read(key)
+        assert [start for start, _ in ring.keys] == [1, first]
+        assert key.stat().st_mode & 0o777 == 0o600
+        old_only = AuditChain(Keyring(ring.keys[:1]))
+        assert old_only.verify().first_bad == first
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=key) as led:
+        assert led.verify_audit().ok
+        _sql(led, "UPDATE audit_entry SET actor = 'x' WHERE id = ?", (first,))
+        assert led.verify_audit().first_bad == first
