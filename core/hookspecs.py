@@ -76,10 +76,13 @@ def tongchou_guards():
     """Contribute guards: independent reasons to refuse an action.
 
     Called once at start-up.  Returns a list of :class:`tongchou.Guard`.  A guard
-    may watch any plugin's action, and also the pseudo-actions
-    ``tongchou.CREATE_PROJECT`` and ``tongchou.UPDATE_PROJECT``.  When an action
-    is taken every guard watching it runs; all refusals are reported, sorted by
-    article, and any refusal means nothing is changed.
+    may watch any plugin's action, ``tongchou.ANY_ACTION`` (every action, not
+    the pseudo-actions), and the pseudo-actions ``tongchou.CREATE_PROJECT``
+    (``ctx.project`` is the project to be entered, ``ctx.args`` is ``{}``) and
+    ``tongchou.UPDATE_PROJECT`` (``ctx.project`` is the project after the edit,
+    ``ctx.args`` is ``{"changes": ..., "before": ProjectState}``).  When an
+    action is taken every guard watching it runs; all refusals are reported,
+    sorted by article, and any refusal means nothing is changed.
     """
 
 
@@ -148,7 +151,7 @@ def tongchou_action_taken(ctx, event_id):
     """React to an action that succeeded (e.g. to notify someone).
 
     Called after the action's event is written, inside its transaction: raising
-    rolls the action back.
+    rolls the action back.  Not called for a refused action.
 
     :param ctx: the :class:`tongchou.ActionContext` the guards saw.
     :param event_id: the id of the new event row.
@@ -177,7 +180,8 @@ def tongchou_seed_demo(ledger, today):
     """Fill an empty ledger with a demo county for trying the jurisdiction out.
 
     Called by ``tongchou init --demo`` and ``tongchou serve --demo`` when the
-    ledger has no projects.  Stops at first non-None result.
+    ledger has no projects.  Stops at first non-None result; implementations
+    are asked latest registered first, so a pack's own before its base pack's.
 
     :param ledger: the open :class:`tongchou.ledger.Ledger`.
     :param today: the date the demo is built around (deadlines fall near it).

@@ -22,7 +22,7 @@ import attrs
 from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
 
 from . import auth
-from .audit import AuditChain, Keyring, create_key_file, event_digest
+from .audit import AuditChain, Keyring, create_key_file, event_digest, sm3_hex
 from .citation import Citation
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .errors import (AuditKeyMissing, ConfigurationError, Conflict, InvalidInput, NotFound,
@@ -31,7 +31,7 @@ from .models import (Account, AuditEntry, Event, Finding, Obligation, ParameterV
                      Setting, Unit, database, now)
 from .parameters import ParameterSet, coerce
 from .packs import Jurisdiction, load_jurisdiction
-from .values import from_json_value, parse_record, parse_value, to_json_value
+from .values import dumps, from_json_value, parse_record, parse_value, to_json_value
 from .vocabulary import (CREATE_PROJECT, UPDATE_PROJECT, Action, ActionContext, Actor,
                          HistoryEvent, ProjectState, Refusal)
 from .vocabulary import Finding as FindingSpec
@@ -408,14 +408,17 @@ class Ledger:
         pass ids they have already read)."""
         ids = list(project_ids)
         out: dict[int, list[HistoryEvent]] = {pid: [] for pid in ids}
+        actions = self.registry.actions
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            for ev in Event.select().where(Event.project.in_(chunk)).order_by(Event.project, Event.seq):
-                spec = self.registry.actions.get(ev.action)
-                args = {k: from_json_value(spec.arg(k) if spec else None, v) for k, v in (ev.args or {}).items()}
-                out[ev.project_id].append(HistoryEvent(seq=ev.seq, action=ev.action, date=ev.date, role=ev.role,
-                                                       args=args, from_status=ev.from_status,
-                                                       to_status=ev.to_status))
+            rows = (Event.select(Event.project, Event.seq, Event.action, Event.date, Event.role, Event.args,
+                                 Event.from_status, Event.to_status)
+                    .where(Event.project.in_(chunk)).order_by(Event.project, Event.seq).tuples())
+            for pid, seq, action, day, role, args, from_status, to_status in rows:
+                spec = actions.get(action)
+                typed = {k: from_json_value(spec.arg(k) if spec else None, v) for k, v in (args or {}).items()}
+                out[pid].append(HistoryEvent(seq=seq, action=action, date=day, role=role, args=typed,
+                                             from_status=from_status, to_status=to_status))
         return {pid: tuple(evs) for pid, evs in out.items()}
 
     def _row(self, project_id: int, *, lock: bool = False) -> Project:
@@ -543,9 +546,9 @@ class Ledger:
                                  rules=f"{self.jurisdiction.name}@{self.jurisdiction.pack.version}").execute()
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
-            row = self._row(pid)
-            new = self._state(row)
-            self._recompute(new, ())
+            new = self._state(self._row(pid))
+            digest = self._recompute(new, ())
+            Project.update(derived=digest).where(Project.id == pid).execute()
         return new
 
     def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
@@ -573,17 +576,17 @@ class Ledger:
                 UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date)
             if refusals:
                 raise self._refused(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
+            new = attrs.evolve(after, version=row.version + 1)
+            digest = self._recompute(new, history, row.derived)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             n = (Project.update(name=fields["name"], unit=unit_id, year=fields["year"],
                                 estimate=fields.get("estimate"), data=data, version=Project.version + 1,
-                                updated_at=now())
+                                updated_at=now(), derived=digest)
                  .where(Project.id == row.id, Project.version == row.version).execute())
             if n != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
                                                       "date": date}, project_id=row.id)
-            new = self._state(self._row(row.id))
-            self._recompute(new, history)
         return new
 
     # -- actions ------------------------------------------------------------
@@ -687,24 +690,25 @@ class Ledger:
                     if key not in self.registry.fields or key == "unit":
                         raise ConfigurationError(f"action {spec.name!r} sets unknown field {key!r}")
                 fields.update(changes)
+            new_state = attrs.evolve(state, status=target, fields=fields, version=row.version + 1)
+            new_history = history + (HistoryEvent(seq=len(history) + 1, action=spec.name, date=date,
+                                                  role=actor.role, args=typed, from_status=state.status,
+                                                  to_status=target),)
+            digest = self._recompute(new_state, new_history, row.derived)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             n = (Project.update(status=target, name=fields["name"], year=fields["year"],
-                                estimate=fields.get("estimate"), data=data,
+                                estimate=fields.get("estimate"), data=data, derived=digest,
                                 version=Project.version + 1, updated_at=now())
                  .where(Project.id == row.id, Project.version == row.version).execute())
             if n != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
-            event_id = Event.insert(project=row.id, seq=len(history) + 1, action=spec.name, date=date,
-                                    actor=actor.id, role=actor.role, args=to_json_value(typed),
-                                    from_status=state.status, to_status=target).execute()
-            ev = Event.get_by_id(event_id)
+            values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
+                      "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
+                      "from_status": state.status, "to_status": target, "recorded_at": now()}
+            event_id = Event.insert(**values).execute()
+            ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
-            new_state = self._state(self._row(row.id))
-            new_history = history + (HistoryEvent(seq=len(history) + 1, action=spec.name, date=date,
-                                                  role=actor.role, args=typed, from_status=state.status,
-                                                  to_status=target),)
-            self._recompute(new_state, new_history)
             self.pm.hook.tongchou_action_taken(ctx=ctx, event_id=event_id)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
@@ -721,31 +725,39 @@ class Ledger:
 
     # -- obligations and findings -------------------------------------------
 
-    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...]) -> None:
+    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "") -> str:
+        """Re-derive the project's obligations and findings from its history.
+
+        Returns the SM3 digest of what was derived; when it equals ``known`` (the
+        digest stored on the project) the stored rows are already right and
+        nothing is written.
+        """
         params = self.params
-        obligations: list[ObligationSpec] = [
-            o for result in self.pm.hook.tongchou_obligations(project=state, history=history, params=params)
-            for o in (result or ())]
-        findings: list[FindingSpec] = [
-            f for result in self.pm.hook.tongchou_findings(project=state, history=history, params=params)
-            for f in (result or ())]
+        obligations: list[ObligationSpec] = sorted(
+            (o for result in self.pm.hook.tongchou_obligations(project=state, history=history, params=params)
+             for o in (result or ())), key=lambda o: (o.due, o.code, o.message))
+        findings: list[FindingSpec] = sorted(
+            (f for result in self.pm.hook.tongchou_findings(project=state, history=history, params=params)
+             for f in (result or ())), key=lambda f: (f.citation.articles, f.code, f.message))
         for f in findings:
             if f.severity == "overdue":
                 raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+        ob_rows = [{"project": state.id, "code": o.code, "document": o.citation.document,
+                    "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
+                    "closed_on": o.closed_on} for o in obligations]
+        fi_rows = [{"project": state.id, "code": f.code, "severity": f.severity,
+                    "document": f.citation.document, "articles": _articles_text(f.citation),
+                    "message": f.message} for f in findings]
+        digest = sm3_hex(dumps([ob_rows, fi_rows]).encode())
+        if digest == known:
+            return digest
         Obligation.delete().where(Obligation.project == state.id).execute()
         Finding.delete().where(Finding.project == state.id).execute()
-        if obligations:
-            Obligation.insert_many([
-                {"project": state.id, "code": o.code, "document": o.citation.document,
-                 "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
-                 "closed_on": o.closed_on}
-                for o in sorted(obligations, key=lambda o: (o.due, o.code))]).execute()
-        if findings:
-            Finding.insert_many([
-                {"project": state.id, "code": f.code, "severity": f.severity,
-                 "document": f.citation.document, "articles": _articles_text(f.citation),
-                 "message": f.message}
-                for f in sorted(findings, key=lambda f: (f.citation.articles, f.code))]).execute()
+        if ob_rows:
+            Obligation.insert_many(ob_rows).execute()
+        if fi_rows:
+            Finding.insert_many(fi_rows).execute()
+        return digest
 
     def recompute_all(self, batch: int = 500) -> int:
         """Re-derive every project's obligations and findings (after a rule or
@@ -754,9 +766,11 @@ class Ledger:
         ids = [r[0] for r in Project.select(Project.id).order_by(Project.id).tuples()]
         for i in range(0, len(ids), batch):
             with write_transaction(self.db):
-                for pid in ids[i:i + batch]:
-                    row = self._row(pid)
-                    self._recompute(self._state(row), self._history(pid))
+                rows = {r.id: r for r in Project.select().where(Project.id.in_(ids[i:i + batch]))}
+                histories = self.histories(list(rows))
+                for pid, row in rows.items():
+                    digest = self._recompute(self._state(row), histories[pid])
+                    Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
         return done
 

@@ -88,6 +88,8 @@ class Project(Base):
     version = IntegerField(default=1)
     #: the rule set the project was entered under ("pack@version")
     rules = CharField(max_length=60, default="")
+    #: SM3 of the obligations and findings last derived (see Ledger._recompute)
+    derived = CharField(max_length=64, default="")
     created_on = DateField()
     created_by = ForeignKeyField(Account, null=True, on_delete="RESTRICT")
     created_at = DateTimeField(default=now)
