@@ -1,0 +1,482 @@
+"""Every hookspec has an effect through the engine.
+
+Each test registers a toy plugin next to the ``xichuan`` pack
+(``load_jurisdiction("xichuan", extra_plugins=[("toy", plugin)])``), opens an
+in-memory ledger on it and checks what the hook changed.  The last test is the
+meta-test: a hook added to core/hookspecs.py without a test here (a test whose
+name contains the hook's name) or without a ``### <hook>`` entry in
+docs/plugins.md fails the suite.
+"""
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import sys
+import textwrap
+import types
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tongchou import (ANY_ACTION, CREATE_PROJECT, Action, ActionArgument, Article, Choice, Field,
+                      Finding, Guard, Notice, Obligation, Parameter, Role, Status, hookimpl)
+from tongchou import cli
+from tongchou.errors import ConfigurationError, InvalidInput, Refused
+from tongchou.ledger import Ledger
+from tongchou.packs import load_jurisdiction
+from tongchou.parameters import load_parameters
+
+from .conftest import County
+from .toy_plugins import DOCUMENT, cite, contributing
+
+ROOT = Path(__file__).resolve().parent.parent
+D = dt.date
+
+
+@pytest.fixture
+def toy_county():
+    """``toy_county(plugin, ...)``: a County on an in-memory xichuan ledger with
+    the given toy plugins registered (named toy, toy2, ...)."""
+    opened: list[Ledger] = []
+
+    def make(*plugins) -> County:
+        named = [(f"toy{i + 1 if i else ''}", p) for i, p in enumerate(plugins)]
+        jur = load_jurisdiction("xichuan", extra_plugins=named)
+        ledger = Ledger.open(":memory:", jurisdiction=jur, audit_key=b"k" * 32)
+        opened.append(ledger)
+        return County(ledger)
+
+    yield make
+    for ledger in opened:
+        ledger.close()
+
+
+APPLY_DAY = D(2025, 6, 20)  # before xichuan's application deadline for year 2026
+
+
+# ---------------------------------------------------------------------------
+# Start-up hooks
+
+
+def test_tongchou_statuses_stage_is_reachable(toy_county):
+    toy = contributing(
+        tongchou_statuses=[Status("pre_review", "预审中", order=15)],
+        tongchou_actions=[Action("start_pre_review", "进入预审", roles=("bureau",), citation=cite(1),
+                                 from_statuses=("submitted",), to_status="pre_review")])
+    c = toy_county(toy)
+    assert c.ledger.registry.status("pre_review").plugin == "toy"
+    p = c.project()
+    c.act(p, "apply", "unit", APPLY_DAY)
+    result = c.act(p, "start_pre_review", "bureau", D(2025, 6, 21))
+    assert (result.from_status, result.to_status) == ("submitted", "pre_review")
+    assert c.ledger.status_counts() == {"pre_review": 1}
+    assert c.ledger.registry.status_label("pre_review") == "预审中"
+    # xichuan's review starts from `submitted` only: the new stage is really in the way
+    with pytest.raises(Refused) as exc:
+        c.act(p, "review", "bureau", D(2025, 6, 22), result="pass")
+    assert [r.code for r in exc.value.refusals][0] == "status"
+
+
+def test_tongchou_roles_adds_a_role_only_it_may_act(toy_county):
+    toy = contributing(
+        tongchou_roles=[Role("expert", "评审专家")],
+        tongchou_actions=[Action("expert_defence", "专家答辩", roles=("expert",), citation=cite(1),
+                                 from_statuses=("submitted",))])
+    c = toy_county(toy)
+    assert "expert" in c.users  # County adds one user per role the registry knows
+    p = c.project()
+    c.act(p, "apply", "unit", APPLY_DAY)
+    with pytest.raises(Refused) as exc:
+        c.act(p, "expert_defence", "bureau", D(2025, 6, 21))
+    assert exc.value.is_permission
+    c.act(p, "expert_defence", "expert", D(2025, 6, 21))
+    assert [e["action"] for e in c.ledger.history(p.id)] == ["apply", "expert_defence"]
+    with pytest.raises(InvalidInput):
+        c.ledger.add_user("ghost", "no_such_role")
+
+
+def test_tongchou_fields_adds_a_project_field(toy_county):
+    zones = (Choice("north", "北区"), Choice("south", "南区"))
+    toy = contributing(tongchou_fields=[Field("pilot_zone", "试点片区", "enum", choices=zones, filterable=True)])
+    c = toy_county(toy)
+    p = c.project(pilot_zone="north")
+    assert c.ledger.project(p.id)["pilot_zone"] == "north"
+    assert c.ledger.projects(filters={"pilot_zone": "north"})[1] == 1
+    assert c.ledger.projects(filters={"pilot_zone": "south"})[1] == 0
+    assert c.project(name="另一个")["pilot_zone"] is None  # left out: the default
+    with pytest.raises(InvalidInput):
+        c.project(pilot_zone="east")
+
+
+def test_tongchou_actions_adds_an_action_with_arguments_and_effects(toy_county):
+    toy = contributing(tongchou_actions=[Action(
+        "site_visit", "现场核查", roles=("bureau",), citation=cite(1),
+        args=(Field("note", "核查意见", "text", required=True),),
+        effects=lambda ctx: {"estimate": Decimal("900000.00")})])
+    c = toy_county(toy)
+    p = c.project()
+    # no start status given: any status but the initial and terminal ones
+    with pytest.raises(Refused) as exc:
+        c.act(p, "site_visit", "bureau", D(2025, 6, 1), note="草稿")
+    assert exc.value.refusals[0].code == "status"
+    c.act(p, "apply", "unit", APPLY_DAY)
+    with pytest.raises(InvalidInput):
+        c.act(p, "site_visit", "bureau", D(2025, 6, 21))  # required argument missing
+    r = c.act(p, "site_visit", "bureau", D(2025, 6, 21), note="已核查")
+    assert r.to_status == "submitted"  # to_status None: stays
+    assert c.ledger.project(p.id)["estimate"] == Decimal("900000.00")
+    assert c.ledger.history(p.id)[-1]["args"] == {"note": "已核查"}
+
+
+def test_tongchou_action_arguments_extends_another_plugins_action(toy_county):
+    toy = contributing(tongchou_action_arguments=[
+        ActionArgument("apply", Field("contact", "联系人", "text", required=True))])
+    c = toy_county(toy)
+    arg = c.ledger.registry.action("apply").arg("contact")
+    assert arg is not None and arg.plugin == "toy"
+    p = c.project()
+    with pytest.raises(InvalidInput):
+        c.act(p, "apply", "unit", APPLY_DAY)
+    c.act(p, "apply", "unit", APPLY_DAY, contact="张三")
+    assert c.ledger.history(p.id)[0]["args"] == {"contact": "张三"}
+
+
+def test_tongchou_guards_refuse_with_citation_and_compose(toy_county):
+    def cap(ctx):
+        if ctx.project["estimate"] > 5_000_000:
+            return "超过玩具县500万元上限"
+        return None
+
+    def no_data_centres(ctx):
+        assert ctx.project.id is None and ctx.history == ()
+        return "不登记数据中心项目" if ctx.project["kind"] == "data_center" else None
+
+    seen: list[str] = []
+
+    def watch_all(ctx):
+        seen.append(ctx.action)
+        return None
+
+    toy = contributing(tongchou_guards=[
+        Guard("toy.estimate_cap", ("apply",), cap, cite(2), "投资上限"),
+        Guard("toy.no_data_centres", (CREATE_PROJECT,), no_data_centres, cite(3), "适用范围"),
+        Guard("toy.watch", (ANY_ACTION,), watch_all, cite(4), "观察")])
+    c = toy_county(toy)
+    big = c.project(estimate="6000000")
+    with pytest.raises(Refused) as exc:
+        c.act(big, "apply", "unit", APPLY_DAY)
+    assert [r.code for r in exc.value.refusals] == ["toy.estimate_cap"]
+    assert exc.value.cites(2) and exc.value.refusals[0].citation.document == DOCUMENT
+    assert c.ledger.project(big.id).status == "draft" and c.ledger.history(big.id) == []
+    # check() says the same without acting
+    assert [r.code for r in c.ledger.check(big.id, "apply", c.users["unit"], APPLY_DAY)] == ["toy.estimate_cap"]
+    # refusals compose: xichuan's deadline (第七条) and the toy cap (article 2), sorted by article
+    with pytest.raises(Refused) as exc:
+        c.act(big, "apply", "unit", D(2025, 7, 10))
+    assert [r.code for r in exc.value.refusals] == ["toy.estimate_cap", "xichuan.approval.deadline"]
+    small = c.project(estimate="1000000")
+    c.act(small, "apply", "unit", APPLY_DAY)
+    assert c.ledger.project(small.id).status == "submitted"
+    assert seen and set(seen) == {"apply"}  # ANY_ACTION sees actions, not the pseudo-actions
+    with pytest.raises(Refused) as exc:
+        c.project(kind="data_center")
+    assert exc.value.cites(3)
+    assert c.ledger.projects()[1] == 2
+
+
+def test_tongchou_parameters_dated_values_from_yaml(toy_county, tmp_path):
+    (tmp_path / "toy_limit.yaml").write_text(textwrap.dedent("""\
+        description: 单个项目概算上限(百万元)
+        reference: 第五条
+        type: int
+        unit: million yuan
+        values:
+          2025-01-01: 5
+          2026-01-01: 3
+        """), encoding="utf-8")
+
+    class Toy:
+        @hookimpl
+        def tongchou_parameters(self):
+            return load_parameters(tmp_path, ["toy_limit"], document=DOCUMENT)
+
+        @hookimpl
+        def tongchou_guards(self):
+            def limit(ctx):
+                cap = ctx.params["toy_limit"]
+                if ctx.project["estimate"] > cap * 1_000_000:
+                    return f"概算超过 {cap} 百万元"
+                return None
+            return [Guard("toy.limit", ("apply",), limit, cite(5))]
+
+    c = toy_county(Toy())
+    params = c.ledger.params
+    spec = params.require("toy_limit")
+    assert (spec.plugin, spec.unit, spec.citation.articles) == ("toy", "million yuan", (5,))
+    assert params.value("toy_limit", D(2025, 12, 31)) == 5
+    assert params.value("toy_limit", D(2026, 1, 1)) == 3
+    a = c.project(estimate="4000000")
+    c.act(a, "apply", "unit", APPLY_DAY)  # limit 5 on this date
+    b = c.project(estimate="4000000", year=2027)
+    with pytest.raises(Refused) as exc:
+        c.act(b, "apply", "unit", D(2026, 3, 1))  # limit 3 from 2026
+    assert exc.value.refusals[0].message == "概算超过 3 百万元"
+    # an administrator's dated value in the ledger wins from its date
+    c.ledger.set_parameter("toy_limit", D(2026, 2, 1), "10", c.users["admin"])
+    assert c.ledger.params.value("toy_limit", D(2026, 3, 1)) == 10
+    c.act(b, "apply", "unit", D(2026, 3, 1))
+
+
+def test_tongchou_articles_text_is_looked_up_by_citation(toy_county):
+    toy = contributing(
+        tongchou_articles=[Article(2, "项目概算不得超过五百万元。", "投资上限", DOCUMENT)],
+        tongchou_guards=[Guard("toy.never", ("apply",), lambda ctx: "不予申报", cite(2))])
+    c = toy_county(toy)
+    p = c.project()
+    with pytest.raises(Refused) as exc:
+        c.act(p, "apply", "unit", APPLY_DAY)
+    citation = exc.value.refusals[0].citation
+    article = c.ledger.registry.article(citation.document, citation.articles[0])
+    assert article is not None and article.text == "项目概算不得超过五百万元。"
+    assert c.ledger.registry.article(DOCUMENT, 99) is None
+
+
+def test_tongchou_reports_runs_through_the_cli(tmp_path, monkeypatch, capsys):
+    # a stand-alone plugin named in TONGCHOU_LOAD is registered into every jurisdiction
+    monkeypatch.setenv("TONGCHOU_LOAD", "tests.toy_plugins:COUNT_REPORT")
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    db = str(tmp_path / "ledger.db")
+    assert cli.main(["--db", db, "init", "--demo", "--today", "2026-03-01"]) == 0
+    capsys.readouterr()
+    assert cli.main(["--db", db, "project", "list", "--json", "--status", "in_operation"]) == 0
+    expected = json.loads(capsys.readouterr().out)["total"]
+    assert expected > 0
+    assert cli.main(["--db", db, "report", "toy_count", "--json", "status=in_operation"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["report"] == "toy_count"
+    assert out["rows"] == [{"status": "in_operation", "n": expected}]
+    assert cli.main(["--db", db, "plugins", "list", "--json"]) == 0
+    listed = {p["name"]: p for p in json.loads(capsys.readouterr().out)}
+    assert listed["tests.toy_plugins:COUNT_REPORT"]["hooks"] == ["tongchou_reports"]
+
+
+# ---------------------------------------------------------------------------
+# After each change
+
+
+def test_tongchou_obligations_open_close_and_fall_overdue(toy_county):
+    class Toy:
+        @hookimpl
+        def tongchou_obligations(self, project, history, params):
+            applied = next((ev for ev in history if ev.action == "apply"), None)
+            if applied is None:
+                return None
+            reviewed = next((ev for ev in history if ev.action == "review"), None)
+            return [Obligation("toy.review_due", cite(6), applied.date + dt.timedelta(days=20),
+                               "申报后20日内完成审查", closed_on=reviewed.date if reviewed else None)]
+
+    c = toy_county(Toy())
+    p = c.project()
+    assert c.ledger.obligations(project_id=p.id) == []
+    c.act(p, "apply", "unit", APPLY_DAY)
+    (ob,) = c.ledger.obligations(project_id=p.id)
+    assert (ob.code, ob.due, ob.closed_on) == ("toy.review_due", D(2025, 7, 10), None)
+    codes = lambda on: [f.code for f in c.ledger.findings(on, project_id=p.id)]  # noqa: E731
+    assert "toy.review_due.overdue" not in codes(D(2025, 7, 10))  # the due day is on time
+    overdue = [f for f in c.ledger.findings(D(2025, 7, 11), project_id=p.id) if f.code == "toy.review_due.overdue"]
+    assert len(overdue) == 1 and overdue[0].severity == "overdue" and overdue[0].citation.cites(6)
+    c.act(p, "review", "bureau", D(2025, 7, 15), result="pass",
+          dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+    assert c.ledger.obligations(project_id=p.id) == []
+    (closed,) = c.ledger.obligations(project_id=p.id, open_only=False)
+    assert closed.closed_on == D(2025, 7, 15)
+    assert "toy.review_due.overdue" not in codes(D(2025, 8, 1))
+
+
+def test_tongchou_findings_follow_the_project(toy_county):
+    class Toy:
+        @hookimpl
+        def tongchou_findings(self, project, history, params):
+            if project["estimate"] is not None and project["estimate"] > 3_000_000:
+                return [Finding("toy.big", "violation", cite(7), "概算超过三百万元")]
+            return None
+
+    c = toy_county(Toy())
+    p = c.project(estimate="4000000")
+    found = [f for f in c.ledger.findings(D(2025, 6, 2)) if f.code == "toy.big"]
+    assert len(found) == 1 and found[0].severity == "violation" and found[0].project_id == p.id
+    c.ledger.update_project(p.id, {"estimate": "2000000"}, c.users["unit"], D(2025, 6, 3))
+    assert not [f for f in c.ledger.findings(D(2025, 6, 4)) if f.code == "toy.big"]
+
+
+def test_tongchou_findings_may_not_claim_overdue(toy_county):
+    class Toy:
+        @hookimpl
+        def tongchou_findings(self, project, history, params):
+            return [Finding("toy.late", "overdue", cite(7), "逾期")]
+
+    c = toy_county(Toy())
+    with pytest.raises(ConfigurationError):
+        c.project()
+    assert c.ledger.projects()[1] == 0  # the whole creation rolled back
+
+
+def test_tongchou_action_taken_sees_success_only_and_can_roll_back(toy_county):
+    calls: list[tuple] = []
+
+    class Recorder:
+        @hookimpl
+        def tongchou_action_taken(self, ctx, event_id):
+            calls.append((ctx.action, ctx.actor.name, event_id, ctx.project.status, ctx.date))
+
+    c = toy_county(Recorder())
+    p = c.project()
+    r = c.act(p, "apply", "unit", APPLY_DAY)
+    assert calls == [("apply", "unit1", r.event_id, "draft", APPLY_DAY)]
+    with pytest.raises(Refused):
+        c.act(p, "approve", "government", D(2025, 6, 21))
+    assert len(calls) == 1
+
+    class Veto:
+        @hookimpl
+        def tongchou_action_taken(self, ctx, event_id):
+            raise RuntimeError("notification service down")
+
+    c2 = toy_county(Veto())
+    q = c2.project()
+    with pytest.raises(RuntimeError):
+        c2.act(q, "apply", "unit", APPLY_DAY)
+    assert c2.ledger.project(q.id).status == "draft"
+    assert c2.ledger.history(q.id) == []
+    assert c2.ledger.verify_audit().ok
+
+
+def test_tongchou_ledger_notices_by_date(toy_county):
+    class Toy:
+        @hookimpl
+        def tongchou_parameters(self):
+            return [Parameter("toy_sunset", "玩具办法失效日", cite(8), "date",
+                              {D(2025, 1, 1): D(2026, 12, 31)})]
+
+        @hookimpl
+        def tongchou_ledger_notices(self, params, on):
+            end = params.value("toy_sunset", on)
+            if on > end:
+                return [Notice("toy.sunset", cite(8), f"玩具办法已于 {end} 失效")]
+            return None
+
+    c = toy_county(Toy())
+    assert "toy.sunset" not in [n.code for n in c.ledger.notices(D(2026, 12, 31))]
+    notices = [n for n in c.ledger.notices(D(2027, 1, 1)) if n.code == "toy.sunset"]
+    assert len(notices) == 1 and notices[0].message == "玩具办法已于 2026-12-31 失效"
+
+
+# ---------------------------------------------------------------------------
+# Ledger set-up
+
+
+def test_tongchou_seed_demo_first_result_wins(toy_county):
+    class ToyDemo:
+        @hookimpl
+        def tongchou_seed_demo(self, ledger, today):
+            ledger.add_unit("玩具县教育局")
+            return f"toy demo for {today}"
+
+    c = toy_county(ToyDemo())
+    units_before = len(c.ledger.units())
+    assert cli.seed_demo(c.ledger, D(2026, 3, 1)) == "toy demo for 2026-03-01"
+    # stops at the first non-None result: xichuan's demo county was not added
+    assert len(c.ledger.units()) == units_before + 1
+    assert c.ledger.projects()[1] == 0
+
+
+def test_tongchou_seed_demo_none_passes_on(toy_county):
+    asked: list[dt.date] = []
+
+    class Shy:
+        @hookimpl
+        def tongchou_seed_demo(self, ledger, today):
+            asked.append(today)
+            return None
+
+    jur = load_jurisdiction("xichuan", extra_plugins=[("toy", Shy())])
+    with Ledger.open(":memory:", jurisdiction=jur, audit_key=b"k" * 32) as ledger:
+        summary = cli.seed_demo(ledger, D(2026, 3, 1))
+        assert asked == [D(2026, 3, 1)]
+        assert ledger.projects()[1] > 0 and "toy" not in summary
+
+
+# ---------------------------------------------------------------------------
+# Web UI
+
+
+def test_tongchou_project_panels_are_collected(toy_county):
+    class Toy:
+        @hookimpl
+        def tongchou_project_panels(self, ledger, project, user):
+            if project["estimate"] and project["estimate"] > 1_000_000:
+                return [("试点情况", f"{project.name}:{user.name}")]
+            return None
+
+    c = toy_county(Toy())
+    big = c.project(estimate="2000000")
+    small = c.project(name="小项目", estimate="10000")
+    hook = c.ledger.pm.hook.tongchou_project_panels
+    user = c.users["bureau"]
+    got = hook(ledger=c.ledger, project=c.ledger.project(big.id), user=user)
+    assert [pair for result in got for pair in result] == [("试点情况", "测试项目:bureau")]
+    assert hook(ledger=c.ledger, project=c.ledger.project(small.id), user=user) == []
+
+
+def test_tongchou_project_panels_reach_the_project_page(toy_county):
+    page = pytest.importorskip("tongchou.ui.page_project")
+    if not hasattr(page, "plugin_panels"):
+        pytest.skip("the web UI has no plugin_panels() to build a project page's plugin panels")
+
+    class Toy:
+        @hookimpl
+        def tongchou_project_panels(self, ledger, project, user):
+            return [("试点情况", f"试点:{project.name}")]
+
+    c = toy_county(Toy())
+    p = c.project()
+    app = types.SimpleNamespace(ledger=c.ledger, actor=c.users["bureau"], t=lambda key, **kw: key)
+    (section,) = page.plugin_panels(app, c.ledger.project(p.id))
+    texts = [getattr(obj, "object", None) for obj in section.objects]
+    assert any(isinstance(t, str) and "试点情况" in t for t in texts)
+    assert "试点:测试项目" in texts
+
+
+# ---------------------------------------------------------------------------
+# The meta-test
+
+
+def hookspec_names() -> list[str]:
+    tree = ast.parse((ROOT / "core" / "hookspecs.py").read_text(encoding="utf-8"))
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            for dec in node.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                if isinstance(target, ast.Name) and target.id == "hookspec":
+                    names.append(node.name)
+    return names
+
+
+def test_hookspecs_are_found():
+    names = hookspec_names()
+    assert len(names) >= 15 and all(n.startswith("tongchou_") for n in names)
+    from tongchou import hookspecs
+    assert set(names) == {n for n in dir(hookspecs) if n.startswith("tongchou_")}
+
+
+@pytest.mark.parametrize("hook", hookspec_names())
+def test_every_hook_is_tested_and_documented(hook):
+    module = sys.modules[__name__]
+    tests = [n for n in dir(module) if n == f"test_{hook}" or n.startswith(f"test_{hook}_")]
+    assert tests, f"hook {hook} has no test in tests/test_hooks.py (name one test_{hook}_...)"
+    docs = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+    headings = {line[4:].strip().strip("`") for line in docs.splitlines() if line.startswith("### ")}
+    assert hook in headings, f"hook {hook} has no '### {hook}' entry in docs/plugins.md"

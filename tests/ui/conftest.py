@@ -1,0 +1,122 @@
+"""Fixtures for the web UI tests.
+
+Browser tests (``@pytest.mark.browser``) drive a real ``tongchou serve`` in
+headless Debian Chromium (/usr/bin/chromium, never a downloaded browser).
+They are skipped, saying why, when that browser or Playwright is missing.
+The server runs on a demo ledger made in a temporary folder for the session.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PASSWORD = "demo1234"
+
+
+def _browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+    try:
+        import playwright  # noqa: F401
+        import pytest_playwright  # noqa: F401
+    except ImportError as exc:
+        return f"browser tests need playwright and pytest-playwright: {exc}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = _browser_missing()
+    if reason is None:
+        return
+    skip = pytest.mark.skip(reason=reason)
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Use the system's Chromium, never a browser Playwright would download."""
+    return {"executable_path": str(CHROMIUM),
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN",
+            "accept_downloads": True}
+
+
+def _tongchou() -> list[str]:
+    exe = shutil.which("tongchou")
+    return [exe] if exe else [sys.executable, "-m", "tongchou"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory):
+    """A demo ledger and ``tongchou serve`` on a free port; yields the base URL
+    and the demo projects' ids by name."""
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("ui")
+    db = folder / "demo.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGCHOU_")}
+    env["TONGCHOU_AUDIT_KEY_FILE"] = str(folder / "audit.key")
+    subprocess.run(_tongchou() + ["--db", str(db), "init", "--demo"], check=True, env=env,
+                   capture_output=True, timeout=120)
+    listing = subprocess.run(_tongchou() + ["--db", str(db), "project", "list", "--json"], check=True, env=env,
+                             capture_output=True, timeout=60, text=True)
+    ids = {p["fields"]["name"]: p["id"] for p in json.loads(listing.stdout)["projects"]}
+    port = _free_port()
+    log = open(folder / "serve.log", "w")
+    proc = subprocess.Popen(_tongchou() + ["--db", str(db), "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base, timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            raise RuntimeError(f"tongchou serve did not start: {(folder / 'serve.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+    try:
+        yield {"base": base, "ids": ids, "db": db, "log": folder / "serve.log"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

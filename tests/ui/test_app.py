@@ -1,0 +1,275 @@
+"""The web UI's logic without a browser: login and idle logout, scoping,
+forms, escaping, the worklist, the ledger's server-side paging, exports."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import time
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from tongchou.cli import seed_demo
+from tongchou.errors import InvalidInput, Refused
+from tongchou.ledger import Ledger
+from tongchou.ui import exports, i18n, queries
+from tongchou.ui.app import TongchouApp
+from tongchou.ui.forms import FieldForm, changed_fields
+from tongchou.ui.page_ledger import LedgerView
+from tongchou.ui.page_project import error_html, fields_html, findings_html, obligations_html
+from tongchou.ui.server import origins
+from tongchou.vocabulary import Choice, Field
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("uiapp")
+    ledger = Ledger.open(str(folder / "demo.db"), jurisdiction="xichuan", key_file=folder / "audit.key")
+    seed_demo(ledger, TODAY)
+    queries.changed()
+    yield ledger
+    ledger.close()
+
+
+def ids(ledger):
+    rows, _ = ledger.projects(None)
+    return {p.name: p.id for p in rows}
+
+
+def html_of(obj) -> str:
+    """All HTML the panes under ``obj`` would render."""
+    out = []
+
+    def walk(o):
+        if hasattr(o, "object") and isinstance(getattr(o, "object"), str):
+            out.append(o.object)
+        for child in getattr(o, "objects", None) or ():
+            walk(child)
+    walk(obj)
+    return "\n".join(out)
+
+
+def logged_in(ledger, name, **kwargs) -> TongchouApp:
+    app = TongchouApp(ledger, **kwargs)
+    app.login(ledger.authenticate(name, "demo1234"))
+    return app
+
+
+def test_only_the_login_form_before_login_and_wrong_password(demo):
+    app = TongchouApp(demo)
+    user, password, button, feedback = app.login_widgets
+    assert app.actor is None and app.content.objects == [] and app.nav.objects == []
+    user.value = user.value_input = "jiaoyu"
+    password.value = password.value_input = "not-the-password"
+    button.clicks += 1
+    assert app.actor is None
+    assert "用户名或密码错误" in feedback.object
+    password.value = password.value_input = "demo1234"
+    button.clicks += 1
+    assert app.actor is not None and app.actor.unit == "县教育局"
+    assert app.page == "home" and app.nav.objects
+
+
+def test_idle_session_is_logged_out(demo):
+    app = logged_in(demo, "bureau", idle_minutes=30)
+    assert not app.check_idle()
+    app.last_active = time.monotonic() - 31 * 60
+    calls = []
+    wrapped = app.handler(lambda: calls.append(1))
+    wrapped()
+    assert calls == [] and app.actor is None
+    assert "30 分钟" in html_of(app.root)
+
+
+def test_logout(demo):
+    app = logged_in(demo, "drc")
+    app.logout()
+    assert app.actor is None and app.content.objects == []
+
+
+def test_unit_staff_cannot_open_another_units_project(demo):
+    other = ids(demo)["县域医共体影像云平台"]  # 县卫生健康委员会
+    app = logged_in(demo, "jiaoyu")
+    app.go("project", project=other)
+    text = html_of(app.content)
+    assert "项目不存在" in text and "县域医共体影像云平台" not in text
+    app.go("project", project="not-a-number")
+    assert "项目不存在" in html_of(app.content)
+
+
+def test_pages_render_for_every_role(demo):
+    for user in ("jiaoyu", "bureau", "drc", "finance", "government", "leader", "oversight", "admin"):
+        app = logged_in(demo, user)
+        for page in ("home", "worklist", "ledger", "reports", "admin", "new"):
+            app.go(page)
+            assert "出错了" not in html_of(app.content), (user, page)
+        app.go("project", project=ids(demo)["互联网医院平台"])
+        assert "出错了" not in html_of(app.content)
+
+
+def test_user_text_is_escaped(demo):
+    jiaoyu = demo.actor("jiaoyu")
+    p = demo.create_project({"name": "<script>alert(1)</script>", "year": TODAY.year + 2,
+                             "category": "purchased_service", "kind": "information_system",
+                             "source": "unit_application"}, jiaoyu, TODAY)
+    queries.changed()
+    app = logged_in(demo, "jiaoyu")
+    app.go("project", project=p.id)
+    text = html_of(app.content)
+    assert "<script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "&lt;script&gt;" in fields_html(app, p)
+
+
+def test_findings_and_obligations_show_article_text(demo):
+    app = logged_in(demo, "bureau")
+    pid = ids(demo)["劳动保障监察网格化系统"]  # acceptance overdue
+    html = findings_html(app, demo.findings(TODAY, app.actor, project_id=pid))
+    assert "第十八条" in html and "<details" in html and "验收" in html
+    html = obligations_html(app, demo.obligations(app.actor, project_id=pid, open_only=False))
+    assert "tc-badge overdue" in html
+
+
+def test_refusal_shows_message_and_article(demo):
+    app = logged_in(demo, "weijian")
+    pid = ids(demo)["电子健康档案系统"]
+    before = demo.project(pid, app.actor)
+    with pytest.raises(Refused) as info:
+        demo.act(pid, "accept", app.actor, TODAY, {"result": "pass", "documents": ["summary"]},
+                 expected_version=before.version)
+    html = error_html(app, info.value)
+    assert "第十八条" in html and "验收材料" in html and "<details" in html
+    assert demo.project(pid, app.actor).status == before.status
+
+
+def test_forms_parse_typed_values_and_name_the_field():
+    fields = [Field("amount", "预算金额(元)", "money", required=True),
+              Field("when", "日期", "date"),
+              Field("docs", "材料", "enum_list", choices=(Choice("a", "甲"), Choice("b", "乙"))),
+              Field("ok", "同意", "bool"),
+              Field("kind", "类型", "enum", required=True, choices=(Choice("x", "叉"),))]
+    form = FieldForm(fields)
+    form.widgets["amount"].value = "1,200,000.50"
+    form.widgets["docs"].value = ["b"]
+    form.widgets["kind"].value = "x"
+    form.widgets["when"].value = dt.date(2026, 3, 1)
+    values = form.parse()
+    assert values == {"amount": Decimal("1200000.50"), "when": dt.date(2026, 3, 1), "docs": ("b",),
+                      "ok": False, "kind": "x"}
+    assert isinstance(values["amount"], Decimal)
+    form.widgets["amount"].value = "12万"
+    with pytest.raises(InvalidInput) as info:
+        form.parse()
+    assert "预算金额" in str(info.value)
+    form.widgets["amount"].value = ""
+    with pytest.raises(InvalidInput) as info:
+        form.parse()
+    assert "预算金额" in str(info.value) and "必填" in str(info.value)
+    assert changed_fields({"a": 1, "b": (1,)}, {"a": 1, "b": (1,), "c": 2}) == {"c": 2}
+
+
+def test_worklist_follows_the_role(demo):
+    submitted = {p.id for p in demo.projects(None, filters={"status": "submitted"})[0]}
+    items, total = queries.worklist(demo, demo.actor("bureau"), on=TODAY)
+    assert submitted <= {w.project.id for w in items}
+    assert all(w.actions for w in items)
+    waits = [w.waiting_since for w in items if w.waiting_since]
+    assert waits == sorted(waits)
+    items, _ = queries.worklist(demo, demo.actor("jiaoyu"), on=TODAY)
+    assert items and {w.project["unit"] for w in items} == {"县教育局"}
+    assert queries.worklist(demo, demo.actor("admin"))[0] == []
+
+
+def test_ledger_view_pages_on_the_server(demo):
+    app = logged_in(demo, "bureau")
+    view = LedgerView(app)
+    view.fetch()
+    total = view.total
+    assert len(view.rows) == 20 and total >= 32
+    view.page = 2
+    view.fetch()
+    assert len(view.rows) == total - 20
+    view.page = 1
+    view.state.update(status="under_construction")
+    view.fetch()
+    assert view.rows and {p.status for p in view.rows} == {"under_construction"}
+    view.state.update(status="", overdue=True)
+    view.fetch()
+    assert view.rows and {p.id for p in view.rows} <= set(view.overdue_ids)
+    wb = openpyxl.load_workbook(view.export())
+    rows = list(wb.active.iter_rows(values_only=True))
+    assert len(rows) - 1 == view.total and all(r[-1] == "是" for r in rows[1:])
+
+
+def test_exports():
+    class O:
+        def __init__(self, i):
+            self.project_id, self.code, self.due = i, "x.due", dt.date(2026, 12, 1)
+            self.project, self.unit, self.message = "很长的项目名称" * 8, "县教育局", "按期验收;说明,"
+            from tongchou.citation import Citation
+            self.citation = Citation("淅政办〔2025〕6号", (18,))
+
+        def overdue_on(self, on):
+            return self.due < on
+    ics = exports.obligations_ics([O(1), O(2)], calendar_name="日历").decode("utf-8")
+    lines = ics.split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR" and ics.count("BEGIN:VEVENT") == 2
+    assert all(len(line.encode("utf-8")) <= 75 for line in lines)
+    assert "DTSTART;VALUE=DATE:20261201" in ics and "\\;" in ics
+    wb = openpyxl.load_workbook(exports.obligations_workbook([O(1)], dt.date(2027, 1, 1)))
+    row = list(wb.active.iter_rows(values_only=True))[1]
+    assert row[0] == dt.datetime(2026, 12, 1) and row[-1] == "已逾期"
+    buf = exports.workbook([("t", ["a", "b"], [["=cmd()", Decimal("1.50")]], ["", "money"])])
+    cells = list(openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active.iter_rows(values_only=True))[1]
+    assert cells[0] == "'=cmd()" and cells[1] == 1.5
+
+
+def test_i18n_has_both_languages():
+    for key, pair in i18n.STRINGS.items():
+        assert len(pair) == 2 and all(pair), key
+    assert i18n.tr("nav_ledger") == "项目台账" and i18n.tr("nav_ledger", "en") == "Project ledger"
+    assert i18n.tr("no-such-key") == "no-such-key"
+
+
+def test_websocket_origins():
+    assert origins("127.0.0.1", 5006) == ["127.0.0.1:5006", "localhost:5006"]
+    assert origins("0.0.0.0", 80) == ["*:80"]
+
+
+def test_action_form_submits_refuses_and_detects_conflicts(demo):
+    from tongchou.ui.page_project import ActionPanel
+    app = logged_in(demo, "ziran")
+    pid = ids(demo)["不动产登记数据治理"]  # submitted long ago; the unit may record sharing etc.
+    project = demo.project(pid, app.actor)
+    spec = demo.registry.action("appoint_supervisor")
+    panel = ActionPanel(app, project)
+    panel.view()
+    panel.open(spec)
+    box = panel.form_area[0]
+    submit, errors = box[3][0], box[4]
+    submit.clicks += 1  # required fields left empty
+    assert "监理单位名称" in errors.object and "必填" in errors.object
+    assert demo.project(pid, app.actor).version == project.version
+    # Someone else changes the project meanwhile: the stale form is not applied.
+    demo.act(pid, "appoint_supervisor", app.actor, TODAY, {"name": "甲监理", "qualification": "甲级"})
+    panel.open(spec)
+    box = panel.form_area[0]
+    form_widgets = box[1]
+    texts = [w for row in form_widgets for w in row if hasattr(w, "value_input")]
+    texts[0].value, texts[1].value = "乙监理", "乙级"
+    box[3][0].clicks += 1
+    assert "已被他人修改" in box[4].object
+    history = demo.history(pid, app.actor)
+    assert [e["args"].get("name") for e in history if e["action"] == "appoint_supervisor"] == ["甲监理"]
+    # With the current version it goes through and the page shows the new event.
+    panel = ActionPanel(app, demo.project(pid, app.actor))
+    panel.view()
+    panel.open(spec)
+    box = panel.form_area[0]
+    texts = [w for row in box[1] for w in row if hasattr(w, "value_input")]
+    texts[0].value, texts[1].value = "乙监理", "乙级"
+    box[3][0].clicks += 1
+    assert app.page == "project"
+    assert "乙监理" in html_of(app.content)

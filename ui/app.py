@@ -1,0 +1,404 @@
+"""One browser session of the web UI: login, the logged-in user, navigation.
+
+A :class:`TongchouApp` is made per session by the page factory in
+:mod:`tongchou.ui.server`.  Until someone logs in, it shows the login form and
+nothing else.  Every ledger call passes the session's :class:`Actor`, so the
+core decides what this user may see and do.  A session left idle for
+``idle_minutes`` logs out.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import panel as pn
+import param
+from panel.custom import JSComponent
+
+from tongchou.errors import PermissionDenied, TongchouError
+from tongchou.vocabulary import Actor
+
+from . import i18n
+from .compat import widget
+from .fmt import alert, esc, html_pane
+
+log = logging.getLogger("tongchou.ui")
+
+IDLE_MINUTES = 30
+
+
+class PasswordInput(pn.widgets.PasswordInput):
+    """A password box that also reports the Enter key (Bokeh's ValueSubmit)."""
+
+    enter_pressed = param.Event(doc="The Enter key was pressed in the box.")
+
+    _rename = {"enter_pressed": None}
+
+    def _get_model(self, doc, root=None, parent=None, comm=None):
+        model = super()._get_model(doc, root, parent, comm)
+        self._register_events("value_submit", model=model, doc=doc, comm=comm)
+        return model
+
+    def _process_event(self, event) -> None:
+        if event.event_name == "value_submit":
+            self.value = event.value
+            self.value_input = event.value
+            self.enter_pressed = True
+PAGES = ("home", "worklist", "ledger", "project", "new", "edit", "reports", "admin")
+
+
+def idle_minutes_default() -> float:
+    try:
+        return float(os.environ.get("TONGCHOU_UI_IDLE_MINUTES", IDLE_MINUTES))
+    except ValueError:
+        return IDLE_MINUTES
+
+
+class BrowserHistory(JSComponent):
+    """Reports the browser's Back and Forward buttons (popstate) to Python,
+    which Panel's Location does not."""
+
+    search = param.String(default="", doc="JSON [time, window.location.search] after a popstate")
+
+    _esm = """
+    export function render({ model }) {
+      const listener = () => { model.search = JSON.stringify([Date.now(), window.location.search]) }
+      window.addEventListener("popstate", listener)
+      model.on("remove", () => window.removeEventListener("popstate", listener))
+      return document.createElement("span")
+    }
+    """
+
+
+class TongchouApp:
+    """The UI of one session."""
+
+    def __init__(self, ledger, *, idle_minutes: float | None = None, location=None,
+                 today: Callable[[], dt.date] | None = None, lang: str = i18n.DEFAULT_LANGUAGE):
+        self.ledger = ledger
+        self.actor: Actor | None = None
+        self.display_name = ""
+        self.lang = lang
+        self.idle_seconds = 60 * (idle_minutes if idle_minutes is not None else idle_minutes_default())
+        self.last_active = time.monotonic()
+        self.location = location
+        self._today = today or dt.date.today
+        self.page = "home"
+        self.params: dict[str, str] = {}
+        self._requested = self._query() if location is not None else {}
+        self.header = pn.Row(sizing_mode="stretch_width", css_classes=["tc-header"],
+                             styles={"background": "#1d2939", "color": "white", "padding": "4px 12px",
+                                     "align-items": "center"})
+        self.nav = pn.Column(width=170, css_classes=["tc-nav"], styles={"padding-top": "8px"})
+        self.content = pn.Column(sizing_mode="stretch_width", css_classes=["tc-content"],
+                                 styles={"padding": "0 12px 24px 12px"})
+        self.root = pn.Column(sizing_mode="stretch_width", css_classes=["tc-root"])
+        self.history = BrowserHistory(width=0, height=0, margin=0, visible=True)
+        self.history.param.watch(self._popstate, "search")
+        self.show_login()
+
+    # -- small helpers used by the pages -------------------------------------
+
+    def t(self, key: str, **kwargs) -> str:
+        return i18n.tr(key, self.lang, **kwargs)
+
+    def today(self) -> dt.date:
+        return self._today()
+
+    @property
+    def registry(self):
+        return self.ledger.registry
+
+    @property
+    def role(self) -> str:
+        return self.actor.role if self.actor else ""
+
+    def is_unit(self) -> bool:
+        role = self.registry.roles.get(self.role)
+        return bool(role and role.unit_scoped)
+
+    def can_create(self) -> bool:
+        return self.actor is not None and (self.is_unit() or self.role == "admin")
+
+    def has_actions(self) -> bool:
+        return self.actor is not None and any(self.role in a.roles for a in self.registry.actions.values())
+
+    def notify(self, kind: str, text: str) -> None:
+        """A toast (text is escaped: notyf renders HTML)."""
+        notes = pn.state.notifications
+        if notes is not None:
+            getattr(notes, kind, notes.info)(esc(text), duration=4000)
+
+    def touch(self) -> None:
+        self.last_active = time.monotonic()
+
+    def idle_expired(self) -> bool:
+        return self.actor is not None and time.monotonic() - self.last_active > self.idle_seconds
+
+    def check_idle(self) -> bool:
+        """Log out a session idle for too long; True if it did."""
+        if self.idle_expired():
+            minutes = int(round(self.idle_seconds / 60))
+            self.logout(self.t("session_expired", minutes=minutes), audit=False)
+            return True
+        return False
+
+    def handler(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a widget callback: refuse it on an expired session, count it as
+        activity, and show an unexpected error instead of losing it."""
+        def wrapped(*args, **kwargs):
+            if self.actor is not None and self.check_idle():
+                return None
+            self.touch()
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # shown, logged, never swallowed silently
+                log.error("UI callback failed: %s\n%s", exc, traceback.format_exc())
+                self.content.insert(0, html_pane(alert("danger", self.t("error"), [str(exc)])))
+                return None
+        return wrapped
+
+    def defer(self, compute: Callable[[], Any], done: Callable[[Any], None]) -> None:
+        """Run a slow read off the event loop, then hand its result to ``done``
+        (in the session).  Without a server session it runs at once."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            done(compute())
+            return
+
+        async def run():
+            loop = asyncio.get_running_loop()
+            try:
+                result = await loop.run_in_executor(None, compute)
+            except Exception as exc:
+                log.error("deferred read failed: %s\n%s", exc, traceback.format_exc())
+                self.content.insert(0, html_pane(alert("danger", self.t("error"), [str(exc)])))
+                return
+            done(result)
+        pn.state.execute(run)
+
+    def download_callback(self, build: Callable[[], Any]) -> Callable[[], Any]:
+        """A FileDownload callback that builds the file off the event loop
+        (an export of the whole ledger takes a while) for a logged-in user."""
+        async def callback():
+            if self.actor is None or self.check_idle():
+                raise PermissionDenied("not logged in")
+            self.touch()
+            return await asyncio.get_running_loop().run_in_executor(None, build)
+        return callback
+
+    def on_click(self, button, fn: Callable[[], Any]) -> None:
+        button.on_click(self.handler(lambda _event: fn()))
+
+    # -- URL ----------------------------------------------------------------
+
+    def _query(self) -> dict[str, str]:
+        search = getattr(self.location, "search", "") or ""
+        return {k: v for k, v in parse_qsl(search.lstrip("?"))}
+
+    def _set_url(self) -> None:
+        if self.location is None:
+            return
+        query: dict[str, str] = {}
+        if self.page == "project":
+            query = {"project": self.params.get("project", "")}
+        elif self.page != "home":
+            query = {"page": self.page, **self.params}
+        search = "?" + urlencode(query) if query else ""
+        if (self.location.search or "") != search:
+            self.location.search = search
+
+    def _popstate(self, event) -> None:
+        """Back/Forward: show the page in the URL without pushing it again."""
+        try:
+            search = str(json.loads(event.new)[1] or "")
+        except (ValueError, TypeError, IndexError):
+            return
+        if self.location is not None:
+            with param.parameterized.discard_events(self.location):
+                self.location.search = search
+        if self.actor is None or self.check_idle():
+            return
+        self.touch()
+        query = {k: v for k, v in parse_qsl(search.lstrip("?"))}
+        if "project" in query and query.get("page", "project") in ("project", "edit"):
+            self.go(query.get("page", "project"), project=query["project"])
+        else:
+            page = query.pop("page", "home")
+            self.go(page if page in PAGES else "home", **query)
+
+    # -- login / logout -------------------------------------------------------
+
+    def show_login(self, message: str = "", kind: str = "info") -> None:
+        user = widget(pn.widgets.TextInput, name=self.t("username"), css_classes=["tc-login-user"], width=300)
+        password = widget(PasswordInput, name=self.t("password"), css_classes=["tc-login-password"],
+                                            width=300)
+        button = widget(pn.widgets.Button, name=self.t("login"), button_type="primary", css_classes=["tc-login-button"],
+                                   width=300)
+        feedback = html_pane(alert(kind, message) if message else "", css_classes=["tc-login-message"],
+                             width=300)
+        lang = self._lang_switch()
+
+        def submit(*_):
+            if self.actor is not None:
+                return
+            name = user.value_input or user.value or ""
+            pw = password.value_input or password.value or ""
+            if not name.strip() or not pw:
+                feedback.object = alert("warning", self.t("login_failed"))
+                return
+            try:
+                actor = self.ledger.authenticate(name, pw)
+            except PermissionDenied:
+                password.value = password.value_input = ""
+                feedback.object = alert("danger", self.t("login_failed"))
+                return
+            self.login(actor)
+
+        self.login_widgets = (user, password, button, feedback)
+        button.on_click(submit)
+        password.param.watch(submit, "enter_pressed")
+        card = pn.Column(
+            html_pane(f'<div style="font-size:1.4em;font-weight:600">{esc(self.t("app_title"))}</div>'
+                      f'<div class="tc-muted">{esc(self.ledger.jurisdiction.title)} · '
+                      f'{esc(self.t("login_hint"))}</div>', width=320),
+            user, password, button, feedback, lang,
+            styles={"border": "1px solid #eaecf0", "border-radius": "10px", "padding": "16px",
+                    "background": "white", "box-shadow": "0 4px 12px rgba(16,24,40,.08)"},
+            width=350, margin=(60, 0, 0, 0), css_classes=["tc-login"])
+        self.root[:] = [pn.Row(pn.HSpacer(), card, pn.HSpacer(), sizing_mode="stretch_width"), self.history]
+
+    def login(self, actor: Actor) -> None:
+        self.actor = actor
+        users = {u["name"]: u for u in self.ledger.users()}
+        self.display_name = users.get(actor.name, {}).get("display_name") or actor.name
+        self.touch()
+        req = self._requested
+        self._requested = {}
+        if "project" in req and req.get("page", "project") in ("project", "edit"):
+            page = req.get("page", "project")
+            params = {"project": req["project"]}
+        elif req.get("page") in PAGES:
+            page = req["page"]
+            params = {k: v for k, v in req.items() if k != "page"}
+        else:
+            page, params = "home", {}
+        self.root[:] = [self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width"), self.history]
+        self.go(page, **params)
+
+    def logout(self, message: str | None = None, audit: bool = True) -> None:
+        self.actor = None
+        self.display_name = ""
+        self.content.clear()
+        self.nav.clear()
+        self.header.clear()
+        self.page, self.params = "home", {}
+        self._set_url()
+        self.show_login(message or self.t("logged_out"), "warning" if message else "info")
+
+    # -- chrome ---------------------------------------------------------------
+
+    def _lang_switch(self):
+        switch = widget(pn.widgets.RadioButtonGroup, options={v: k for k, v in i18n.LANGUAGES.items()}, value=self.lang,
+                                             button_type="light", css_classes=["tc-lang"], width=160)
+
+        def changed(event):
+            self.lang = event.new
+            if self.actor is None:
+                self.show_login()
+            else:
+                self.touch()
+                self.go(self.page, **self.params)
+        switch.param.watch(changed, "value")
+        return switch
+
+    def _build_header(self) -> None:
+        role = self.registry.roles.get(self.role)
+        who = esc(self.display_name)
+        role_label = esc(role.label if role else self.role)
+        unit = f" · {esc(self.actor.unit)}" if self.actor and self.actor.unit else ""
+        logout = widget(pn.widgets.Button, name=self.t("logout"), button_type="light", css_classes=["tc-logout"],
+                                   width=100)
+        logout.on_click(lambda _e: self.logout())
+        self.header[:] = [
+            pn.pane.HTML(f'<span style="font-size:1.2em;font-weight:600;color:white">{esc(self.t("app_title"))}'
+                         f'</span> <span style="color:#d0d5dd">{esc(self.ledger.jurisdiction.title)}</span>',
+                         sizing_mode="stretch_width"),
+            pn.pane.HTML(f'<span style="color:white" class="tc-user">{who}</span>'
+                         f'<span style="color:#d0d5dd">({role_label}{unit})</span>', width=360,
+                         css_classes=["tc-whoami"]),
+            self._lang_switch(), logout,
+        ]
+
+    def _nav_items(self) -> list[tuple[str, str]]:
+        items = [("home", self.t("nav_home"))]
+        if self.has_actions():
+            items.append(("worklist", self.t("nav_worklist")))
+        items.append(("ledger", self.t("nav_ledger")))
+        if self.can_create():
+            items.append(("new", self.t("nav_new")))
+        items.append(("reports", self.t("nav_reports")))
+        if self.role == "admin":
+            items.append(("admin", self.t("nav_admin")))
+        return items
+
+    def _build_nav(self) -> None:
+        buttons = []
+        current = "ledger" if self.page in ("project", "edit") else self.page
+        for page, label in self._nav_items():
+            b = widget(pn.widgets.Button, name=label, button_type="primary" if page == current else "light",
+                                  css_classes=["tc-nav-" + page], width=150)
+            self.on_click(b, lambda p=page: self.go(p))
+            buttons.append(b)
+        self.nav[:] = buttons
+
+    # -- navigation -----------------------------------------------------------
+
+    def go(self, page: str, **params) -> None:
+        """Show ``page`` (with ``params``, e.g. project=ID) and put it in the URL."""
+        if self.actor is None:
+            self.show_login()
+            return
+        if page not in PAGES:
+            page = "home"
+        self.page = page
+        self.params = {k: str(v) for k, v in params.items() if v is not None and v != ""}
+        self._set_url()
+        self._build_header()
+        self._build_nav()
+        self.render()
+
+    def render(self) -> None:
+        from . import page_admin, page_home, page_ledger, page_project, page_reports
+        builders = {
+            "home": page_home.home,
+            "worklist": page_home.worklist_page,
+            "ledger": page_ledger.ledger_page,
+            "project": page_project.project_page,
+            "edit": page_project.edit_page,
+            "new": page_project.new_page,
+            "reports": page_reports.reports_page,
+            "admin": page_admin.admin_page,
+        }
+        try:
+            body = builders[self.page](self, **self.params)
+        except TongchouError as exc:
+            body = html_pane(alert("danger", self.t("error"), [str(exc)]))
+        except Exception as exc:
+            log.error("page %s failed: %s\n%s", self.page, exc, traceback.format_exc())
+            body = html_pane(alert("danger", self.t("error"), [f"{type(exc).__name__}: {exc}"]))
+        self.content[:] = [body]
+
+    def refresh(self) -> None:
+        self.go(self.page, **self.params)
+
+    def servable(self):
+        return self.root

@@ -1,0 +1,149 @@
+"""首页 (notices, my worklist, dashboard) and the full 我的待办 page."""
+from __future__ import annotations
+
+import datetime as dt
+import panel as pn
+
+from . import charts, queries
+from .compat import widget
+from .fmt import alert, esc, html_pane, money
+from .tables import clickable_table
+
+HOME_WORKLIST = 8
+PROBLEMS_SHOWN = 50
+
+
+def notices_pane(app):
+    notices = app.ledger.notices(app.today())
+    if not notices:
+        return None
+    return html_pane("".join(alert("warning", n.message, [n.citation.label]) for n in notices),
+                     css_classes=["tc-notices"])
+
+
+def _open(app):
+    return app.handler(lambda pid: app.go("project", project=pid))
+
+
+def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
+    items, total = queries.worklist(app.ledger, app.actor, limit=limit, on=app.today())
+    if not items:
+        return html_pane(f'<p class="tc-muted">{esc(app.t("worklist_empty"))}</p>', css_classes=[css_class]), 0, 0
+    reg = app.registry
+    rows = []
+    for w in items:
+        p = w.project
+        rows.append({
+            "id": p.id, "name": p.name, "unit": p["unit"], "status": reg.status_label(p.status),
+            "todo": "、".join(a.label for a in w.actions),
+            "since": w.waiting_since.isoformat() if w.waiting_since else "",
+            "deadline": (f"{w.deadline.due.isoformat()} {w.deadline.message}"
+                         + (f"({app.t('overdue')})" if w.deadline.overdue_on(app.today()) else ""))
+            if w.deadline else app.t("no_deadline"),
+        })
+    table = clickable_table(rows, [("id", app.t("col_id")), ("name", reg.fields["name"].label),
+                                   ("unit", reg.fields["unit"].label), ("status", app.t("status")),
+                                   ("todo", app.t("next_action")), ("since", app.t("waiting_since")),
+                                   ("deadline", app.t("deadline"))],
+                            on_open=_open(app), css_class=css_class)
+    return table, len(items), total
+
+
+def _kpi(label: str, value: str, bad: bool = False) -> str:
+    return f'<div class="tc-kpi{" bad" if bad else ""}"><span class="tc-muted">{esc(label)}</span><b>{esc(value)}</b></div>'
+
+
+def home(app, **_params):
+    today = app.today()
+    reg = app.registry
+    parts = []
+    notices = notices_pane(app)
+    if notices is not None:
+        parts.append(notices)
+
+    counts = app.ledger.status_counts(app.actor)
+    findings = app.ledger.findings(today, app.actor, include_advice=False)
+    overdue = [f for f in findings if f.severity == "overdue"]
+    violations = [f for f in findings if f.severity == "violation"]
+    upcoming = app.ledger.obligations(app.actor, due_from=today, due_before=today + dt.timedelta(days=31))
+    parts.append(html_pane(
+        _kpi(app.t("total_projects"), str(sum(counts.values())))
+        + _kpi(app.t("total_estimate"), money(app.ledger.total_estimate(app.actor), " 元"))
+        + _kpi(app.t("overdue_count"), str(len(overdue)), bad=bool(overdue))
+        + _kpi(app.t("violation_count"), str(len(violations)), bad=bool(violations))
+        + _kpi(app.t("due_soon_count"), str(len(upcoming))), css_classes=["tc-kpis"]))
+
+    # My worklist first: it is what a user comes for.
+    if app.has_actions():
+        table, shown, total = worklist_table(app, HOME_WORKLIST)
+        more = widget(pn.widgets.Button, name=app.t("worklist_all"), button_type="light", css_classes=["tc-worklist-all"])
+        app.on_click(more, lambda: app.go("worklist"))
+        head = html_pane(f'<div class="tc-h">{esc(app.t("worklist"))}</div>'
+                         f'<div class="tc-muted">{esc(app.t("worklist_hint"))}'
+                         + (f' {esc(app.t("worklist_more", total=total, shown=shown))}' if total > shown else "")
+                         + "</div>")
+        parts += [head, table] + ([more] if total > shown else [])
+
+    # Overdue obligations and violations next.
+    parts.append(html_pane(f'<div class="tc-h">{esc(app.t("problems"))}</div>'))
+    if findings:
+        sev = {"overdue": app.t("severity_overdue"), "violation": app.t("severity_violation")}
+        rows = [{"id": f.project_id, "severity": sev.get(f.severity, f.severity), "name": f.project,
+                 "unit": f.unit, "message": f.message, "citation": f.citation.label}
+                for f in findings[:PROBLEMS_SHOWN]]
+        parts.append(clickable_table(rows, [("id", app.t("col_id")), ("severity", ""),
+                                            ("name", reg.fields["name"].label), ("unit", reg.fields["unit"].label),
+                                            ("message", app.t("description")), ("citation", app.t("citation"))],
+                                     on_open=_open(app), css_class="tc-problems"))
+        if len(findings) > PROBLEMS_SHOWN:
+            parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=len(findings)))}</p>'))
+    else:
+        parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("problems_empty"))}</p>'))
+
+    parts.append(html_pane(f'<div class="tc-h">{esc(app.t("upcoming"))}</div>'))
+    if upcoming:
+        rows = [{"id": o.project_id, "due": o.due.isoformat(), "days": (o.due - today).days, "name": o.project,
+                 "unit": o.unit, "message": o.message, "citation": o.citation.label}
+                for o in upcoming[:PROBLEMS_SHOWN]]
+        parts.append(clickable_table(rows, [("id", app.t("col_id")), ("due", app.t("due")), ("days", app.t("days_left")),
+                                            ("name", reg.fields["name"].label), ("unit", reg.fields["unit"].label),
+                                            ("message", app.t("description")), ("citation", app.t("citation"))],
+                                     on_open=_open(app), right=("days",), css_class="tc-upcoming"))
+        if len(upcoming) > PROBLEMS_SHOWN:
+            parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=len(upcoming)))}</p>'))
+    else:
+        parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("upcoming_empty"))}</p>'))
+
+    # Charts: people would rather look at these than read them.  The sums by
+    # year and unit read every project, so they are computed off the event loop.
+    parts.append(html_pane(f'<div class="tc-h">{esc(app.t("dashboard"))}</div>'))
+    area = pn.Column(pn.indicators.LoadingSpinner(value=True, size=32), sizing_mode="stretch_width",
+                     css_classes=["tc-charts"])
+    parts.append(area)
+    app.defer(lambda: queries.totals(app.ledger, app.actor), lambda totals: area.__setitem__(
+        slice(None), chart_panes(app, totals)))
+    return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["tc-page-home"])
+
+
+def chart_panes(app, totals) -> list:
+    reg = app.registry
+    statuses = [s for s in reg.statuses if totals.by_status.get(s)]
+    status_chart = charts.vbar(app.t("projects_by_status"), [reg.status_label(s) for s in statuses],
+                               [totals.by_status[s] for s in statuses],
+                               value_text=[f"{totals.by_status[s]} 个" for s in statuses], counts=True)
+    year_chart = charts.money_bars(app.t("investment_by_year"), {str(y): v for y, v in totals.by_year.items()})
+    out = [pn.Row(status_chart, year_chart, sizing_mode="stretch_width", css_classes=["tc-chart-row"])]
+    if not app.is_unit():
+        out.append(charts.money_bars(app.t("investment_by_unit"), totals.by_unit, horizontal=True))
+    return out
+
+
+def worklist_page(app, **_params):
+    parts = [html_pane(f'<div class="tc-h">{esc(app.t("worklist"))}</div>'
+                       f'<div class="tc-muted">{esc(app.t("worklist_hint"))}</div>')]
+    table, shown, total = worklist_table(app, queries.WORKLIST_LIMIT, css_class="tc-worklist-full")
+    parts.append(table)
+    if total > shown:
+        parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("worklist_more", total=total, shown=shown))}</p>'))
+    return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["tc-page-worklist"])
+

@@ -1,0 +1,320 @@
+"""The project page (fields, timeline, findings, obligations, actions, plugin
+panels) and the forms to create and edit a project."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import panel as pn
+
+from tongchou.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
+from tongchou.vocabulary import Action, Refusal
+
+from . import queries
+from .compat import widget
+from .fmt import alert, article_html, badge, cite_hover, date, esc, field_value, html_pane, table
+from .forms import FieldForm, changed_fields, project_field_order
+
+log = logging.getLogger("tongchou.ui")
+
+
+def _project_id(raw) -> int | None:
+    try:
+        return int(str(raw).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def not_found(app):
+    back = widget(pn.widgets.Button, name=app.t("back_to_ledger"), css_classes=["tc-back"])
+    app.on_click(back, lambda: app.go("ledger"))
+    return pn.Column(html_pane(alert("danger", app.t("not_found")), css_classes=["tc-not-found"]), back,
+                     sizing_mode="stretch_width")
+
+
+def refusals_html(app, refusals: list[Refusal]) -> str:
+    items = []
+    for r in refusals:
+        cite = f" {article_html(app.registry, r.citation)}" if r.citation is not None else ""
+        items.append(f"{esc(r.message)}{cite}")
+    return alert("danger", app.t("refused"), items, raw_items=True)
+
+
+def error_html(app, exc: Exception) -> str:
+    if isinstance(exc, Refused):
+        return refusals_html(app, list(exc.refusals))
+    if isinstance(exc, InvalidInput):
+        return alert("danger", app.t("invalid"), [str(exc)])
+    if isinstance(exc, Conflict):
+        return alert("warning", app.t("conflict"))
+    return alert("danger", app.t("error"), [str(exc)])
+
+
+# -- the pieces of the project page ---------------------------------------------
+
+
+def fields_html(app, project) -> str:
+    reg = app.registry
+    rows = []
+    for name, spec in reg.fields.items():
+        rows.append((esc(spec.label), esc(field_value(spec, project[name], app.lang))))
+    return table(["", ""], rows, cls="tc-fields").replace("<thead><tr><th></th><th></th></tr></thead>", "")
+
+
+def _args_text(app, action: Action | None, args: dict) -> str:
+    parts = []
+    for key, value in (args or {}).items():
+        spec = action.arg(key) if action else None
+        if value is None or (spec is not None and spec.type == "bool" and not value):
+            continue
+        label = spec.label if spec else key
+        parts.append(f"{label}:{field_value(spec, value, app.lang)}")
+    return ";".join(parts)
+
+
+def timeline_html(app, history: list[dict]) -> str:
+    reg = app.registry
+    if not history:
+        return f'<p class="tc-muted">{esc(app.t("timeline_empty"))}</p>'
+    roles = reg.roles
+    colon = ": " if app.lang == "en" else ":"
+    items = []
+    for ev in history:
+        spec = reg.actions.get(ev["action"])
+        move = ""
+        if ev["from_status"] != ev["to_status"]:
+            move = f' · {esc(reg.status_label(ev["from_status"]))} → {esc(reg.status_label(ev["to_status"]))}'
+        args = _args_text(app, spec, ev["args"])
+        role = roles[ev["role"]].label if ev["role"] in roles else ev["role"]
+        cite = f' <span class="tc-muted">{cite_hover(reg, spec.citation)}</span>' if spec else ""
+        items.append(f'<li><b>{esc(date(ev["date"]))}</b> {esc(ev["label"])}{move}{cite}<br>'
+                     f'<span class="tc-muted">{esc(app.t("by"))}{colon}{esc(ev["actor"])}({esc(role)})'
+                     f'{("<br>" + esc(args)) if args else ""}</span></li>')
+    return f'<ol class="tc-timeline">{"".join(reversed(items))}</ol>'
+
+
+def findings_html(app, findings) -> str:
+    if not findings:
+        return f'<p class="tc-muted">{esc(app.t("findings_empty"))}</p>'
+    rows = []
+    for f in findings:
+        rows.append((badge(app.t("severity_" + f.severity), f.severity), esc(f.message),
+                     article_html(app.registry, f.citation)))
+    return table(["", app.t("description"), app.t("citation")], rows, cls="tc-findings")
+
+
+def obligations_html(app, obligations) -> str:
+    if not obligations:
+        return f'<p class="tc-muted">{esc(app.t("obligations_empty"))}</p>'
+    today = app.today()
+    rows = []
+    for o in obligations:
+        if o.closed_on:
+            state = badge(f'{app.t("closed")} {o.closed_on.isoformat()}', "closed")
+        elif o.overdue_on(today):
+            state = badge(app.t("overdue"), "overdue")
+        else:
+            state = badge(app.t("open"))
+        rows.append((esc(o.due.isoformat()), esc(o.message), article_html(app.registry, o.citation), state))
+    return table([app.t("due"), app.t("description"), app.t("citation"), app.t("status")], rows,
+                 cls="tc-obligations")
+
+
+def _section(title: str, body, css: str = ""):
+    return pn.Column(html_pane(f'<div class="tc-h">{esc(title)}</div>'), body, sizing_mode="stretch_width",
+                     css_classes=[css] if css else [],
+                     styles={"border": "1px solid #eaecf0", "border-radius": "8px", "padding": "4px 12px 8px",
+                             "margin-bottom": "10px", "background": "white"})
+
+
+class ActionPanel:
+    """The buttons for the actions the user may take now, and the form of the
+    one chosen."""
+
+    def __init__(self, app, project):
+        self.app = app
+        self.project = project
+        self.form_area = pn.Column(sizing_mode="stretch_width", css_classes=["tc-action-form"])
+        self.feedback = html_pane("", css_classes=["tc-action-feedback"])
+
+    def view(self):
+        app = self.app
+        actions = app.ledger.available_actions(self.project.id, app.actor)
+        if not actions:
+            return html_pane(f'<p class="tc-muted">{esc(app.t("actions_empty"))}</p>', css_classes=["tc-no-actions"])
+        buttons = []
+        for a in actions:
+            b = widget(pn.widgets.Button, name=a.label, button_type="primary", css_classes=["tc-act-" + a.name],
+                                  description=a.citation.label)
+            app.on_click(b, lambda a=a: self.open(a))
+            buttons.append(b)
+        return pn.Column(pn.FlexBox(*buttons, sizing_mode="stretch_width"), self.feedback, self.form_area,
+                         sizing_mode="stretch_width")
+
+    def open(self, action: Action) -> None:
+        app = self.app
+        self.feedback.object = ""
+        form = FieldForm(action.args, lang=app.lang, what="参数")
+        when = widget(pn.widgets.DatePicker, name=app.t("action_date") + " *", value=app.today(), end=app.today(),
+                                     css_classes=["tc-f-date"])
+        submit = widget(pn.widgets.Button, name=app.t("submit") + (": " if app.lang == "en" else ":") + action.label, button_type="primary",
+                                   css_classes=["tc-submit"])
+        cancel = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-cancel"])
+        errors = html_pane("", css_classes=["tc-form-errors"])
+        help_text = f'<div class="tc-muted">{esc(action.help)}</div>' if action.help else ""
+        head = html_pane(f'<div class="tc-h">{esc(action.label)}</div>'
+                         f'<div class="tc-muted">{article_html(app.registry, action.citation)}</div>{help_text}')
+
+        def do_submit():
+            errors.object = ""
+            try:
+                args = form.parse()
+                if when.value is None:
+                    raise InvalidInput("date", "必填项,不能为空", app.t("action_date"))
+                result = app.ledger.act(self.project.id, action.name, app.actor, when.value, args,
+                                        expected_version=self.project.version)
+            except (Refused, InvalidInput, Conflict, NotFound, PermissionDenied) as exc:
+                errors.object = error_html(app, exc)
+                if isinstance(exc, Conflict):
+                    reload = widget(pn.widgets.Button, name=app.t("reload"), css_classes=["tc-reload"])
+                    app.on_click(reload, app.refresh)
+                    self.form_area.append(reload)
+                return
+            queries.changed()
+            app.notify("success", app.t("done", label=action.label))
+            app.go("project", project=self.project.id)
+            _ = result
+
+        app.on_click(submit, do_submit)
+        app.on_click(cancel, lambda: self.form_area.clear())
+        self.form_area[:] = [pn.Column(head, form.layout(), when, pn.Row(submit, cancel), errors,
+                                       sizing_mode="stretch_width", css_classes=["tc-form-" + action.name],
+                                       styles={"border": "1px solid #d9d6fe", "border-radius": "8px",
+                                               "padding": "6px 12px", "background": "#fcfcfd"})]
+
+
+def plugin_panels(app, project) -> list:
+    out = []
+    try:
+        results = app.ledger.pm.hook.tongchou_project_panels(ledger=app.ledger, project=project, user=app.actor)
+    except Exception as exc:  # a broken plugin must not take the page down
+        log.exception("tongchou_project_panels failed")
+        return [html_pane(alert("danger", app.t("error"), [str(exc)]))]
+    for result in results or ():
+        for title, obj in result or ():
+            out.append(_section(str(title), pn.panel(obj), "tc-plugin-panel"))
+    return out
+
+
+def project_page(app, project=None, **_params):
+    pid = _project_id(project)
+    if pid is None:
+        return not_found(app)
+    try:
+        p = app.ledger.project(pid, app.actor)
+        history = app.ledger.history(pid, app.actor)
+        findings = app.ledger.findings(app.today(), app.actor, project_id=pid)
+        obligations = app.ledger.obligations(app.actor, project_id=pid, open_only=False)
+    except NotFound:
+        return not_found(app)
+    reg = app.registry
+    head = html_pane(f'<div style="font-size:1.35em;font-weight:600" class="tc-project-name">{esc(p.name)}</div>'
+                     f'<div>#{p.id} · {esc(p["unit"])} · {esc(app.t("status"))}:'
+                     f'<span class="tc-badge status tc-status" data-status="{esc(p.status)}">'
+                     f'{esc(reg.status_label(p.status))}</span></div>')
+    top = [head]
+    if app.can_create():
+        edit = widget(pn.widgets.Button, name=app.t("edit_project"), css_classes=["tc-edit"], width=140)
+        app.on_click(edit, lambda: app.go("edit", project=pid))
+        top.append(edit)
+    back = widget(pn.widgets.Button, name="‹ " + app.t("back_to_ledger"), button_type="light", width=140,
+                             css_classes=["tc-back"])
+    app.on_click(back, lambda: app.go("ledger"))
+    top.append(back)
+
+    actions = ActionPanel(app, p)
+    left = pn.Column(
+        _section(app.t("actions"), actions.view(), "tc-actions"),
+        _section(app.t("findings"), html_pane(findings_html(app, findings)), "tc-findings-section"),
+        _section(app.t("obligations"), html_pane(obligations_html(app, obligations)), "tc-obligations-section"),
+        _section(app.t("timeline"), html_pane(timeline_html(app, history)), "tc-timeline-section"),
+        *plugin_panels(app, p),
+        sizing_mode="stretch_width")
+    right = pn.Column(_section(app.t("fields"), html_pane(fields_html(app, p)), "tc-fields-section"),
+                      width=420)
+    return pn.Column(pn.Row(*top, sizing_mode="stretch_width"), pn.Row(left, right, sizing_mode="stretch_width"),
+                     sizing_mode="stretch_width", css_classes=["tc-page-project"])
+
+
+# -- creating and editing --------------------------------------------------------
+
+
+def _project_form(app, values: dict[str, Any], *, fixed_unit: bool) -> FieldForm:
+    units = [name for _id, name in app.ledger.units()]
+    return FieldForm(project_field_order(app.registry.fields), values, lang=app.lang, units=units,
+                     fixed=("unit",) if fixed_unit else ())
+
+
+def new_page(app, **_params):
+    if not app.can_create():
+        return html_pane(alert("warning", app.t("forbidden")))
+    defaults = {"unit": app.actor.unit if app.is_unit() else "", "year": app.today().year + 1}
+    form = _project_form(app, defaults, fixed_unit=app.is_unit())
+    errors = html_pane("", css_classes=["tc-form-errors"])
+    create = widget(pn.widgets.Button, name=app.t("create"), button_type="primary", css_classes=["tc-create"], width=160)
+
+    def do_create():
+        errors.object = ""
+        try:
+            values = form.parse()
+            if app.is_unit():
+                values["unit"] = app.actor.unit
+            project = app.ledger.create_project(values, app.actor, app.today())
+        except (Refused, InvalidInput, PermissionDenied) as exc:
+            errors.object = error_html(app, exc)
+            return
+        queries.changed()
+        app.notify("success", app.t("created", id=project.id))
+        app.go("project", project=project.id)
+
+    app.on_click(create, do_create)
+    return pn.Column(html_pane(f'<div class="tc-h">{esc(app.t("new_project"))}</div>'
+                               f'<div class="tc-muted">{esc(app.t("new_project_hint"))}</div>'),
+                     form.layout(), create, errors, sizing_mode="stretch_width", css_classes=["tc-page-new"])
+
+
+def edit_page(app, project=None, **_params):
+    pid = _project_id(project)
+    if pid is None or not app.can_create():
+        return not_found(app) if pid is None else html_pane(alert("warning", app.t("forbidden")))
+    try:
+        p = app.ledger.project(pid, app.actor)
+    except NotFound:
+        return not_found(app)
+    form = _project_form(app, dict(p.fields), fixed_unit=app.is_unit())
+    errors = html_pane("", css_classes=["tc-form-errors"])
+    save = widget(pn.widgets.Button, name=app.t("save"), button_type="primary", css_classes=["tc-save"], width=160)
+    cancel = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-cancel"], width=120)
+
+    def do_save():
+        errors.object = ""
+        try:
+            values = form.parse()
+            changes = changed_fields(p.fields, values)
+            if not changes:
+                errors.object = alert("info", app.t("no_changes"))
+                return
+            app.ledger.update_project(pid, changes, app.actor, app.today(), expected_version=p.version)
+        except (Refused, InvalidInput, Conflict, PermissionDenied, NotFound) as exc:
+            errors.object = error_html(app, exc)
+            return
+        queries.changed()
+        app.notify("success", app.t("saved"))
+        app.go("project", project=pid)
+
+    app.on_click(save, do_save)
+    app.on_click(cancel, lambda: app.go("project", project=pid))
+    return pn.Column(html_pane(f'<div class="tc-h">{esc(app.t("edit_project"))}:{esc(p.name)}</div>'
+                               f'<div class="tc-muted">{esc(app.t("edit_hint"))}</div>'),
+                     form.layout(), pn.Row(save, cancel), errors, sizing_mode="stretch_width",
+                     css_classes=["tc-page-edit"])

@@ -1,0 +1,205 @@
+"""What the pages ask the ledger, put together from the public Ledger API.
+
+Nothing here touches the database directly; where the Ledger lacks a call
+(aggregates by year and unit, a has-overdue filter, the worklist), it is
+built from ``ledger.projects``, ``ledger.obligations`` and ``ledger.histories``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from tongchou.errors import TongchouError
+from tongchou.vocabulary import Action, Actor, ProjectState
+
+#: Largest id list handed to ledger.projects(filters={"id": [...]}).
+MAX_ID_FILTER = 30000
+#: How many worklist entries are looked at in detail.
+WORKLIST_LIMIT = 200
+#: Rows fetched per call when a page must read every project (aggregates, export).
+BATCH = 2000
+
+_lock = threading.Lock()
+_generation = [0]
+_cache: dict[tuple, tuple[float, int, Any]] = {}
+CACHE_SECONDS = 60.0
+
+
+def changed() -> None:
+    """Call after every write made through the UI: cached aggregates are stale."""
+    with _lock:
+        _generation[0] += 1
+        _cache.clear()
+
+
+def _cached(key: tuple, build):
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+        if hit and hit[1] == _generation[0] and now - hit[0] < CACHE_SECONDS:
+            return hit[2]
+        gen = _generation[0]
+    value = build()
+    with _lock:
+        _cache[key] = (now, gen, value)
+    return value
+
+
+def scope_key(ledger, actor: Actor) -> tuple:
+    role = ledger.registry.roles.get(actor.role)
+    return (id(ledger), actor.unit_id if role is not None and role.unit_scoped else None)
+
+
+# -- the worklist -------------------------------------------------------------
+
+
+def role_actions(ledger, actor: Actor) -> list[Action]:
+    """Actions the actor's role may take that start from named statuses.
+
+    Actions that may start from (almost) any status, such as ordering a
+    rectification, are not "awaiting" anyone, so they do not make work items.
+    """
+    return [a for a in ledger.registry.actions.values()
+            if actor.role in a.roles and a.from_statuses is not None]
+
+
+def worklist_statuses(ledger, actor: Actor) -> dict[str, list[Action]]:
+    out: dict[str, list[Action]] = defaultdict(list)
+    for a in role_actions(ledger, actor):
+        for s in ledger.registry.start_statuses(a):
+            out[s].append(a)
+    return dict(out)
+
+
+@attrs.frozen
+class WorkItem:
+    project: ProjectState
+    actions: tuple[Action, ...]
+    waiting_since: dt.date | None
+    deadline: Any  # LedgerObligation | None
+
+
+def worklist(ledger, actor: Actor, limit: int = WORKLIST_LIMIT,
+             on: dt.date | None = None) -> tuple[list[WorkItem], int]:
+    """Projects awaiting an action by the actor's role, longest waiting first,
+    each with its earliest open obligation.  Returns (items, total)."""
+    on = on or dt.date.today()
+    by_status = worklist_statuses(ledger, actor)
+    if not by_status:
+        return [], 0
+    # The candidates are the oldest entries (by id); on a very large ledger
+    # that bounds the work while still finding the longest-waiting projects.
+    rows, total = ledger.projects(actor, filters={"status": sorted(by_status)}, order_by="id",
+                                  limit=max(limit * 3, 300))
+    histories = ledger.histories([p.id for p in rows])
+    waiting = []
+    for p in rows:
+        hist = histories.get(p.id, ())
+        waiting.append((hist[-1].date if hist else None, p))
+    waiting.sort(key=lambda w: (w[0] or dt.date.min, w[1].id))
+    first_due = earliest_open_obligations(ledger, actor)
+    items = []
+    for since, p in waiting:
+        actions = tuple(a for a in by_status.get(p.status, ()) if _may_be_due(ledger, actor, p, a, on))
+        if actions:
+            items.append(WorkItem(project=p, actions=actions, waiting_since=since, deadline=first_due.get(p.id)))
+            if len(items) >= limit:
+                break
+    return items, total
+
+
+def _may_be_due(ledger, actor: Actor, project: ProjectState, action: Action, on: dt.date) -> bool:
+    """False when the rules would refuse ``action`` now (e.g. closing a system
+    nobody reported idle).  Only actions without arguments are checked: the
+    answer for the others depends on what the user types."""
+    if action.args or project.status == ledger.registry.initial_status:
+        # A draft stays on its unit's list even when it cannot be filed as it is.
+        return True
+    try:
+        return not ledger.check(project.id, action.name, actor, on)
+    except TongchouError:
+        return True
+
+
+def earliest_open_obligations(ledger, actor: Actor) -> dict[int, Any]:
+    """Each visible project's earliest open obligation (one query, cached briefly)."""
+    def build():
+        out: dict[int, Any] = {}
+        for ob in ledger.obligations(actor):
+            out.setdefault(ob.project_id, ob)
+        return out
+    return _cached(("first_due",) + scope_key(ledger, actor), build)
+
+
+# -- overdue ------------------------------------------------------------------
+
+
+def overdue_project_ids(ledger, actor: Actor, on: dt.date) -> frozenset[int]:
+    """Projects with at least one open obligation due before ``on`` (cached briefly)."""
+    return _cached(("overdue", on) + scope_key(ledger, actor),
+                   lambda: frozenset(o.project_id for o in ledger.obligations(actor, due_before=on)))
+
+
+def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue: bool,
+                    on: dt.date) -> dict[str, Any] | None:
+    """``base`` filters plus the has-overdue filter as an id list; None when
+    nothing can match."""
+    filters = {k: v for k, v in base.items() if v not in (None, "", [], ())}
+    if only_overdue:
+        ids = sorted(overdue_project_ids(ledger, actor, on))
+        if not ids:
+            return None
+        if len(ids) > MAX_ID_FILTER:
+            ids = ids[:MAX_ID_FILTER]
+        filters["id"] = ids
+    return filters
+
+
+def all_projects(ledger, actor: Actor, *, filters=None, search: str = "", order_by: str = "id",
+                 descending: bool = False):
+    """Every matching project, read in batches (for exports)."""
+    offset = 0
+    while True:
+        rows, total = ledger.projects(actor, filters=filters, search=search, order_by=order_by,
+                                      descending=descending, offset=offset, limit=BATCH)
+        yield from rows
+        offset += len(rows)
+        if not rows or offset >= total:
+            break
+
+
+# -- aggregates ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Totals:
+    by_status: dict[str, int]
+    by_year: dict[int, Decimal]
+    by_unit: dict[str, Decimal]
+    count: int
+    estimate: Decimal
+
+
+def totals(ledger, actor: Actor) -> Totals:
+    """Counts by status and estimates by year and unit (cached for a minute)."""
+    def build() -> Totals:
+        by_year: dict[int, Decimal] = defaultdict(Decimal)
+        by_unit: dict[str, Decimal] = defaultdict(Decimal)
+        total = Decimal(0)
+        for p in all_projects(ledger, actor):
+            est = p["estimate"] or Decimal(0)
+            by_year[p["year"]] += est
+            by_unit[p["unit"]] += est
+            total += est
+        status = ledger.status_counts(actor)
+        return Totals(by_status=status, by_year=dict(sorted(by_year.items())),
+                      by_unit=dict(sorted(by_unit.items(), key=lambda kv: -kv[1])),
+                      count=sum(status.values()), estimate=total.quantize(Decimal("0.01")))
+    return _cached(("totals",) + scope_key(ledger, actor), build)
