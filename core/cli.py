@@ -679,6 +679,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    except BrokenPipeError:  # output piped into head: stop quietly
+        sys.stderr.close()
+        return 0
+    except OSError as exc:  # e.g. the port to serve on is taken
+        print(f"error: {exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
 from . import auth
 from .audit import AuditChain, Keyring, create_key_file, event_digest, sm3_hex
 from .citation import Citation
+from .dates import parse_date
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .errors import (AuditKeyMissing, ConfigurationError, Conflict, InvalidInput, NotFound,
                      PermissionDenied, Refused)
@@ -167,7 +168,8 @@ class Ledger:
                 if stored and jurisdiction and stored.value != jurisdiction:
                     raise ConfigurationError(
                         f"this ledger belongs to jurisdiction {stored.value!r}, not {jurisdiction!r}")
-                jur = load_jurisdiction(name, disabled=disabled_names, extra_plugins=extra_plugins)
+                jur = load_jurisdiction(name, disabled=disabled_names, extra_plugins=extra_plugins,
+                                        strict_disabled=False)
             if stored is None:
                 Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
             path = None if audit_key else (key_file or default_key_path(url, db))
@@ -469,8 +471,9 @@ class Ledger:
                  offset: int = 0, limit: int | None = None) -> tuple[list[ProjectState], int]:
         """A page of projects ``actor`` may see, and how many match in all.
 
-        ``filters`` maps field names (core or plugin, including ``status``) to a
-        value or a list of values.
+        ``filters`` maps field names (core or plugin, and ``status`` and ``id``)
+        to a value or a list of values; ``overdue_on: date`` keeps projects with an
+        open obligation due before that date.  ``order_by`` is any of those names.
         """
         query = self._project_query(actor, filters or {}, search)
         total = query.count()
@@ -503,6 +506,12 @@ class Ledger:
                 query = query.where(Project.unit == scope)
         for name, wanted in filters.items():
             if wanted is None or wanted == "" or wanted == []:
+                continue
+            if name == "overdue_on":
+                due = parse_date(wanted) if not isinstance(wanted, dt.date) else wanted
+                late = (Obligation.select(Obligation.project)
+                        .where(Obligation.closed_on.is_null(), Obligation.due < due))
+                query = query.where(Project.id.in_(late))
                 continue
             values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
             expr = self._field_expr(name)
@@ -866,6 +875,19 @@ class Ledger:
             if scope is not None:
                 q = q.where(Project.unit == scope)
         return dict(q.tuples())
+
+    def estimate_totals(self, actor: Actor | None = None, group_by: str = "year") -> dict[Any, Decimal]:
+        """Sum of estimates per ``year`` or per ``unit`` (name), in one query."""
+        key = {"year": Project.year, "unit": Unit.name}.get(group_by)
+        if key is None:
+            raise InvalidInput("group_by", "只能按 year 或 unit 汇总")
+        q = (Project.select(key, fn.SUM(Project.estimate)).join(Unit, on=(Project.unit == Unit.id))
+             .group_by(key).order_by(key))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        return {k: (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01")) for k, fen in q.tuples()}
 
     def total_estimate(self, actor: Actor | None = None) -> Decimal:
         q = Project.select(fn.SUM(Project.estimate))

@@ -129,7 +129,7 @@ class Obligation(Base):
     closed_on = DateField(null=True)
 
     class Meta:
-        indexes = ((("closed_on", "due"), False), (("due",), False))
+        indexes = ((("closed_on", "due"), False), (("due",), False), (("project", "closed_on", "due"), False))
 
 
 class Finding(Base):

@@ -236,12 +236,15 @@ class Jurisdiction:
 def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
                       load: Iterable[str] = (), allow: Iterable[str] | None = None,
                       disabled: Iterable[str] = (), extra_plugins: Iterable[tuple[str, Any]] = (),
-                      found: Discovered | None = None) -> Jurisdiction:
+                      found: Discovered | None = None, strict_disabled: bool = True) -> Jurisdiction:
     """Load a jurisdiction's plugins into a fresh plugin manager and check them.
 
     :param name: the pack's entry-point name (default: see :func:`default_jurisdiction`).
     :param allow: allow-list of plugin names (default: ``TONGCHOU_PLUGINS`` or all).
     :param disabled: plugin names to leave out (the ledger's setting).
+    :param strict_disabled: an unknown name in ``disabled`` is an error; a ledger
+        passes False, so a plugin uninstalled after it was disabled does not
+        lock the ledger.
     :param extra_plugins: ``(name, plugin)`` pairs to register too (tests, tools).
     """
     found = found or discover(autoload, load)
@@ -255,6 +258,8 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
     allow_set = set(allow) if allow is not None else None
     disabled_set = set(disabled)
     known = {n for n, _o, _p in resolved}
+    if not strict_disabled:
+        disabled_set &= known
     for d in disabled_set | (allow_set or set()):
         if d not in known and d != CORE_PLUGIN:
             raise NotFound(f"unknown plugin {d!r} (loaded plugins: {', '.join(sorted(known))})")

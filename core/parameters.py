@@ -50,7 +50,9 @@ def coerce(param_type: str, raw: Any, name: str = "") -> Any:
             if not isinstance(raw, Mapping):
                 raise ValueError("需要形如 {3: 12, 4: 6} 的映射")
             return {int(k): int(v) for k, v in raw.items()}
-    except (ValueError, TypeError, ArithmeticError) as exc:
+    except ArithmeticError:
+        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:需要数值") from None
+    except (ValueError, TypeError) as exc:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:{exc}") from None
     raise InvalidInput(name or "parameter", f"未知参数类型 {param_type!r}")
 

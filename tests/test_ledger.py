@@ -228,3 +228,29 @@ def test_projects_filter_sort_and_page(county):
     assert [r.name for r in rows] == ["项目5"]
     rows, total = led.projects(limit=3, offset=6)
     assert total == 7 and len(rows) == 1
+
+
+def test_grouped_estimates_and_the_overdue_filter(county):
+    led = county.ledger
+    county.project(name="甲", year=2026, estimate="100.10")
+    county.project(name="乙", year=2026, estimate="200.20")
+    county.project(name="丙", year=2027, estimate="5")
+    assert led.estimate_totals(group_by="year") == {2026: Decimal("300.30"), 2027: Decimal("5.00")}
+    assert led.estimate_totals(county.users["unit"], group_by="unit") == {"县教育局": Decimal("305.30")}
+    late = county.project(name="第三方云", infrastructure="third_party_cloud",
+                          third_party_cloud_expires="2026-03-31")
+    rows, total = led.projects(filters={"overdue_on": dt.date(2026, 3, 31)})
+    assert total == 0
+    rows, total = led.projects(filters={"overdue_on": dt.date(2026, 4, 1)})
+    assert [r.id for r in rows] == [late.id]
+    with pytest.raises(InvalidInput):
+        led.estimate_totals(group_by="colour")
+
+
+def test_a_disabled_plugin_that_was_uninstalled_does_not_lock_the_ledger(tmp_path, xichuan):
+    from tongchou.ledger import Ledger
+    from tongchou.models import Setting
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=tmp_path / "k"):
+        Setting.insert(key="disabled_plugins", value=["gone.plugin", "xichuan.supervision"]).execute()
+    with Ledger.open(str(tmp_path / "l.db"), key_file=tmp_path / "k") as led:
+        assert "appoint_supervisor" not in led.registry.actions

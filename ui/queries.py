@@ -19,8 +19,6 @@ import attrs
 from tongchou.errors import TongchouError
 from tongchou.vocabulary import Action, Actor, ProjectState
 
-#: Largest id list handed to ledger.projects(filters={"id": [...]}).
-MAX_ID_FILTER = 30000
 #: How many worklist entries are looked at in detail.
 WORKLIST_LIMIT = 200
 #: Rows fetched per call when a page must read every project (aggregates, export).
@@ -153,12 +151,7 @@ def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue:
     nothing can match."""
     filters = {k: v for k, v in base.items() if v not in (None, "", [], ())}
     if only_overdue:
-        ids = sorted(overdue_project_ids(ledger, actor, on))
-        if not ids:
-            return None
-        if len(ids) > MAX_ID_FILTER:
-            ids = ids[:MAX_ID_FILTER]
-        filters["id"] = ids
+        filters["overdue_on"] = on
     return filters
 
 
@@ -188,18 +181,13 @@ class Totals:
 
 
 def totals(ledger, actor: Actor) -> Totals:
-    """Counts by status and estimates by year and unit (cached for a minute)."""
+    """Counts by status and estimates by year and unit (three grouped queries,
+    cached for a minute)."""
     def build() -> Totals:
-        by_year: dict[int, Decimal] = defaultdict(Decimal)
-        by_unit: dict[str, Decimal] = defaultdict(Decimal)
-        total = Decimal(0)
-        for p in all_projects(ledger, actor):
-            est = p["estimate"] or Decimal(0)
-            by_year[p["year"]] += est
-            by_unit[p["unit"]] += est
-            total += est
+        by_year = ledger.estimate_totals(actor, "year")
+        by_unit = ledger.estimate_totals(actor, "unit")
         status = ledger.status_counts(actor)
         return Totals(by_status=status, by_year=dict(sorted(by_year.items())),
                       by_unit=dict(sorted(by_unit.items(), key=lambda kv: -kv[1])),
-                      count=sum(status.values()), estimate=total.quantize(Decimal("0.01")))
+                      count=sum(status.values()), estimate=ledger.total_estimate(actor))
     return _cached(("totals",) + scope_key(ledger, actor), build)
