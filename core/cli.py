@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -24,6 +25,11 @@ from .values import to_json_value
 
 class CliError(TongchouError):
     pass
+
+
+#: Modules of ``tongchou`` that add commands of their own: each defines
+#: ``add_commands(subparsers)`` and uses the helpers of this module.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 def _date(text: str) -> dt.date:
@@ -643,6 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("options", nargs="*", metavar="OPTION=VALUE")
     p.set_defaults(func=cmd_report)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"tongchou.{module}").add_commands(sub)
     return parser
 
 
