@@ -21,7 +21,7 @@ from typing import Any
 import attrs
 from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
 
-from . import auth
+from . import auth, engine
 from .audit import AuditChain, Keyring, create_key_file, event_digest, sm3_hex
 from .citation import Citation
 from .dates import parse_date
@@ -33,10 +33,8 @@ from .models import (Account, AuditEntry, Event, Finding, Obligation, ParameterV
 from .parameters import ParameterSet, coerce
 from .packs import Jurisdiction, load_jurisdiction
 from .values import dumps, from_json_value, parse_record, parse_value, to_json_value
-from .vocabulary import (CREATE_PROJECT, UPDATE_PROJECT, Action, ActionContext, Actor,
+from .vocabulary import (CREATE_PROJECT, UPDATE_PROJECT, Action, Actor,
                          HistoryEvent, ProjectState, Refusal)
-from .vocabulary import Finding as FindingSpec
-from .vocabulary import Obligation as ObligationSpec
 
 CORE_COLUMNS = ("name", "unit", "year", "estimate")
 SYSTEM = Actor(name="system", role="admin")
@@ -602,14 +600,7 @@ class Ledger:
 
     def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
                history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        ctx = ActionContext(action=action, args=args, project=state, history=history, actor=actor,
-                            date=date, params=self.params.at(date))
-        out = []
-        for g in self.registry.guards_for(action):
-            message = g.check(ctx)
-            if message:
-                out.append(Refusal(g.code, message, g.citation))
-        return out
+        return engine.guard(self.registry, self.params, action, state, args, history, actor, date)
 
     def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
                  refusals: list[Refusal], args: Mapping[str, Any]) -> Refused:
@@ -647,17 +638,7 @@ class Ledger:
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
                   history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        denied = auth.action_permission(self.registry, actor, spec, state.unit_id)
-        if denied is not None:
-            return [denied]
-        out = []
-        starts = self.registry.start_statuses(spec)
-        if state.status not in starts:
-            allowed = "、".join(self.registry.status_label(s) for s in starts)
-            out.append(Refusal("status", f"项目当前状态为“{self.registry.status_label(state.status)}”,"
-                                         f"不能办理“{spec.label}”(应处于:{allowed})", spec.citation))
-        out.extend(self._guard(spec.name, state, args, history, actor, date))
-        return sorted(out, key=lambda r: (r.citation.articles if r.citation else (), r.code))
+        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date)
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
             args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
@@ -686,23 +667,8 @@ class Ledger:
             refusals = self._refusals(spec, state, typed, history, actor, date)
             if refusals:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
-            ctx = ActionContext(action=spec.name, args=typed, project=state, history=history,
-                                actor=actor, date=date, params=self.params.at(date))
-            target = spec.to_status(ctx) if callable(spec.to_status) else spec.to_status
-            target = target or state.status
-            if target not in self.registry.statuses:
-                raise ConfigurationError(f"action {spec.name!r} moved to unknown status {target!r}")
-            fields = dict(state.fields)
-            if spec.effects is not None:
-                changes = dict(spec.effects(ctx) or {})
-                for key, value in changes.items():
-                    if key not in self.registry.fields or key == "unit":
-                        raise ConfigurationError(f"action {spec.name!r} sets unknown field {key!r}")
-                fields.update(changes)
-            new_state = attrs.evolve(state, status=target, fields=fields, version=row.version + 1)
-            new_history = history + (HistoryEvent(seq=len(history) + 1, action=spec.name, date=date,
-                                                  role=actor.role, args=typed, from_status=state.status,
-                                                  to_status=target),)
+            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date)
+            new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
             digest = self._recompute(new_state, new_history, row.derived)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             n = (Project.update(status=target, name=fields["name"], year=fields["year"],
@@ -718,7 +684,7 @@ class Ledger:
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
-            self.pm.hook.tongchou_action_taken(ctx=ctx, event_id=event_id)
+            self.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
     def available_actions(self, project_id: int, actor: Actor) -> list[Action]:
@@ -741,16 +707,7 @@ class Ledger:
         digest stored on the project) the stored rows are already right and
         nothing is written.
         """
-        params = self.params
-        obligations: list[ObligationSpec] = sorted(
-            (o for result in self.pm.hook.tongchou_obligations(project=state, history=history, params=params)
-             for o in (result or ())), key=lambda o: (o.due, o.code, o.message))
-        findings: list[FindingSpec] = sorted(
-            (f for result in self.pm.hook.tongchou_findings(project=state, history=history, params=params)
-             for f in (result or ())), key=lambda f: (f.citation.articles, f.code, f.message))
-        for f in findings:
-            if f.severity == "overdue":
-                raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+        obligations, findings = engine.derive(self.pm, self.params, state, history)
         ob_rows = [{"project": state.id, "code": o.code, "document": o.citation.document,
                     "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
                     "closed_on": o.closed_on} for o in obligations]

@@ -3,7 +3,7 @@ approval, the ad-hoc track, and the approval documents.
 """
 from __future__ import annotations
 
-from tongchou import ANY_ACTION, Action, Field, Finding, Guard, Status  # noqa: F401
+from tongchou import Action, Field, Finding, Guard, Status
 from tongchou.dates import on_month_day
 
 from .common import (APPROVAL_DOCUMENTS, RESULT, REVIEW_DIMENSIONS, articles, cite, hookimpl,
