@@ -28,7 +28,19 @@ def _sqlite_file(url: str) -> Path:
     return Path(path).expanduser().resolve()
 
 
+def _search_path_schema(options: str) -> str | None:
+    """The schema a ``-csearch_path=NAME`` connection option selects, if any."""
+    for part in options.split():
+        if part.startswith("-csearch_path="):
+            first = part.split("=", 1)[1].split(",")[0].strip().strip('"')
+            return first or None
+    return None
+
+
 def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
+    """pg_dump/pg_restore arguments for ``url``.  A ledger kept in a schema of its
+    own (``options=-csearch_path=NAME``) is dumped and restored as that schema
+    only, so a shared database's other schemas are never touched."""
     parsed = urlparse(url)
     args = ["-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 5432)]
     if parsed.username:
@@ -39,6 +51,9 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     options = parse_qs(parsed.query).get("options")
     if options:
         env["PGOPTIONS"] = options[-1]
+        schema = _search_path_schema(options[-1])
+        if schema:
+            args += ["-n", schema]
     args += ["-d", parsed.path.lstrip("/") or "postgres"]
     return args, env
 

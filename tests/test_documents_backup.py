@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -133,3 +135,30 @@ def test_kill_9_during_demo_seeding_leaves_the_ledger_consistent(tmp_path):
     assert rerun.returncode == 0 and "32 projects" in rerun.stdout
     with Ledger.open(db, key_file=tmp_path / "k"):
         assert Project.select().count() == 32
+
+
+@pytest.mark.postgres
+def test_backup_and_restore_postgresql(tmp_path, xichuan, monkeypatch, pg_url):
+    if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
+        pytest.skip("the PostgreSQL client tools (pg_dump, pg_restore) are not installed")
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "k"))
+    new = {"unit": "县教育局", "year": 2026, "category": "purchased_service",
+           "kind": "information_system", "source": "ad_hoc"}
+    with Ledger.open(pg_url, jurisdiction=xichuan) as led:
+        led.add_unit("县教育局")
+        u = led.add_user("u", "unit", "县教育局")
+        led.create_project(dict(new, name="甲", estimate="1200000.50"), u, dt.date(2026, 1, 1))
+        snapshot = backup(pg_url, tmp_path / "pg.dump")
+        led.create_project(dict(new, name="乙"), u, dt.date(2026, 1, 2))
+        with pytest.raises(InvalidInput):
+            backup(pg_url, snapshot)  # never overwrites
+    restore(pg_url, snapshot)
+    with Ledger.open(pg_url, jurisdiction=xichuan) as led:
+        projects = led.projects()[0]
+        assert [p.name for p in projects] == ["甲"]
+        assert projects[0].fields["estimate"] == Decimal("1200000.50")
+        assert led.verify_audit().ok
+        # the restored ledger takes new work
+        u = led.actor("u")
+        led.create_project(dict(new, name="丙"), u, dt.date(2026, 1, 3))
+        assert sorted(p.name for p in led.projects()[0]) == ["丙", "甲"]
