@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -75,8 +76,11 @@ def parse_int(raw: Any, field: Field) -> int:
         return raw
     if isinstance(raw, str) and re.match(r"^-?\d+$", raw.strip()):
         return int(raw.strip())
-    if isinstance(raw, (float, Decimal)) and raw == int(raw):
-        return int(raw)
+    if isinstance(raw, (float, Decimal)):
+        # NaN and infinity have no integer value: say so rather than crash.
+        finite = raw.is_finite() if isinstance(raw, Decimal) else math.isfinite(raw)
+        if finite and raw == int(raw):
+            return int(raw)
     raise _fail(field, f"不是整数:{raw!r}")
 
 

@@ -114,3 +114,12 @@ def test_enums_bools_lists_and_records():
     with pytest.raises(InvalidInput, match="未知"):
         parse_record(fields, {"name": "x", "colour": "red"})
     assert parse_record(fields, {"name": " x "}) == {"name": "x", "kind": None}
+
+
+@pytest.mark.parametrize("bad", [Decimal("NaN"), Decimal("Infinity"), float("nan"), float("-inf"), 1.5,
+                                 Decimal("2.5"), "2026.0", True])
+def test_integers_refuse_what_has_no_integer_value(bad):
+    year = Field("year", "计划建设年度", "int")
+    with pytest.raises(InvalidInput, match="计划建设年度.*不是整数"):
+        parse_value(year, bad)
+    assert parse_value(year, Decimal("2026")) == 2026 and parse_value(year, 2026.0) == 2026
