@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
@@ -142,9 +143,7 @@ class AuditChain:
         if AuditHead.get_or_none(AuditHead.id == 1) is None:
             AuditHead.insert(id=1, last_id=0, last_mac=GENESIS).on_conflict_ignore().execute()
 
-    def append(self, kind: str, actor: str, detail: dict[str, Any], *,
-               project_id: int | None = None, action: str | None = None) -> int:
-        """Add one entry; call inside the write transaction of what it records."""
+    def _head(self) -> AuditHead:
         query = AuditHead.select().where(AuditHead.id == 1)
         if isinstance(database.obj, PostgresqlDatabase):
             # Serialises writers on the head row so two links never share a parent.
@@ -153,15 +152,39 @@ class AuditChain:
         if head is None:
             self.ensure_head()
             head = query.get()
-        entry_id = head.last_id + 1
-        at = now()
-        text = dumps(detail)
-        mac = hmac_sm3_hex(self.keys.for_entry(entry_id), _entry_bytes(entry_id, at, kind, actor, project_id, action,
-                                                  text, head.last_mac))
-        AuditEntry.insert(id=entry_id, at=at, kind=kind, actor=actor, project_id=project_id,
-                          action=action, detail=text, prev_mac=head.last_mac, mac=mac).execute()
-        AuditHead.update(last_id=entry_id, last_mac=mac).where(AuditHead.id == 1).execute()
-        return entry_id
+        return head
+
+    def append(self, kind: str, actor: str, detail: dict[str, Any], *,
+               project_id: int | None = None, action: str | None = None) -> int:
+        """Add one entry; call inside the write transaction of what it records."""
+        return self.append_many(actor, [(kind, detail, project_id, action)])
+
+    def append_many(self, actor: str, entries: Sequence[tuple[str, dict[str, Any], int | None, str | None]],
+                    batch: int = 500) -> int:
+        """Add entries ``(kind, detail, project_id, action)`` in order, linked as
+        :meth:`append` links them one by one, with one head update (bulk imports).
+        Call inside the write transaction of what they record.  Returns the last id."""
+        head = self._head()
+        last_id, last_mac = head.last_id, head.last_mac
+        if not entries:
+            return last_id
+        rows = []
+        for kind, detail, project_id, action in entries:
+            last_id += 1
+            at = now()
+            text = dumps(detail)
+            mac = hmac_sm3_hex(self.keys.for_entry(last_id),
+                               _entry_bytes(last_id, at, kind, actor, project_id, action, text, last_mac))
+            rows.append({"id": last_id, "at": at, "kind": kind, "actor": actor, "project_id": project_id,
+                         "action": action, "detail": text, "prev_mac": last_mac, "mac": mac})
+            last_mac = mac
+        if len(rows) == 1:
+            AuditEntry.insert(rows[0]).execute()
+        else:
+            for i in range(0, len(rows), batch):
+                AuditEntry.insert_many(rows[i:i + batch]).execute()
+        AuditHead.update(last_id=last_id, last_mac=last_mac).where(AuditHead.id == 1).execute()
+        return last_id
 
     def rotate(self, key_file: Path, actor: str) -> int:
         """Start signing with a new key: verify the chain, log the rotation with

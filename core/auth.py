@@ -75,6 +75,21 @@ def action_permission(registry: Registry, actor: Actor, action: Action,
     return None
 
 
+def may_add_document(registry: Registry, actor: Actor, unit_id: int | None) -> Refusal | None:
+    """Documents are filed by the project's own unit or by a department that
+    takes actions on projects; read-only roles and the administrator only read."""
+    role = registry.roles.get(actor.role)
+    if role is None:
+        return Refusal("permission", f"未知角色“{actor.role}”")
+    if role.unit_scoped:
+        if actor.unit_id is None or actor.unit_id != unit_id:
+            return Refusal("permission", "只能为本单位的项目上传材料")
+        return None
+    if any(actor.role in spec.roles for spec in registry.actions.values()):
+        return None
+    return Refusal("permission", f"角色“{role.label}”只能查阅材料,不能上传")
+
+
 def may_create(registry: Registry, actor: Actor, unit_id: int | None) -> Refusal | None:
     """Projects are entered by their own unit's staff, or by an administrator
     (e.g. when importing an existing ledger)."""

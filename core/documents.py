@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from . import auth
 from .audit import create_key_file, read_key_file, sm3_hex
 from .db import sqlite_path
-from .errors import InvalidInput, NotFound, TongchouError
+from .errors import InvalidInput, NotFound, PermissionDenied, TongchouError
 from .models import Document
 from .vocabulary import Actor
 
@@ -149,8 +149,11 @@ class DocumentStore:
     # -- the ledger-facing operations ----------------------------------------
 
     def add(self, ledger, project_id: int, kind: str, filename: str, data: bytes, actor: Actor) -> StoredDocument:
-        """Store a document of a project the actor may see."""
+        """Store a document of a project the actor may file documents for."""
         row = ledger._readable_row(project_id, actor)
+        refusal = auth.may_add_document(ledger.registry, actor, row.unit_id)
+        if refusal is not None:
+            raise PermissionDenied(refusal.message)
         kind = (kind or "").strip()
         if not kind or len(kind) > 60:
             raise InvalidInput("kind", "材料类别不能为空且不超过60字", "材料类别")

@@ -16,7 +16,7 @@ import pluggy
 from . import auth
 from .errors import ConfigurationError
 from .parameters import ParameterSet
-from .registry import Registry
+from .registry import Registry, reciter
 from .vocabulary import Action, ActionContext, Actor, Finding, HistoryEvent, Obligation, ProjectState, Refusal
 
 
@@ -104,4 +104,9 @@ def derive(pm: pluggy.PluginManager, params: ParameterSet, state: ProjectState,
     for f in findings:
         if f.severity == "overdue":
             raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+    recite = reciter(pm)
+    if recite is not None:  # a pack citing its base pack's reused rules under its own measures
+        obligations = [attrs.evolve(o, citation=recite(o.citation)) for o in obligations]
+        findings = sorted((attrs.evolve(f, citation=recite(f.citation)) for f in findings),
+                          key=lambda f: (f.citation.articles, f.code, f.message))
     return obligations, findings

@@ -112,6 +112,35 @@ def tongchou_reports():
     """
 
 
+@hookspec
+def tongchou_document_templates():
+    """Contribute official documents (公文) filled in from a project's record.
+
+    Called once per jurisdiction, the first time documents are listed or
+    rendered (:mod:`tongchou.official`).  Returns a list of
+    :class:`tongchou.official.DocumentTemplate`: a ``kind``, a Chinese
+    ``label``, the path of a ``.docx`` template with ``{{ project.name }}``
+    placeholders and repeating table rows (``{{ findings[].message }}``), and a
+    ``context(doc)`` callable returning the template's own values, or None
+    when the document does not apply to the project now.  A kind contributed
+    twice is a conflict unless one side sets ``replaces`` to the other plugin's
+    name (how a county swaps in its own letterhead).
+    """
+
+
+@hookspec
+def tongchou_citation_maps():
+    """Cite a base pack's articles under one's own measures.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.CitationMap`,
+    keyed by the base ``document``: a pack that reuses another pack's plugins
+    maps that document's article numbers to its own, so that the reused rules'
+    actions, guards, refusals, parameters, findings and obligations cite the
+    pack's own measures.  Two maps of one document are a conflict unless one
+    side sets ``replaces``.
+    """
+
+
 # ---------------------------------------------------------------------------
 # After each change to a project: what it owes and what is wrong with it.
 # Called inside the transaction of the change, with the project as it now is.
@@ -156,6 +185,30 @@ def tongchou_action_taken(ctx, event_id):
     :param ctx: the :class:`tongchou.ActionContext` the guards saw.
     :param event_id: the id of the new event row.
     :return: ignored.
+    """
+
+
+@hookspec
+def tongchou_sweep(projects, on, params):
+    """Say what is wrong with many projects on a date, beyond what was derived
+    when they last changed (findings that appear only because time passed).
+
+    Called by the compliance sweep (:meth:`tongchou.ledger.Ledger.sweep`) and
+    whenever findings are listed for a date, with up to
+    ``tongchou.ledger.SWEEP_CHUNK`` (5,000) projects per call, so answer for
+    all of them at once rather than one query or loop per project.  Not called
+    when no plugin implements it.  An open obligation past its due date is
+    already an ``overdue`` finding: use this only for what no obligation says.
+
+    :param projects: list of :class:`tongchou.ProjectState` (their current
+        fields and status; no histories: derive date-dependent duties from
+        history as obligations instead).
+    :param on: the date looked at.
+    :param params: the ledger's :class:`tongchou.parameters.ParameterSet`; use
+        ``params.value(name, on)``.
+    :return: a mapping ``{project_id: [Finding, ...]}`` for the projects that
+        have findings (others may be left out), or None.  Severity ``overdue``
+        is refused; an id that was not asked about is a ConfigurationError.
     """
 
 

@@ -12,14 +12,16 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import attrs
-from peewee import JOIN, Cast, Database, Expression, PostgresqlDatabase, fn
+from peewee import JOIN, SQL, Cast, Database, Expression, PostgresqlDatabase, fn
 
 from . import auth, engine
 from .audit import AuditChain, Keyring, create_key_file, event_digest, sm3_hex
@@ -95,12 +97,93 @@ class LedgerObligation:
         return out
 
 
+#: how many projects one ``tongchou_sweep`` call is given
+SWEEP_CHUNK = 5000
+#: seconds a read may use parameter values without asking whether another
+#: process has set one (a change always asks)
+PARAMS_RECHECK = 5.0
+
+
+@attrs.frozen
+class Sweep:
+    """What the compliance sweep found on one date."""
+
+    on: dt.date
+    #: every open finding, overdue first, then by project and article
+    findings: list[LedgerFinding]
+    #: every open obligation, earliest due first
+    obligations: list[LedgerObligation]
+
+    def to_json(self) -> dict:
+        return {"on": self.on.isoformat(), "findings": [f.to_json() for f in self.findings],
+                "obligations": [o.to_json(self.on) for o in self.obligations]}
+
+
 def _articles_text(citation: Citation) -> str:
     return ",".join(str(a) for a in citation.articles)
 
 
 def _citation(document: str, articles: str, jurisdiction: str = "") -> Citation:
     return Citation(document, tuple(int(a) for a in articles.split(",") if a), jurisdiction)
+
+
+_HOT_SQL = {
+    "project": 'SELECT * FROM "project" WHERE "id" = ?',
+    "project_lock": 'SELECT * FROM "project" WHERE "id" = ? FOR UPDATE',
+    "history": ('SELECT "project_id", "seq", "action", "date", "role", "args", "from_status", "to_status" '
+                'FROM "event" WHERE "project_id" = ? ORDER BY "seq"'),
+    "act_update": ('UPDATE "project" SET "status" = ?, "name" = ?, "year" = ?, "estimate" = ?, "data" = ?, '
+                   '"derived" = ?, "version" = "version" + 1, "updated_at" = ? WHERE "id" = ? AND "version" = ?'),
+    "obligations_delete": 'DELETE FROM "obligation" WHERE "project_id" = ?',
+    "findings_delete": 'DELETE FROM "finding" WHERE "project_id" = ?',
+    "derived_update": 'UPDATE "project" SET "derived" = ? WHERE "id" = ?',
+    "event_insert": ('INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
+                     '"from_status", "to_status", "recorded_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+}
+
+
+class _LazyFields(Mapping):
+    """A project's fields, decoded from the stored JSON on first use."""
+
+    __slots__ = ("_args", "_decode", "_fields")
+
+    def __init__(self, decode, name, unit, year, fen, data):
+        self._decode = decode
+        self._args = (name, unit, year, fen, data)
+        self._fields: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._fields is None:
+            name, unit, year, fen, data = self._args
+            self._fields = self._decode(name, unit, year, Project.estimate.python_value(fen),
+                                        json.loads(data) if isinstance(data, str) else data)
+        return self._fields
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+    def __repr__(self) -> str:
+        return repr(self._load())
+
+
+def _as_date(value: Any) -> dt.date:
+    """A DATE column's value: SQLite hands back text, PostgreSQL a date."""
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+def _db_time(moment: dt.datetime) -> str:
+    # The text peewee itself stores for a DateTimeField on SQLite; PostgreSQL parses it.
+    return str(moment)
 
 
 def default_key_path(url: str, db: Database) -> Path | None:
@@ -130,7 +213,11 @@ class Ledger:
         self.key_path = key_path
         self._pinned = dict(pinned or {})
         self._params: ParameterSet | None = None
+        self._params_signature: tuple = ()
+        self._params_checked = 0.0
+        self._change_params: ParameterSet | None = None
         self._units: dict[int, str] = {}
+        self._sql_cache: dict[str, str] = {}
 
     # -- opening ------------------------------------------------------------
 
@@ -205,15 +292,47 @@ class Ledger:
     def is_postgres(self) -> bool:
         return isinstance(self.db, PostgresqlDatabase)
 
+    def _sql(self, name: str) -> str:
+        """The hot path's statements as parameterised SQL for this backend, built
+        once: generating them with peewee on every action cost more than
+        running them."""
+        sql = self._sql_cache.get(name)
+        if sql is None:
+            sql = _HOT_SQL[name]
+            if name == "project_lock" and not self.is_postgres:
+                sql = _HOT_SQL["project"]
+            if name == "event_insert" and self.is_postgres:
+                sql += ' RETURNING "id"'
+            sql = sql.replace("?", self.db.param)
+            self._sql_cache[name] = sql
+        return sql
+
     # -- parameters ---------------------------------------------------------
 
     @property
     def params(self) -> ParameterSet:
-        if self._params is None:
+        """The parameters in force, re-read when any app process has set one
+        (several ``tongchou serve`` processes may share the ledger).
+
+        Every change checks that its values are current; reads check at most
+        every :data:`PARAMS_RECHECK` seconds, so a sweep or a page costs no
+        extra query for it."""
+        if self._change_params is not None:
+            return self._change_params  # fixed for the length of one change
+        if self._params is not None and time.monotonic() - self._params_checked < PARAMS_RECHECK:
+            return self._params
+        return self._fresh_params()
+
+    def _fresh_params(self) -> ParameterSet:
+        signature = tuple(self.db.execute_sql(
+            'SELECT COUNT(*), MAX("set_at") FROM "parameter_value"').fetchone())
+        self._params_checked = time.monotonic()
+        if self._params is None or signature != self._params_signature:
             ledger_values = [(r.name, r.effective, coerce(self.registry.parameters[r.name].type, r.value, r.name))
                              for r in ParameterValue.select().order_by(ParameterValue.name, ParameterValue.effective)
                              if r.name in self.registry.parameters]
             self._params = self.jurisdiction.parameters(ledger_values, self._pinned)
+            self._params_signature = signature
         return self._params
 
     def set_parameter(self, name: str, effective: dt.date, raw: Any, actor: Actor,
@@ -386,19 +505,23 @@ class Ledger:
     # -- reading projects ---------------------------------------------------
 
     def _state(self, row: Project) -> ProjectState:
-        fields: dict[str, Any] = {"name": row.name, "unit": self.unit_name(row.unit_id),
-                                  "year": row.year, "estimate": row.estimate}
-        data = row.data or {}
-        for name, spec in self.registry.fields.items():
-            if name in CORE_COLUMNS:
-                continue
-            raw = data.get(name)
-            if raw is None:
-                fields[name] = False if spec.type == "bool" else spec.default
-            else:
-                fields[name] = from_json_value(spec, raw)
+        fields = self._fields(row.name, self.unit_name(row.unit_id), row.year, row.estimate, row.data)
         return ProjectState(id=row.id, status=row.status, fields=fields, unit_id=row.unit_id,
                             version=row.version)
+
+    def _fields(self, name: str, unit: str, year: int, estimate: Decimal | None,
+                data: Mapping[str, Any] | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": name, "unit": unit, "year": year, "estimate": estimate}
+        data = data or {}
+        for fname, spec in self.registry.fields.items():
+            if fname in CORE_COLUMNS:
+                continue
+            raw = data.get(fname)
+            if raw is None:
+                fields[fname] = False if spec.type == "bool" else spec.default
+            else:
+                fields[fname] = from_json_value(spec, raw)
+        return fields
 
     def _history(self, project_id: int) -> tuple[HistoryEvent, ...]:
         return self.histories([project_id])[project_id]
@@ -411,11 +534,17 @@ class Ledger:
         actions = self.registry.actions
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            rows = (Event.select(Event.project, Event.seq, Event.action, Event.date, Event.role, Event.args,
-                                 Event.from_status, Event.to_status)
-                    .where(Event.project.in_(chunk)).order_by(Event.project, Event.seq).tuples())
+            if len(chunk) == 1:
+                rows = self.db.execute_sql(self._sql("history"), (chunk[0],))
+            else:
+                rows = (Event.select(Event.project, Event.seq, Event.action, Event.date, Event.role, Event.args,
+                                     Event.from_status, Event.to_status)
+                        .where(Event.project.in_(chunk)).order_by(Event.project, Event.seq).tuples())
             for pid, seq, action, day, role, args, from_status, to_status in rows:
                 spec = actions.get(action)
+                if isinstance(args, str):
+                    args = json.loads(args)
+                day = _as_date(day)
                 typed = {k: from_json_value(spec.arg(k) if spec else None, v) for k, v in (args or {}).items()}
                 out[pid].append(HistoryEvent(seq=seq, action=action, date=day, role=role, args=typed,
                                              from_status=from_status, to_status=to_status))
@@ -426,12 +555,11 @@ class Ledger:
             pid = int(project_id)
         except (TypeError, ValueError):
             raise NotFound(f"no project {project_id!r}") from None
-        query = Project.select().where(Project.id == pid)
-        if lock and self.is_postgres:
-            # Writers of one project queue here (SQLite's BEGIN IMMEDIATE already
-            # serialises all writers), so each sees the state the last one left.
-            query = query.for_update()
-        row = query.get_or_none()
+        # Writers of one project queue on FOR UPDATE (SQLite's BEGIN IMMEDIATE
+        # already serialises all writers), so each sees the state the last one left.
+        # Raw SQL: building the query with peewee cost more than running it.
+        sql = self._sql("project_lock" if lock else "project")
+        row = next(iter(Project.raw(sql, pid)), None)
         if row is None:
             raise NotFound(f"no project {project_id!r}")
         return row
@@ -473,13 +601,26 @@ class Ledger:
         to a value or a list of values; ``overdue_on: date`` keeps projects with an
         open obligation due before that date.  ``order_by`` is any of those names.
         """
-        query = self._project_query(actor, filters or {}, search)
-        total = query.count()
+        filters = filters or {}
+        query = self._project_query(actor, filters, search, with_unit=order_by == "unit")
         col = self._order_column(order_by)
-        query = query.order_by(col.desc() if descending else col, Project.id)
-        if limit is not None:
-            query = query.offset(max(0, offset)).limit(max(0, limit))
-        return [self._state(r) for r in query], total
+        order = (col.desc() if descending else col, Project.id)
+        if limit is None:
+            rows = list(query.order_by(*order))
+            return [self._state(r) for r in rows], len(rows)
+        if limit <= 0:
+            return [], query.select(fn.COUNT(Project.id)).scalar()
+        # A deferred join: find the page's ids and the number of matches in one
+        # pass over narrow rows (id, sort key: often from an index alone), then
+        # read just those rows.  Sorting whole rows, and counting them in a
+        # second scan, is what made a page of a province slow.
+        keys = list(query.select(Project.id, fn.COUNT(SQL("*")).over())
+                    .order_by(*order).offset(max(0, offset)).limit(limit).tuples())
+        if not keys:
+            return [], (query.select(fn.COUNT(Project.id)).scalar() if offset > 0 else 0)
+        ids = [k[0] for k in keys]
+        rows = {r.id: r for r in Project.select().where(Project.id.in_(ids))}
+        return [self._state(rows[i]) for i in ids], keys[0][1]
 
     def _field_expr(self, name: str):
         if name in ("name", "year", "estimate", "status", "id", "version", "created_on"):
@@ -496,8 +637,13 @@ class Ledger:
     def _order_column(self, name: str):
         return self._field_expr(name)
 
-    def _project_query(self, actor: Actor | None, filters: Mapping[str, Any], search: str):
-        query = Project.select(Project).join(Unit, on=(Project.unit == Unit.id))
+    def _project_query(self, actor: Actor | None, filters: Mapping[str, Any], search: str,
+                       with_unit: bool = False):
+        query = Project.select(Project)
+        if with_unit or filters.get("unit") not in (None, "", []):
+            # Only when the unit's name is filtered or sorted on: the join costs a
+            # row visit per match even where an index alone would answer.
+            query = query.join(Unit, on=(Project.unit == Unit.id))
         if actor is not None:
             scope = auth.visible_unit(self.registry, actor)
             if scope is not None:
@@ -555,7 +701,7 @@ class Ledger:
                                                       "date": date}, project_id=pid)
             new = self._state(self._row(pid))
             digest = self._recompute(new, ())
-            Project.update(derived=digest).where(Project.id == pid).execute()
+            self.db.execute_sql(self._sql("derived_update"), (digest, pid))
         return new
 
     def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
@@ -617,7 +763,12 @@ class Ledger:
         is written to the audit log in a transaction of its own."""
         try:
             with write_transaction(self.db):
-                yield
+                self._change_params = None
+                self._change_params = self._fresh_params()
+                try:
+                    yield
+                finally:
+                    self._change_params = None
         except Refused as exc:
             log = getattr(exc, "log", None)
             if log is not None:
@@ -671,16 +822,19 @@ class Ledger:
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
             digest = self._recompute(new_state, new_history, row.derived)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
-            n = (Project.update(status=target, name=fields["name"], year=fields["year"],
-                                estimate=fields.get("estimate"), data=data, derived=digest,
-                                version=Project.version + 1, updated_at=now())
-                 .where(Project.id == row.id, Project.version == row.version).execute())
-            if n != 1:
+            moment = now()
+            cursor = self.db.execute_sql(self._sql("act_update"), (
+                target, fields["name"], fields["year"], Project.estimate.db_value(fields.get("estimate")),
+                Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
+            if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
-                      "from_status": state.status, "to_status": target, "recorded_at": now()}
-            event_id = Event.insert(**values).execute()
+                      "from_status": state.status, "to_status": target, "recorded_at": moment}
+            cursor = self.db.execute_sql(self._sql("event_insert"), (
+                row.id, values["seq"], spec.name, date.isoformat(), actor.id, actor.role,
+                Event.args.db_value(values["args"]), state.status, target, _db_time(moment)))
+            event_id = cursor.fetchone()[0] if self.is_postgres else cursor.lastrowid
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
@@ -717,8 +871,8 @@ class Ledger:
         digest = sm3_hex(dumps([ob_rows, fi_rows]).encode())
         if digest == known:
             return digest
-        Obligation.delete().where(Obligation.project == state.id).execute()
-        Finding.delete().where(Finding.project == state.id).execute()
+        self.db.execute_sql(self._sql("obligations_delete"), (state.id,))
+        self.db.execute_sql(self._sql("findings_delete"), (state.id,))
         if ob_rows:
             Obligation.insert_many(ob_rows).execute()
         if fi_rows:
@@ -774,30 +928,137 @@ class Ledger:
 
     def findings(self, on: dt.date | None = None, actor: Actor | None = None, *,
                  project_id: int | None = None, include_advice: bool = True) -> list[LedgerFinding]:
-        """Open findings on ``on``: those the rules derived, plus an ``overdue``
-        finding for every open obligation whose due date is before ``on``.
-        Two queries, whatever the size of the ledger."""
+        """Open findings on ``on``: those the rules derived, an ``overdue``
+        finding for every open obligation whose due date is before ``on``, and
+        what plugins see on that date (:func:`~tongchou.hookspecs.tongchou_sweep`).
+        A fixed number of queries, whatever the size of the ledger."""
         on = on or dt.date.today()
         if project_id is not None:
             self._readable_row(project_id, actor)
-        q = (Finding.select(Finding, Project.name.alias("pname"), Unit.name.alias("uname"))
-             .join(Project, on=(Finding.project == Project.id))
-             .join(Unit, on=(Project.unit == Unit.id)))
-        q = self._scope(q, actor, project_id, Finding)
-        if not include_advice:
-            q = q.where(Finding.severity != "advice")
+        found, _ = self._sweep(on, actor, project_id, include_advice, want_obligations=False)
+        return found
+
+    def sweep(self, on: dt.date | None = None, actor: Actor | None = None) -> "Sweep":
+        """The compliance sweep: every open finding and every open obligation of
+        every project ``actor`` may see (all, without an actor) on ``on``.
+
+        Set-based: one query for the stored findings, one for the open
+        obligations (the overdue ones among them become findings), and, only
+        when a plugin implements ``tongchou_sweep``, one query per
+        :data:`SWEEP_CHUNK` projects to hand them to it.
+        """
+        on = on or dt.date.today()
+        found, obligations = self._sweep(on, actor, None, True, want_obligations=True)
+        return Sweep(on=on, findings=found, obligations=obligations)
+
+    def _sweep(self, on: dt.date, actor: Actor | None, project_id: int | None, include_advice: bool,
+               want_obligations: bool) -> tuple[list[LedgerFinding], list[LedgerObligation]]:
+        where, params = [], []
+        scope = auth.visible_unit(self.registry, actor) if actor is not None else None
+        if scope is not None:
+            where.append('p."unit_id" = ?')
+            params.append(scope)
+        if project_id is not None:
+            where.append('p."id" = ?')
+            params.append(int(project_id))
         jur = self.jurisdiction.title
-        out = [LedgerFinding(project_id=r["project"], project=r["pname"], unit=r["uname"], code=r["code"],
-                             severity=r["severity"], citation=_citation(r["document"], r["articles"], jur),
-                             message=r["message"])
-               for r in q.dicts()]
-        for o in self.obligations(actor, project_id=project_id, due_before=on):
-            days = (on - o.due).days
-            out.append(LedgerFinding(project_id=o.project_id, project=o.project, unit=o.unit,
-                                     code=f"{o.code}.overdue", severity="overdue", citation=o.citation,
-                                     message=f"{o.message}(应于 {o.due} 前完成,已逾期 {days} 天)", due=o.due))
+        citations: dict[tuple[str, str], Citation] = {}
+        dates: dict[Any, dt.date] = {}
+
+        def cite_of(document: str, articles: str) -> Citation:
+            key = (document, articles)
+            c = citations.get(key)
+            if c is None:
+                c = citations[key] = _citation(document, articles, jur)
+            return c
+
+        def date_of(value: Any) -> dt.date:
+            d = dates.get(value)
+            if d is None:
+                d = dates[value] = _as_date(value)
+            return d
+
+        # Findings the rules derived and stored (one query).
+        fwhere = list(where)
+        if not include_advice:
+            fwhere.append("f.\"severity\" <> 'advice'")
+        sql = ('SELECT f."project_id", p."name", u."name", f."code", f."severity", f."document", '
+               'f."articles", f."message" FROM "finding" AS f '
+               'JOIN "project" AS p ON f."project_id" = p."id" JOIN "unit" AS u ON p."unit_id" = u."id"')
+        if fwhere:
+            sql += " WHERE " + " AND ".join(fwhere)
+        out = [LedgerFinding(pid, pname, uname, code, severity, cite_of(doc, arts), message)
+               for pid, pname, uname, code, severity, doc, arts, message
+               in self.db.execute_sql(sql.replace("?", self.db.param), params)]
+        # Open obligations (one query): the overdue ones are findings too.
+        owhere = ['o."closed_on" IS NULL', *where]
+        if not want_obligations:
+            owhere.append('o."due" < ?')
+        sql = ('SELECT o."project_id", p."name", u."name", o."code", o."document", o."articles", o."due", '
+               'o."message" FROM "obligation" AS o '
+               'JOIN "project" AS p ON o."project_id" = p."id" JOIN "unit" AS u ON p."unit_id" = u."id" '
+               'WHERE ' + " AND ".join(owhere) + ' ORDER BY o."due", o."project_id", o."code"')
+        oparams = params + ([on.isoformat()] if not want_obligations else [])
+        obligations = []
+        for pid, pname, uname, code, doc, arts, due, message in self.db.execute_sql(
+                sql.replace("?", self.db.param), oparams):
+            due = date_of(due)
+            citation = cite_of(doc, arts)
+            if want_obligations:
+                obligations.append(LedgerObligation(pid, pname, uname, code, citation, due, message))
+            if due < on:
+                out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
+                                         f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+        out.extend(self._sweep_hook(on, scope, project_id, include_advice))
         order = {"overdue": 0, "violation": 1, "advice": 2}
         out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
+        return out, obligations
+
+    def _sweep_hook(self, on: dt.date, scope: int | None, project_id: int | None,
+                    include_advice: bool) -> list[LedgerFinding]:
+        """Findings plugins see on ``on`` (``tongchou_sweep``), asked for
+        :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
+        implements the hook."""
+        hook = self.pm.hook.tongchou_sweep
+        if not hook.get_hookimpls():
+            return []
+        out: list[LedgerFinding] = []
+        last = 0
+        jur_params = self.params
+        sql = ('SELECT p."id", p."name", u."name", p."year", p."estimate", p."status", p."data", p."unit_id", '
+               'p."version" FROM "project" AS p JOIN "unit" AS u ON p."unit_id" = u."id" WHERE p."id" > ?')
+        extra: list[Any] = []
+        if scope is not None:
+            sql += ' AND p."unit_id" = ?'
+            extra.append(scope)
+        if project_id is not None:
+            sql += ' AND p."id" = ?'
+            extra.append(int(project_id))
+        sql = (sql + ' ORDER BY p."id" LIMIT ?').replace("?", self.db.param)
+        while True:
+            rows = self.db.execute_sql(sql, (last, *extra, SWEEP_CHUNK)).fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            # Fields are decoded only for the projects a plugin looks into: most
+            # answers are decided by the status alone.
+            states = [ProjectState(id=pid, status=status, unit_id=unit_id, version=version,
+                                   fields=_LazyFields(self._fields, name, uname, year, fen, data))
+                      for pid, name, uname, year, fen, status, data, unit_id, version in rows]
+            names = {r[0]: (r[1], r[2]) for r in rows}
+            for result in hook(projects=states, on=on, params=jur_params):
+                for pid, found in (result or {}).items():
+                    if pid not in names:
+                        raise ConfigurationError(f"tongchou_sweep answered for project {pid}, which it was not asked about")
+                    for f in found:
+                        if f.severity == "overdue":
+                            raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+                        if f.severity == "advice" and not include_advice:
+                            continue
+                        out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
+                                                 f.citation, f.message))
+            if len(rows) < SWEEP_CHUNK:
+                break
         return out
 
     def notices(self, on: dt.date | None = None) -> list:

@@ -7,15 +7,17 @@ one of them declares ``replaces="<other plugin>"``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 import pluggy
 
+from .citation import Citation
 from .errors import ConfigurationError, NotFound, PluginConflict
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action, ActionArgument,
-                         Article, Field, Guard, Parameter, Report, Role, Status)
+                         Article, CitationMap, Field, Guard, Parameter, Report, Role, Status)
 
 #: (hook name, kind label, key attribute) for every start-up contribution hook.
 CONTRIBUTIONS = (
@@ -27,7 +29,20 @@ CONTRIBUTIONS = (
     ("tongchou_parameters", "parameter", "name", Parameter),
     ("tongchou_reports", "report", "name", Report),
     ("tongchou_action_arguments", "action argument", "key", ActionArgument),
+    ("tongchou_citation_maps", "citation map", "document", CitationMap),
 )
+
+
+#: the registry built on each plugin manager, so that code holding only the
+#: manager (engine.derive) cites as the jurisdiction does
+_REGISTRIES: "weakref.WeakKeyDictionary[pluggy.PluginManager, Registry]" = weakref.WeakKeyDictionary()
+
+
+def reciter(pm: pluggy.PluginManager) -> Callable[[Citation], Citation] | None:
+    """The citation mapping of the jurisdiction loaded on ``pm``, or None when
+    it maps nothing (the common case costs nothing)."""
+    reg = _REGISTRIES.get(pm)
+    return reg.cite if reg is not None and reg.citation_maps else None
 
 
 def collect(pm: pluggy.PluginManager, hook: str) -> list[tuple[str, Any]]:
@@ -89,6 +104,10 @@ class Registry:
         self.guards: dict[str, Guard] = merged["guard"]
         self.parameters: dict[str, Parameter] = merged["parameter"]
         self.reports: dict[str, Report] = merged["report"]
+        self.citation_maps: dict[str, CitationMap] = merged["citation map"]
+        if self.citation_maps:
+            self._recite_contributions()
+        _REGISTRIES[pm] = self
         for ext in sorted(merged["action argument"].values(), key=lambda e: e.key):
             action = self.actions.get(ext.action)
             if action is None:
@@ -117,6 +136,20 @@ class Registry:
         for lst in self._guards_by_action.values():
             lst.sort(key=lambda g: (g.citation.articles, g.code))
         self._check()
+
+    def cite(self, citation: Citation) -> Citation:
+        """``citation`` as this jurisdiction cites it (see ``tongchou_citation_maps``)."""
+        m = self.citation_maps.get(citation.document)
+        return m.apply(citation) if m is not None else citation
+
+    def _recite_contributions(self) -> None:
+        def recite(items: dict[str, Any]) -> dict[str, Any]:
+            return {k: attrs.evolve(v, citation=self.cite(v.citation)) if v.citation is not None else v
+                    for k, v in items.items()}
+        self.actions = recite(self.actions)
+        self.guards = recite(self.guards)
+        self.parameters = recite(self.parameters)
+        self.reports = recite(self.reports)
 
     def _check(self) -> None:
         initial = [s.name for s in self.statuses.values() if s.initial]

@@ -274,6 +274,34 @@ class Report:
     plugin: str = ""
 
 
+@attrs.frozen
+class CitationMap:
+    """Cite another document's articles as one's own.
+
+    A pack that reuses a base pack's plugins follows the same rule under its
+    own measures, where the article has another number: every citation of
+    ``document`` whose articles are all keys of ``articles`` is shown as
+    ``to_document`` with the mapped numbers (refusals, findings, obligations,
+    parameters).  A citation with an unmapped article is left as it is.
+    """
+
+    document: str
+    to_document: str
+    #: base article -> own article, given as a mapping; kept as sorted pairs
+    articles: tuple[tuple[int, int], ...] = attrs.field(
+        converter=lambda m: tuple(sorted(dict(m).items())))
+    jurisdiction: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+
+    def apply(self, citation: Citation) -> Citation:
+        table = dict(self.articles)
+        if citation.document != self.document or not all(a in table for a in citation.articles):
+            return citation
+        return Citation(self.to_document, tuple(table[a] for a in citation.articles),
+                        self.jurisdiction or citation.jurisdiction)
+
+
 # --------------------------------------------------------------------------
 # What rules look at
 

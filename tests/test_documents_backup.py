@@ -15,7 +15,7 @@ import pytest
 
 from tongchou.backup import backup, restore
 from tongchou.documents import DocumentCorrupt, DocumentStore
-from tongchou.errors import InvalidInput, NotFound
+from tongchou.errors import InvalidInput, NotFound, PermissionDenied
 from tongchou.ledger import Ledger
 from tongchou.models import Project
 
@@ -89,6 +89,19 @@ def test_another_units_staff_cannot_upload_or_download(county, store):
         store.add(led, p.id, "合同", "x.pdf", PDF, other)
     with pytest.raises(NotFound):
         store.list(led, p.id, other)
+
+
+def test_only_the_unit_and_acting_departments_file_documents(county, store):
+    led = county.ledger
+    p = county.project()
+    admin = led.add_user("root", "admin")
+    watcher = led.add_user("watcher", "oversight")
+    for reader in (admin, watcher):
+        with pytest.raises(PermissionDenied, match="只能查阅"):
+            store.add(led, p.id, "合同", "合同.pdf", PDF, reader)
+        assert store.list(led, p.id, reader) == []  # they still read
+    doc = store.add(led, p.id, "审查意见", "意见.pdf", PDF, county.users["bureau"])
+    assert store.get(led, doc.id, watcher)[1] == PDF
 
 
 def test_backup_and_restore_sqlite(tmp_path, xichuan, monkeypatch):

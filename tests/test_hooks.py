@@ -262,6 +262,29 @@ def test_tongchou_reports_runs_through_the_cli(tmp_path, monkeypatch, capsys):
     assert listed["tests.toy_plugins:COUNT_REPORT"]["hooks"] == ["tongchou_reports"]
 
 
+def test_tongchou_document_templates_fill_a_toy_document(toy_county, tmp_path):
+    # More in tests/test_official.py (xichuan's documents, replacement, conflicts).
+    docx = pytest.importorskip("docx")
+    from tongchou import official
+    template = docx.Document()
+    template.add_paragraph("玩具通知:{{ project.name }} 于 {{ applied }} 申报")
+    template.save(tmp_path / "toy.docx")
+
+    def context(doc):
+        ev = doc.last("apply")
+        return None if ev is None else {"applied": ev.date.isoformat()}
+
+    toy = contributing(tongchou_document_templates=[
+        official.DocumentTemplate("toy_notice", "玩具通知", tmp_path / "toy.docx", context)])
+    c = toy_county(toy)
+    p = c.project(name="玩具项目")
+    assert "toy_notice" not in dict(official.available(c.ledger, p.id, c.users["bureau"]))
+    c.act(p, "apply", "unit", APPLY_DAY)
+    assert ("toy_notice", "玩具通知") in official.available(c.ledger, p.id, c.users["bureau"])
+    data = official.render(c.ledger, p.id, "toy_notice", c.users["bureau"])
+    assert "玩具通知:玩具项目 于 2025-06-20 申报" in official.document_text(data)
+
+
 # ---------------------------------------------------------------------------
 # After each change
 
@@ -373,6 +396,25 @@ def test_tongchou_ledger_notices_by_date(toy_county):
     assert len(notices) == 1 and notices[0].message == "玩具办法已于 2026-12-31 失效"
 
 
+def test_tongchou_sweep_answers_for_many_projects_at_once(toy_county):
+    calls = []
+
+    class Toy:
+        @hookimpl
+        def tongchou_sweep(self, projects, on, params):
+            calls.append(len(projects))
+            return {p.id: [Finding("toy.stale", "violation", cite(8), f"{on} 仍为草稿")]
+                    for p in projects if p.status == "draft" and on >= D(2026, 1, 1)}
+
+    c = toy_county(Toy())
+    drafts = [c.project(), c.project()]
+    c.act(drafts[1], "apply", "unit", APPLY_DAY)
+    assert [f for f in c.ledger.findings(D(2025, 12, 31)) if f.code == "toy.stale"] == []
+    stale = [f for f in c.ledger.sweep(D(2026, 1, 1)).findings if f.code == "toy.stale"]
+    assert [(f.project_id, f.message) for f in stale] == [(drafts[0].id, "2026-01-01 仍为草稿")]
+    assert calls[-1] == 2  # both projects in one call
+
+
 # ---------------------------------------------------------------------------
 # Ledger set-up
 
@@ -447,6 +489,39 @@ def test_tongchou_project_panels_reach_the_project_page(toy_county):
     texts = [getattr(obj, "object", None) for obj in section.objects]
     assert any(isinstance(t, str) and "试点情况" in t for t in texts)
     assert "试点:测试项目" in texts
+
+
+def test_tongchou_citation_maps_make_reused_rules_cite_the_own_measures(toy_county):
+    from tongchou import CitationMap
+    from tongchou.errors import PluginConflict
+    from tongchou.plugins.xichuan.common import DOCUMENT as XICHUAN
+    # Xichuan's 第十七条 (change) is the toy measures' 第五条, 第十八条 (acceptance) its 第六条
+    toy = contributing(tongchou_citation_maps=[CitationMap(XICHUAN, DOCUMENT, {17: 5, 18: 6}, "玩具县")])
+    c = toy_county(toy)
+    reg = c.ledger.registry
+    assert reg.actions["request_change"].citation == cite(5)
+    assert reg.guards["xichuan.change.threshold"].citation == cite(5)
+    assert reg.parameters["change_threshold"].citation == cite(5)
+    assert reg.actions["review"].citation.document == XICHUAN  # 第七条 is not mapped: left alone
+    assert reg.actions["accept"].citation.document == XICHUAN  # (18, 19): 19 unmapped, left alone
+    p = c.project(category="purchased_service", estimate="1000000")
+    c.act(p, "apply", "unit", APPLY_DAY)
+    c.act(p, "review", "bureau", D(2025, 7, 1), result="pass",
+          dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+    c.act(p, "approve", "government", D(2025, 7, 2))
+    with pytest.raises(Refused) as exc:  # a refusal of a reused guard
+        c.act(p, "request_change", "unit", D(2025, 9, 1), amount="150000.01",
+              reason="schedule_adjustment", goal_unchanged=True)
+    assert [r.citation for r in exc.value.refusals] == [cite(5)]
+    for step in ("budget", "tender", "sign_contract", "start_construction", "complete"):
+        args = {"amount": "1000000"} if step == "budget" else {}
+        c.act(p, step, "finance" if step == "budget" else "unit", D(2025, 9, 2), **args)
+    (ob,) = c.ledger.obligations(project_id=p.id)  # a derived obligation of a reused plugin
+    assert (ob.citation.document, ob.citation.articles, ob.due) == (DOCUMENT, (6,), D(2026, 3, 2))
+    # a second map of the same document is a conflict, as for any name
+    twice = contributing(tongchou_citation_maps=[CitationMap(XICHUAN, "另一个文件", {17: 1})])
+    with pytest.raises(PluginConflict):
+        load_jurisdiction("xichuan", extra_plugins=[("toy", toy), ("toy2", twice)])
 
 
 # ---------------------------------------------------------------------------

@@ -5,6 +5,11 @@ A :class:`TongchouApp` is made per session by the page factory in
 nothing else.  Every ledger call passes the session's :class:`Actor`, so the
 core decides what this user may see and do.  A session left idle for
 ``idle_minutes`` logs out.
+
+With a :class:`~tongchou.ui.sessions.SessionBook` (the server gives one) a
+password login also starts a browser session (an HttpOnly cookie), so a
+reload or a new tab stays logged in until the session ends; see
+:mod:`tongchou.ui.sessions`.
 """
 from __future__ import annotations
 
@@ -23,12 +28,13 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from tongchou.errors import PermissionDenied, TongchouError
+from tongchou.errors import NotFound, PermissionDenied, TongchouError
 from tongchou.vocabulary import Actor
 
 from . import i18n
 from .compat import widget
 from .fmt import alert, esc, html_pane
+from .sessions import Session, SessionBook
 
 log = logging.getLogger("tongchou.ui")
 
@@ -52,7 +58,7 @@ class PasswordInput(pn.widgets.PasswordInput):
             self.value = event.value
             self.value_input = event.value
             self.enter_pressed = True
-PAGES = ("home", "worklist", "ledger", "project", "new", "edit", "reports", "admin")
+PAGES = ("home", "worklist", "ledger", "project", "new", "edit", "reports", "admin", "whatif", "import")
 
 
 def idle_minutes_default() -> float:
@@ -78,13 +84,43 @@ class BrowserHistory(JSComponent):
     """
 
 
+class SessionCookie(JSComponent):
+    """Asks the server, over HTTP, to set or clear the HttpOnly session cookie
+    (a websocket cannot set cookies; page scripts never see the cookie)."""
+
+    ticket = param.String(default="", doc="A one-use ticket to exchange for the cookie")
+    clear = param.Integer(default=0, doc="Increased to clear the cookie")
+    stored = param.Integer(default=0, doc="Increased by the page once the cookie is set")
+
+    _esm = """
+    export function render({ model }) {
+      const send = (method, body) => fetch("session", {method, body, credentials: "same-origin",
+        headers: {"Content-Type": "application/x-www-form-urlencoded"}})
+      const post = () => {
+        const ticket = model.ticket
+        if (!ticket) return
+        send("POST", "ticket=" + encodeURIComponent(ticket)).then((r) => {
+          if (r.ok) { model.stored = model.stored + 1 }
+        })
+      }
+      model.on("ticket", post)
+      model.on("clear", () => { send("DELETE", "") })
+      if (model.ticket) { post() }
+      return document.createElement("span")
+    }
+    """
+
+
 class TongchouApp:
     """The UI of one session."""
 
     def __init__(self, ledger, *, idle_minutes: float | None = None, location=None,
-                 today: Callable[[], dt.date] | None = None, lang: str = i18n.DEFAULT_LANGUAGE):
+                 today: Callable[[], dt.date] | None = None, lang: str = i18n.DEFAULT_LANGUAGE,
+                 sessions: SessionBook | None = None, session: Session | None = None):
         self.ledger = ledger
         self.actor: Actor | None = None
+        self.sessions = sessions
+        self.session: Session | None = None
         self.display_name = ""
         self.lang = lang
         self.idle_seconds = 60 * (idle_minutes if idle_minutes is not None else idle_minutes_default())
@@ -103,7 +139,11 @@ class TongchouApp:
         self.root = pn.Column(sizing_mode="stretch_width", css_classes=["tc-root"])
         self.history = BrowserHistory(width=0, height=0, margin=0, visible=True)
         self.history.param.watch(self._popstate, "search")
+        self.cookie = SessionCookie(width=0, height=0, margin=0, visible=True)
+        self.cookie.param.watch(self._cookie_stored, "stored")
         self.show_login()
+        if session is not None and sessions is not None:
+            self.resume(session)
 
     # -- small helpers used by the pages -------------------------------------
 
@@ -139,17 +179,51 @@ class TongchouApp:
 
     def touch(self) -> None:
         self.last_active = time.monotonic()
+        if self.session is not None and self.sessions is not None:
+            self.sessions.touch(self.session)
 
     def idle_expired(self) -> bool:
-        return self.actor is not None and time.monotonic() - self.last_active > self.idle_seconds
+        if self.actor is None:
+            return False
+        if self.session is not None and self.sessions is not None:
+            # Shared by the tabs of one browser: one tab in use keeps the others alive.
+            return self.sessions.idle_for(self.session) > self.idle_seconds
+        return time.monotonic() - self.last_active > self.idle_seconds
+
+    def session_problem(self) -> str | None:
+        """Why this login no longer holds ("idle", "expired", "ended",
+        "disabled"), or None.  Read on every click, so disabling a user or
+        logging out in another tab takes effect at once."""
+        if self.actor is None:
+            return None
+        if self.idle_expired():
+            return "idle"
+        if self.session is not None and self.sessions is not None:
+            return self.sessions.problem(self.session)
+        try:
+            self.ledger.actor(self.actor.name)
+        except (NotFound, PermissionDenied):
+            return "disabled"
+        return None
+
+    def problem_message(self, problem: str) -> str:
+        if problem == "idle":
+            return self.t("session_expired", minutes=int(round(self.idle_seconds / 60)))
+        if problem == "expired":
+            hours = self.sessions.max_seconds / 3600 if self.sessions else 0
+            return self.t("session_too_old", hours=f"{hours:g}")
+        if problem == "disabled":
+            return self.t("account_disabled")
+        return self.t("session_ended")
 
     def check_idle(self) -> bool:
-        """Log out a session idle for too long; True if it did."""
-        if self.idle_expired():
-            minutes = int(round(self.idle_seconds / 60))
-            self.logout(self.t("session_expired", minutes=minutes), audit=False)
-            return True
-        return False
+        """Log out a login that idled out, was ended elsewhere or whose user
+        was disabled; True if it did."""
+        problem = self.session_problem()
+        if problem is None:
+            return False
+        self.logout(self.problem_message(problem), reason=problem)
+        return True
 
     def handler(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         """Wrap a widget callback: refuse it on an expired session, count it as
@@ -192,7 +266,11 @@ class TongchouApp:
             if self.actor is None or self.check_idle():
                 raise PermissionDenied("not logged in")
             self.touch()
-            return await asyncio.get_running_loop().run_in_executor(None, build)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(None, build)
+            except TongchouError as exc:  # e.g. a document failing its digest check: say so
+                self.notify("error", str(exc))
+                raise
         return callback
 
     def on_click(self, button, fn: Callable[[], Any]) -> None:
@@ -237,7 +315,7 @@ class TongchouApp:
 
     # -- login / logout -------------------------------------------------------
 
-    def show_login(self, message: str = "", kind: str = "info") -> None:
+    def show_login(self, message: str = "", kind: str = "warning") -> None:
         user = widget(pn.widgets.TextInput, name=self.t("username"), css_classes=["tc-login-user"], width=300)
         password = widget(PasswordInput, name=self.t("password"), css_classes=["tc-login-password"],
                                             width=300)
@@ -261,6 +339,9 @@ class TongchouApp:
                 password.value = password.value_input = ""
                 feedback.object = alert("danger", self.t("login_failed"))
                 return
+            if self.sessions is not None:
+                self.session = self.sessions.issue(actor)
+                self.cookie.ticket = self.sessions.ticket(self.session)
             self.login(actor)
 
         self.login_widgets = (user, password, button, feedback)
@@ -274,7 +355,8 @@ class TongchouApp:
             styles={"border": "1px solid #eaecf0", "border-radius": "10px", "padding": "16px",
                     "background": "white", "box-shadow": "0 4px 12px rgba(16,24,40,.08)"},
             width=350, margin=(60, 0, 0, 0), css_classes=["tc-login"])
-        self.root[:] = [pn.Row(pn.HSpacer(), card, pn.HSpacer(), sizing_mode="stretch_width"), self.history]
+        self.root[:] = [pn.Row(pn.HSpacer(), card, pn.HSpacer(), sizing_mode="stretch_width"), self.history,
+                        self.cookie]
 
     def login(self, actor: Actor) -> None:
         self.actor = actor
@@ -291,10 +373,48 @@ class TongchouApp:
             params = {k: v for k, v in req.items() if k != "page"}
         else:
             page, params = "home", {}
-        self.root[:] = [self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width"), self.history]
+        self.root[:] = [self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width"), self.history,
+                        self.cookie]
         self.go(page, **params)
 
-    def logout(self, message: str | None = None, audit: bool = True) -> None:
+    def resume(self, session: Session) -> None:
+        """Log in from a session cookie (a reload or a new tab), if it still holds."""
+        assert self.sessions is not None
+        problem = self.sessions.problem(session, check_log=True)
+        actor = None
+        if problem is None:
+            try:
+                actor = self.sessions.actor(session)
+            except (NotFound, PermissionDenied):
+                problem = "disabled"
+        if problem is not None or actor is None:
+            if problem in ("idle", "expired", "disabled"):
+                self.sessions.end(session, problem)
+            self._clear_cookie_on_load()
+            self.show_login(self.problem_message(problem or "ended"))
+            return
+        self.session = session
+        self.sessions.touch(session)
+        self.login(actor)
+
+    def _clear_cookie_on_load(self) -> None:
+        def clear():
+            self.cookie.clear += 1
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(clear)
+        else:
+            clear()
+
+    def _cookie_stored(self, _event) -> None:
+        # The ticket is used up; nothing secret needs to stay in the page.
+        self.cookie.ticket = ""
+
+    def logout(self, message: str | None = None, reason: str = "logout") -> None:
+        """Back to the login form; a browser session ends for every tab."""
+        if self.session is not None and self.sessions is not None:
+            self.sessions.end(self.session, reason)
+            self.cookie.clear += 1
+        self.session = None
         self.actor = None
         self.display_name = ""
         self.content.clear()
@@ -345,9 +465,12 @@ class TongchouApp:
         items.append(("ledger", self.t("nav_ledger")))
         if self.can_create():
             items.append(("new", self.t("nav_new")))
+            from .page_import import nav_label
+            items.append(("import", nav_label(self.lang)))
         items.append(("reports", self.t("nav_reports")))
         if self.role == "admin":
             items.append(("admin", self.t("nav_admin")))
+            items.append(("whatif", "What-if" if self.lang == "en" else "规则推演"))
         return items
 
     def _build_nav(self) -> None:
@@ -377,7 +500,7 @@ class TongchouApp:
         self.render()
 
     def render(self) -> None:
-        from . import page_admin, page_home, page_ledger, page_project, page_reports
+        from . import page_admin, page_home, page_import, page_ledger, page_project, page_reports, page_whatif
         builders = {
             "home": page_home.home,
             "worklist": page_home.worklist_page,
@@ -387,6 +510,8 @@ class TongchouApp:
             "new": page_project.new_page,
             "reports": page_reports.reports_page,
             "admin": page_admin.admin_page,
+            "whatif": page_whatif.whatif_page,
+            "import": page_import.import_page,
         }
         try:
             body = builders[self.page](self, **self.params)

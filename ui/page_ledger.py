@@ -3,6 +3,7 @@ the server (one page of rows is read at a time), with an Excel export of
 every matching row."""
 from __future__ import annotations
 
+import io
 import math
 from typing import Any
 
@@ -77,13 +78,20 @@ class LedgerView:
         } for p in self.rows]
         return pd.DataFrame(data, columns=["id", "name", "unit", "year", "category", "status", "estimate", "overdue"])
 
-    def export(self):
+    def _matching(self) -> list:
+        """Every project of the current filtered, searched and sorted view (all pages)."""
         app = self.app
         filters = self.filters()
-        projects = [] if filters is None else queries.all_projects(
+        return [] if filters is None else queries.all_projects(
             app.ledger, app.actor, filters=filters, search=self.state["search"], order_by=self.state["sort"],
             descending=bool(self.state["desc"]))
-        return exports.projects_workbook(app.ledger, projects, app.today(), self.overdue_ids)
+
+    def export(self):
+        return exports.projects_workbook(self.app.ledger, self._matching(), self.app.today(), self.overdue_ids)
+
+    def export_csv(self):
+        from tongchou.exports import csv_bytes, projects_table
+        return io.BytesIO(csv_bytes(*projects_table(self.app.ledger, self._matching(), self.overdue_ids)))
 
     # -- the page ----------------------------------------------------------------
 
@@ -219,12 +227,15 @@ class LedgerView:
         download = widget(pn.widgets.FileDownload, callback=app.download_callback(self.export), filename=f"项目台账_{app.today():%Y%m%d}.xlsx",
                                            label=t("export_excel"), button_type="success", width=260,
                                            css_classes=["tc-export"])
+        download_csv = widget(pn.widgets.FileDownload, callback=app.download_callback(self.export_csv),
+                              filename=f"项目台账_{app.today():%Y%m%d}.csv", label=t("export_csv"),
+                              button_type="success", width=260, css_classes=["tc-export-csv"])
         show()
         return pn.Column(
             html_pane(f'<div class="tc-h">{esc(t("nav_ledger"))}</div>'
                       f'<div class="tc-muted">{esc(t("click_row"))}</div>'),
             pn.FlexBox(w_search, w_year, w_unit, w_cat, w_status, w_overdue, reset, sizing_mode="stretch_width"),
-            pn.Row(w_sort, w_desc, w_size, pn.HSpacer(), download, sizing_mode="stretch_width"),
+            pn.Row(w_sort, w_desc, w_size, pn.HSpacer(), download, download_csv, sizing_mode="stretch_width"),
             table,
             pn.Row(prev, info, nxt),
             sizing_mode="stretch_width", css_classes=["tc-page-ledger"])

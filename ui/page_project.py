@@ -10,7 +10,7 @@ import panel as pn
 from tongchou.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from tongchou.vocabulary import Action, Refusal
 
-from . import queries
+from . import page_documents, queries
 from .compat import widget
 from .fmt import alert, article_html, badge, cite_hover, date, esc, field_value, html_pane, table
 from .forms import FieldForm, changed_fields, project_field_order
@@ -233,11 +233,16 @@ def project_page(app, project=None, **_params):
     top.append(back)
 
     actions = ActionPanel(app, p)
+    official_body = page_documents.official_section(app, p)
+    official = [] if official_body is None else [
+        _section(app.t("official_documents"), official_body, "tc-official-section")]
     left = pn.Column(
         _section(app.t("actions"), actions.view(), "tc-actions"),
         _section(app.t("findings"), html_pane(findings_html(app, findings)), "tc-findings-section"),
         _section(app.t("obligations"), html_pane(obligations_html(app, obligations)), "tc-obligations-section"),
         _section(app.t("timeline"), html_pane(timeline_html(app, history)), "tc-timeline-section"),
+        _section(app.t("documents"), page_documents.documents_section(app, p), "tc-documents-section"),
+        *official,
         *plugin_panels(app, p),
         sizing_mode="stretch_width")
     right = pn.Column(_section(app.t("fields"), html_pane(fields_html(app, p)), "tc-fields-section"),

@@ -7,11 +7,13 @@ import os
 import sys
 
 import panel as pn
+from panel.io.application import build_applications
 
 from tongchou.ledger import Ledger
 
 from .app import TongchouApp
 from .i18n import tr
+from .sessions import COOKIE, PAYLOAD_KEY, Session, SessionBook, SessionRequestHandler, routes
 
 log = logging.getLogger("tongchou.ui")
 
@@ -27,10 +29,23 @@ def configure_panel() -> None:
     pn.config.title = tr("app_title")
 
 
-def make_app(ledger: Ledger):
+def _page_session(sessions: SessionBook | None) -> Session | None:
+    """The signed-in session the page's HTTP request carried, if any."""
+    doc = pn.state.curdoc
+    if sessions is None or doc is None or doc.session_context is None:
+        return None
+    try:
+        payload = doc.session_context.token_payload
+    except (AssertionError, AttributeError):
+        return None
+    return sessions.redeem(payload.get(PAYLOAD_KEY))
+
+
+def make_app(ledger: Ledger, sessions: SessionBook | None = None):
     """The page factory: one :class:`TongchouApp` per browser session."""
     def factory():
-        app = TongchouApp(ledger, location=pn.state.location)
+        app = TongchouApp(ledger, location=pn.state.location, sessions=sessions,
+                          session=_page_session(sessions))
         if pn.state.curdoc is not None:
             period = int(min(IDLE_CHECK_SECONDS, max(1.0, app.idle_seconds / 4)) * 1000)
             pn.state.add_periodic_callback(app.check_idle, period=period)
@@ -58,10 +73,16 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
     configure_panel()
     print(f"Tongchou UI: http://{address if address not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
           f"(ledger {ledger.url}, jurisdiction {ledger.jurisdiction.name})", flush=True)
-    server = pn.serve(make_app(ledger), port=port, address=address, websocket_origin=origins(address, port),
+    sessions = SessionBook(ledger)
+    apps = build_applications({"/": make_app(ledger, sessions)}, title=tr("app_title"))
+    apps["/"].add(SessionRequestHandler(sessions))
+    server = pn.serve(apps, port=port, address=address, websocket_origin=origins(address, port),
                       show=show, start=False, title=tr("app_title"), verbose=False,
                       check_unused_sessions=60_000, unused_session_lifetime=15 * 60_000,
-                      websocket_max_message_size=200 * 1024 * 1024)
+                      websocket_max_message_size=200 * 1024 * 1024,
+                      extra_patterns=routes(sessions),
+                      # The session cookie stays out of Bokeh's session token, which page scripts can read.
+                      exclude_cookies=[COOKIE], exclude_headers=["Cookie"])
     if not start:
         return server
     try:

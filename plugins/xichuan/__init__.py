@@ -8,8 +8,8 @@ import datetime as dt
 
 from tongchou import Pack
 
-from . import (acceptance, ai, approval, change, cloud, demo, final, funds, general, operation,
-               oversight, procurement, security, sharing, supervision)
+from . import (acceptance, ai, approval, change, cloud, demo, final, funds, general, official,
+               operation, oversight, procurement, security, sharing, supervision)
 from .common import DOCUMENT, JURISDICTION
 
 PACK = Pack(
@@ -36,6 +36,7 @@ PACK = Pack(
         "xichuan.security": security,        # 第三十条–第三十三条 等保/密评
         "xichuan.oversight": oversight,      # 第三十四条–第三十七条 监督
         "xichuan.final": final,              # 第三十八条–第三十九条 附则
+        "xichuan.official": official,        # 公文:技术审查意见、整改通知、验收意见
         "xichuan.demo": demo,                # the demo county
     },
 )

@@ -156,6 +156,24 @@ def tongchou_findings(project, history, params):
 
 
 @hookimpl
+def tongchou_sweep(projects, on, params):
+    """A unit application still in draft after 第七条's deadline for its year can
+    no longer be filed: something only the passing of time makes true."""
+    md = params.value("application_deadline", on)
+    out = {}
+    for project in projects:
+        if project.status != "draft" or project["source"] != "unit_application":
+            continue
+        last_day = on_month_day(project["year"] - 1, md)
+        if on > last_day:
+            out[project.id] = [Finding(
+                "xichuan.approval.deadline_passed", "advice", cite(7),
+                f"{project['year']} 年度项目应于 {last_day} 前(含当日)报送,至今未申报;"
+                "可改列下一年度,或按临时安排程序办理")]
+    return out
+
+
+@hookimpl
 def tongchou_parameters():
     return parameters("application_deadline")
 

@@ -28,7 +28,9 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
     rows = []
     for p in projects:
         history = histories.get(p.id, ())
-        accepted = next((ev.date for ev in history if ev.action == "accept" and ev.args.get("result") == "pass"), None)
+        # by the status reached, not the action's name, so a pack that splits
+        # acceptance into stages still reports the day the system was accepted
+        accepted = next((ev.date for ev in history if ev.to_status == "accepted"), None)
         retired = next((ev.date for ev in history if ev.action == "retire"), None)
         if year_end and (accepted is None or accepted > year_end):
             continue

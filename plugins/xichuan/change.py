@@ -56,7 +56,7 @@ def _threshold(ctx):
         return "项目没有概算总投资,无法确定可自行调整的额度"
     limit = estimate * rate  # exact: the boundary itself is allowed
     if ctx.args["amount"] > limit:
-        return (f"资金调整数额 {yuan(ctx.args['amount'])} 超过概算总投资的 {rate * 100:g}%"
+        return (f"资金调整数额 {yuan(ctx.args['amount'])} 超过概算总投资的 {(rate * 100).normalize():f}%"
                 f"({yuan(limit)}),须按规定程序报批")
     return None
 

@@ -7,6 +7,7 @@ The server runs on a demo ledger made in a temporary folder for the session.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,13 +51,21 @@ def browser_type_launch_args():
     """Use the system's Chromium, never a browser Playwright would download."""
     return {"executable_path": str(CHROMIUM),
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]}
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                     "--lang=zh-CN"]}
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1400, "height": 900}, "locale": "zh-CN",
             "accept_downloads": True}
+
+
+def tongchou(server, *args: str, stdin: str | None = None) -> str:
+    """Run the ``tongchou`` CLI on the served ledger (as the county IT admin would)."""
+    done = subprocess.run(_tongchou() + ["--db", str(server["db"]), *args], check=True, env=server["env"],
+                          input=stdin, capture_output=True, timeout=120, text=True)
+    return done.stdout
 
 
 def _tongchou() -> list[str]:
@@ -86,6 +95,13 @@ def ui_server(tmp_path_factory):
     listing = subprocess.run(_tongchou() + ["--db", str(db), "project", "list", "--json"], check=True, env=env,
                              capture_output=True, timeout=60, text=True)
     ids = {p["fields"]["name"]: p["id"] for p in json.loads(listing.stdout)["projects"]}
+    with serve_ledger(folder, db, env) as base:
+        yield {"base": base, "ids": ids, "db": db, "log": folder / "serve.log", "env": env}
+
+
+@contextlib.contextmanager
+def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
+    """``tongchou serve`` of ``db`` on a free port until the block ends; yields the base URL."""
     port = _free_port()
     log = open(folder / "serve.log", "w")
     proc = subprocess.Popen(_tongchou() + ["--db", str(db), "serve", "--port", str(port)], env=env,
@@ -105,7 +121,7 @@ def ui_server(tmp_path_factory):
             raise RuntimeError(f"tongchou serve did not start: {(folder / 'serve.log').read_text()[-2000:]}")
         time.sleep(0.3)
     try:
-        yield {"base": base, "ids": ids, "db": db, "log": folder / "serve.log"}
+        yield base
     finally:
         proc.terminate()
         try:

@@ -273,3 +273,27 @@ def test_action_form_submits_refuses_and_detects_conflicts(demo):
     box[3][0].clicks += 1
     assert app.page == "project"
     assert "乙监理" in html_of(app.content)
+
+
+def test_project_page_works_without_official_documents(demo, monkeypatch):
+    from tongchou.ui import page_documents
+    pid = ids(demo)["城市运行管理服务平台"]
+    app = logged_in(demo, "bureau")
+    app.go("project", project=pid)
+    assert "公文生成" in html_of(app.content) and "项目材料" in html_of(app.content)
+    monkeypatch.setattr(page_documents, "official", None)
+    app.go("project", project=pid)
+    text = html_of(app.content)
+    assert "公文生成" not in text and "项目材料" in text and "出错了" not in text
+
+
+def test_document_upload_is_for_those_who_take_part(demo):
+    from tongchou.ui import page_documents
+    jiaoyu = logged_in(demo, "jiaoyu")
+    own, other = jiaoyu.actor.unit_id, demo.unit_id("县卫生健康委员会")
+    assert page_documents.may_upload(jiaoyu, own) and not page_documents.may_upload(jiaoyu, other)
+    assert page_documents.may_upload(logged_in(demo, "bureau"), other)
+    assert not page_documents.may_upload(logged_in(demo, "admin"), own)
+    assert not page_documents.may_upload(logged_in(demo, "oversight"), own)
+    kinds = page_documents.document_kinds(logged_in(demo, "jiaoyu"))
+    assert "审计报告" in kinds and "合同" in kinds and len(kinds) == len(set(kinds))

@@ -1,0 +1,302 @@
+"""The benchmarks, each run in a process of its own so its peak memory is its own.
+
+``python -m bench.cases NAME URL KEY_FILE [JSON_OPTIONS]`` prints one JSON line:
+``{"value": ..., "unit": ..., "baseline": ..., "rss_mb": ..., ...}``.  Each
+benchmark measures the operation and, in the same process and run, a
+baseline doing the least the database must do for the same rows (a bare
+``SELECT`` of them, a bare write transaction), so that the ratio survives a
+busy or slow machine where the seconds do not.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tongchou.db import write_transaction
+from tongchou.ledger import Ledger
+
+from .province import SWEEP_ON
+
+DIMS = ["necessity", "scale", "technology", "security", "intensiveness"]
+
+
+def _open(url: str, key_file: str) -> Ledger:
+    return Ledger.open(url, key_file=Path(key_file))
+
+
+def _best(fn: Callable[[], Any], repeat: int) -> float:
+    """The fastest of ``repeat`` timed runs after one warm-up run: what the code
+    costs, rather than how busy the machine was at that moment."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+# -- the compliance sweep ------------------------------------------------------
+
+SWEEP_BASELINE = (
+    'SELECT f."project_id", f."code", f."severity", f."document", f."articles", f."message" FROM "finding" AS f',
+    'SELECT o."project_id", o."code", o."document", o."articles", o."due", o."message" '
+    'FROM "obligation" AS o WHERE o."closed_on" IS NULL',
+    'SELECT p."id", p."name", p."unit_id", p."year", p."estimate", p."status", p."data" FROM "project" AS p',
+)
+
+
+def bare_scan(ledger: Ledger) -> int:
+    """Fetch the rows the sweep reads, and nothing else: the floor under it."""
+    n = 0
+    for sql in SWEEP_BASELINE:
+        n += len(ledger.db.execute_sql(sql).fetchall())
+    return n
+
+
+def sweep(url: str, key_file: str, opts: dict) -> dict:
+    ledger = _open(url, key_file)
+    on = dt.date.fromisoformat(opts.get("on", SWEEP_ON.isoformat()))
+    repeat = int(opts.get("repeat", 3))
+    if opts.get("baseline"):
+        rows = bare_scan(ledger)
+        seconds = _best(lambda: bare_scan(ledger), repeat)
+        return {"value": seconds, "unit": "s", "rows": rows}
+    result = ledger.sweep(on)
+    seconds = _best(lambda: ledger.sweep(on), repeat)
+    return {"value": seconds, "unit": "s", "findings": len(result.findings),
+            "obligations": len(result.obligations),
+            "overdue": sum(1 for f in result.findings if f.severity == "overdue")}
+
+
+# -- the ledger view and a project page ---------------------------------------
+
+PAGE = 50
+
+
+def ledger_page(url: str, key_file: str, opts: dict) -> dict:
+    """The ledger view: filter + sort + one page (and the count of matches)."""
+    ledger = _open(url, key_file)
+    repeat = int(opts.get("repeat", 7))
+    statuses = ["under_construction", "completed", "acceptance_failed"]
+    if opts.get("baseline"):
+        marks = ", ".join(ledger.db.param for _ in statuses)
+        sql = (f'SELECT * FROM "project" WHERE "status" IN ({marks}) ORDER BY "estimate" DESC, "id" '
+               f'LIMIT {PAGE} OFFSET {PAGE * 3}')
+        seconds = _best(lambda: ledger.db.execute_sql(sql, statuses).fetchall(), repeat)
+        return {"value": seconds * 1000, "unit": "ms"}
+    by_status = _best(lambda: ledger.projects(filters={"status": statuses}, order_by="estimate",
+                                              descending=True, offset=PAGE * 3, limit=PAGE), repeat)
+    by_field = _best(lambda: ledger.projects(filters={"kind": "information_system", "year": 2026},
+                                             order_by="name", offset=PAGE * 3, limit=PAGE), repeat)
+    search = _best(lambda: ledger.projects(search="平台", order_by="id", limit=PAGE), repeat)
+    overdue = _best(lambda: ledger.projects(filters={"overdue_on": SWEEP_ON}, order_by="id", limit=PAGE),
+                    repeat)
+    worst = max(by_status, by_field, search, overdue)
+    return {"value": worst * 1000, "unit": "ms",
+            "detail": {"status filter, estimate order": round(by_status * 1000, 1),
+                       "plugin field filter, name order": round(by_field * 1000, 1),
+                       "name search": round(search * 1000, 1),
+                       "overdue filter": round(overdue * 1000, 1)}}
+
+
+def project_page(url: str, key_file: str, opts: dict) -> dict:
+    """What a project's page asks: the project, its history, findings,
+    obligations and the actions open to the user."""
+    ledger = _open(url, key_file)
+    repeat = int(opts.get("repeat", 7))
+    total = ledger.db.execute_sql('SELECT MAX("id") FROM "project"').fetchone()[0]
+    pid = total // 2 + 1
+    if opts.get("baseline"):
+        p = ledger.db.param
+        stmts = [(f'SELECT * FROM "project" WHERE "id" = {p}', (pid,)),
+                 (f'SELECT * FROM "event" WHERE "project_id" = {p} ORDER BY "seq"', (pid,)),
+                 (f'SELECT * FROM "finding" WHERE "project_id" = {p}', (pid,)),
+                 (f'SELECT * FROM "obligation" WHERE "project_id" = {p}', (pid,))]
+        seconds = _best(lambda: [ledger.db.execute_sql(s, a).fetchall() for s, a in stmts], repeat)
+        return {"value": seconds * 1000, "unit": "ms"}
+    bureau = ledger.actor(ledger.db.execute_sql(
+        "SELECT \"name\" FROM \"account\" WHERE \"role\" = 'bureau' ORDER BY \"id\" LIMIT 1").fetchone()[0])
+
+    def page():
+        ledger.project(pid, bureau)
+        ledger.history(pid, bureau)
+        ledger.findings(SWEEP_ON, bureau, project_id=pid)
+        ledger.obligations(bureau, project_id=pid, open_only=False)
+        ledger.available_actions(pid, bureau)
+
+    seconds = _best(page, repeat)
+    return {"value": seconds * 1000, "unit": "ms"}
+
+
+# -- actions ------------------------------------------------------------------
+
+def _county_users(ledger: Ledger) -> tuple[dict, str]:
+    """The users of the first county, by role, and its first unit's name."""
+    rows = ledger.db.execute_sql('SELECT "name", "role" FROM "account" ORDER BY "id" LIMIT 13').fetchall()
+    users = {}
+    for name, role in rows:
+        users.setdefault(role, ledger.actor(name))
+    return users, users["unit"].unit
+
+
+def _act_loop(ledger: Ledger, users: dict, unit: str, projects: int, tag: str) -> int:
+    """Enter ``projects`` projects and take each through apply, review and
+    approval: four actions each, every one with its audit entry."""
+    done = 0
+    for i in range(projects):
+        p = ledger.create_project({"name": f"基准项目{tag}-{i}", "unit": unit, "year": 2026,
+                                   "category": "purchased_service", "kind": "information_system",
+                                   "source": "unit_application", "estimate": "1000000"},
+                                  users["unit"], dt.date(2025, 6, 1))
+        ledger.act(p.id, "apply", users["unit"], dt.date(2025, 6, 10))
+        ledger.act(p.id, "review", users["bureau"], dt.date(2025, 6, 11), {"result": "pass", "dimensions": DIMS})
+        ledger.act(p.id, "approve", users["government"], dt.date(2025, 6, 12))
+        done += 4
+    return done
+
+
+def _bare_writes(ledger: Ledger, n: int) -> None:
+    """``n`` write transactions that each insert two rows (event and audit
+    entry sized) into a scratch table: the floor under an action."""
+    sql = f'INSERT INTO "bench_scratch" ("a", "b") VALUES ({ledger.db.param}, {ledger.db.param})'
+    for i in range(n):
+        with write_transaction(ledger.db):
+            ledger.db.execute_sql(sql, (i, "x" * 200))
+            ledger.db.execute_sql(sql, (i, "y" * 200))
+
+
+def _scratch(ledger: Ledger) -> None:
+    ledger.db.execute_sql('DROP TABLE IF EXISTS "bench_scratch"')
+    ledger.db.execute_sql('CREATE TABLE "bench_scratch" ("a" INTEGER, "b" TEXT)')
+
+
+ROUNDS = 3
+
+
+def actions(url: str, key_file: str, opts: dict) -> dict:
+    """Actions per second, single writer: the best of :data:`ROUNDS` rounds, so
+    a burst of other work on the machine does not decide the figure."""
+    ledger = _open(url, key_file)
+    per_round = max(1, int(opts.get("projects", 150)) // ROUNDS)
+    rates = []
+    if opts.get("baseline"):
+        _scratch(ledger)
+        for _ in range(ROUNDS):
+            t = time.perf_counter()
+            _bare_writes(ledger, per_round * 4)
+            rates.append(per_round * 4 / (time.perf_counter() - t))
+        ledger.db.execute_sql('DROP TABLE "bench_scratch"')
+        return {"value": max(rates), "unit": "/s"}
+    users, unit = _county_users(ledger)
+    for r in range(ROUNDS):
+        t = time.perf_counter()
+        n = _act_loop(ledger, users, unit, per_round, f"s{r}")
+        rates.append(n / (time.perf_counter() - t))
+    return {"value": max(rates), "unit": "/s", "actions": per_round * 4 * ROUNDS,
+            "rounds": [round(x) for x in rates]}
+
+
+def _worker(args: tuple) -> tuple[int, float, float]:
+    url, key_file, projects, tag, baseline, start_at = args
+    ledger = _open(url, key_file)
+    users, unit = _county_users(ledger)
+    while time.time() < start_at:  # start together, after every worker has opened its ledger
+        time.sleep(0.001)
+    t = time.perf_counter()
+    if baseline:
+        _bare_writes(ledger, projects * 4)
+        n = projects * 4
+    else:
+        n = _act_loop(ledger, users, unit, projects, tag)
+    end = time.perf_counter()
+    ledger.close()
+    return n, t, end
+
+
+def actions_concurrent(url: str, key_file: str, opts: dict) -> dict:
+    """``writers`` processes acting at once, each on projects of its own."""
+    writers = int(opts.get("writers", 4))
+    projects = int(opts.get("projects", 150)) // writers or 1
+    baseline = bool(opts.get("baseline"))
+    if baseline:
+        ledger = _open(url, key_file)
+        _scratch(ledger)
+        ledger.close()
+    start_at = time.time() + 3
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(writers) as pool:
+        results = pool.map(_worker, [(url, key_file, projects, f"c{w}", baseline, start_at)
+                                     for w in range(writers)])
+    n = sum(r[0] for r in results)
+    # Wall time from the first start to the last finish (perf_counter is system-wide on Linux).
+    seconds = max(r[2] for r in results) - min(r[1] for r in results)
+    if baseline:
+        ledger = _open(url, key_file)
+        ledger.db.execute_sql('DROP TABLE "bench_scratch"')
+        ledger.close()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"value": n / seconds, "unit": "/s", "actions": n, "writers": writers, "worker_rss_mb": children}
+
+
+# -- scenario runner ----------------------------------------------------------
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "scenarios"
+
+
+def scenarios(url: str, key_file: str, opts: dict) -> dict:
+    """Cases per second over the project's scenario files (each case on a
+    fresh ledger: in memory for SQLite, a schema of its own on PostgreSQL)."""
+    from tongchou.db import is_postgres
+    from tongchou.scenario import Loader, Runner
+    loader = Loader()
+    cases = [c for path in sorted(SCENARIOS.glob("*.yaml")) for c in loader.load_file(path)]
+    limit = int(opts.get("cases", 0)) or len(cases)
+    cases = (cases * (limit // len(cases) + 1))[:limit]
+    base = url if is_postgres(url) else None
+    runner = Runner(loader, base)
+    if opts.get("baseline"):
+        # The fixed cost of a case: a fresh, empty ledger on the same backend.
+        jur = loader.jurisdiction(None)
+        from tongchou.db import postgres_schema
+        import uuid
+        t = time.perf_counter()
+        for _ in cases:
+            if base:
+                with postgres_schema(base, f"tc_case_{uuid.uuid4().hex[:12]}") as u:
+                    Ledger.open(u, jurisdiction=jur, audit_key=os.urandom(32)).close()
+            else:
+                Ledger.open(":memory:", jurisdiction=jur, audit_key=os.urandom(32)).close()
+        return {"value": len(cases) / (time.perf_counter() - t), "unit": "/s"}
+    t = time.perf_counter()
+    failed = [r for r in (runner.run(c) for c in cases) if not r.ok]
+    seconds = time.perf_counter() - t
+    return {"value": len(cases) / seconds, "unit": "/s", "cases": len(cases), "failed": len(failed)}
+
+
+BENCHMARKS = {"sweep": sweep, "ledger_page": ledger_page, "project_page": project_page,
+              "actions": actions, "actions_concurrent": actions_concurrent, "scenarios": scenarios}
+
+
+def main(argv: list[str]) -> None:
+    name, url, key_file = argv[:3]
+    opts = json.loads(argv[3]) if len(argv) > 3 else {}
+    out = BENCHMARKS[name](url, key_file, opts)
+    out["rss_mb"] = round(peak_mb(), 1)
+    print(json.dumps(out, ensure_ascii=False), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

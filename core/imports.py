@@ -1,0 +1,780 @@
+"""Importing a county's existing project ledger (台账) from an Excel workbook.
+
+A 台账 is whatever the county kept in Excel: a merged title row or two, a header
+row in Chinese, one project per row, amounts in 元 or 万元, dates typed as text
+or stored as Excel dates.  This module
+
+- finds the header row and maps its columns to project fields (by default
+  through the Chinese labels the plugins give their fields; a YAML mapping
+  file renames columns, gives an amount's unit, translates values);
+- turns every cell into the field's type with :mod:`tongchou.values`, so a
+  value is valid here exactly when it is valid in the web form or the CLI;
+- checks every row like :meth:`Ledger.create_project` would (required fields,
+  the acting user's unit, the rules' guards on ``project.create``) and reports
+  each problem by row number and column header;
+- writes all the rows in one transaction, or none (``partial`` writes the good
+  ones), each with the audit entry a project gets when entered by hand, plus one
+  entry for the import itself.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from . import auth, engine
+from .audit import sm3_hex
+from .db import write_transaction
+from .errors import InvalidInput, PermissionDenied
+from .models import Finding, Obligation, Project, Unit, now
+from .values import dumps, parse_value, to_json_value
+from .vocabulary import CREATE_PROJECT, Actor, Field, ProjectState
+
+#: rows per multi-row INSERT (SQLite allows 32766 variables; a finding row has 6)
+BATCH = 500
+#: rows looked at when searching for the header row (title rows come first)
+HEADER_SCAN_ROWS = 30
+#: amount units a column may be in, as a multiplier to 元
+MONEY_UNITS = {"元": Decimal(1), "万元": Decimal(10000), "万": Decimal(10000)}
+_UNIT_SUFFIX = re.compile(r"^(?P<base>.*?)[(\[【](?P<unit>万元|元|万)[)\]】]$")
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_EXCEL_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!"}
+_TRUE_EXTRA = {"√", "✓", "✔", "有", "对"}
+_FALSE_EXTRA = {"×", "✗", "✘", "无", "不是", "-", "—"}
+# Excel serial day numbers of 1990-01-01 and 2100-12-31: outside, a number is not a date.
+_SERIAL_MIN, _SERIAL_MAX = 32874, 73415
+_MAX_MONEY = Decimal("1e14")
+
+
+# ---------------------------------------------------------------------------
+# Cells
+
+
+def norm(text: Any) -> str:
+    """A header or label as compared: full-width forms folded (NFKC), no spaces,
+    no required-marks or trailing colons."""
+    s = unicodedata.normalize("NFKC", str(text))
+    s = re.sub(r"\s+", "", s)
+    return s.strip("*:")
+
+
+def split_unit(header: str) -> tuple[str, Decimal | None]:
+    """``概算总投资(万元)`` → (``概算总投资``, 10000); no unit → (header, None)."""
+    m = _UNIT_SUFFIX.match(norm(header))
+    if m is None:
+        return norm(header), None
+    return m.group("base"), MONEY_UNITS[m.group("unit")]
+
+
+class CellError(ValueError):
+    """A cell that cannot become the field's value; the message is Chinese."""
+
+
+def _show(raw: Any) -> str:
+    if isinstance(raw, float) and raw == int(raw):
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def _number_text(raw: str) -> str:
+    return unicodedata.normalize("NFKC", raw).strip().replace(",", "").replace(" ", "").lstrip("¥").strip()
+
+
+def _money(raw: Any, unit: Decimal) -> Decimal:
+    if isinstance(raw, bool):
+        raise CellError(f"不是金额:{raw}")
+    if isinstance(raw, int):
+        value = Decimal(raw)
+    elif isinstance(raw, float):
+        if raw != raw or raw in (float("inf"), float("-inf")):
+            raise CellError(f"不是金额:{raw}")
+        value = Decimal(repr(raw))
+    elif isinstance(raw, Decimal):
+        value = raw
+    elif isinstance(raw, str):
+        text = _number_text(raw)
+        for suffix in ("万元", "万", "元"):  # a unit in the cell wins over the column's
+            if text.endswith(suffix):
+                text, unit = text[: -len(suffix)], MONEY_UNITS[suffix]
+                break
+        if not re.fullmatch(r"-?\d+(\.\d+)?", text):
+            raise CellError(f"不是金额:{_show(raw)}")
+        value = Decimal(text)
+    else:
+        raise CellError(f"不是金额:{_show(raw)}")
+    value = value * unit
+    if abs(value) >= _MAX_MONEY:
+        raise CellError(f"金额过大:{_show(raw)}")
+    cents = value.quantize(Decimal("0.01"))
+    if isinstance(raw, float) and abs(value - cents) < Decimal("0.000001"):
+        # A binary float's tail (1234.5600000000002) is not a fraction of a fen.
+        value = cents
+    if value != cents:
+        raise CellError(f"金额只能精确到分:{_show(raw)}")
+    if value < 0:
+        raise CellError(f"金额不能为负数:{_show(raw)}")
+    return cents
+
+
+def _date(raw: Any) -> dt.date:
+    if isinstance(raw, dt.datetime):
+        if raw.time() != dt.time(0):
+            raise CellError(f"应为日期而不是时刻:{raw}")
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if raw == int(raw) and _SERIAL_MIN <= raw <= _SERIAL_MAX:
+            # A date cell that lost its date format shows Excel's day number.
+            return dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
+        raise CellError(f"不是日期:{_show(raw)}")
+    if isinstance(raw, str):
+        text = unicodedata.normalize("NFKC", raw).strip()
+        text = re.sub(r"[ T]00:00(:00)?$", "", text)
+        m = (re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
+             or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text))
+        if m is None:
+            raise CellError(f"不是日期(应为 2026-03-01、2026/3/1 或 2026年3月1日):{_show(raw)}")
+        try:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise CellError(f"不是有效日期:{_show(raw)}") from None
+    raise CellError(f"不是日期:{_show(raw)}")
+
+
+def _integer(raw: Any, field: Field) -> Any:
+    if isinstance(raw, float) and raw == int(raw):
+        return int(raw)
+    if isinstance(raw, str):
+        text = unicodedata.normalize("NFKC", raw).strip()
+        text = re.sub(r"^第", "", text)
+        text = re.sub(r"[年级]$", "", text)
+        if text in _CN_DIGITS:
+            return _CN_DIGITS[text]
+        if not re.fullmatch(r"-?\d+", text):
+            raise CellError(f"{'不是年份' if field.type == 'year' else '不是整数'}:{_show(raw)}")
+        return int(text)
+    return raw
+
+
+def _bool(raw: Any) -> Any:
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text in _TRUE_EXTRA:
+            return True
+        if text in _FALSE_EXTRA:
+            return False
+    if isinstance(raw, float) and raw in (0.0, 1.0):
+        return bool(raw)
+    return raw
+
+
+def _text(raw: Any) -> Any:
+    if isinstance(raw, float):
+        return str(int(raw)) if raw == int(raw) else repr(raw)
+    if isinstance(raw, (dt.date, Decimal)):
+        return str(raw)
+    return raw
+
+
+def _enum_lookup(field: Field, values: Mapping[str, str]) -> dict[str, str]:
+    table = {norm(c.value): c.value for c in field.choices}
+    table.update({norm(c.label): c.value for c in field.choices})
+    table.update({norm(k): v for k, v in values.items()})
+    return table
+
+
+def parse_cell(field: Field, raw: Any, *, unit: Decimal = Decimal(1),
+               values: Mapping[str, str] | None = None, _lookup: dict[str, str] | None = None) -> Any:
+    """A spreadsheet cell as a value of ``field``, or CellError.
+
+    ``unit`` multiplies amounts (10000 for a column in 万元); ``values``
+    translates a 台账's own words into the field's choices.  Empty cells are
+    None (the field's default applies); the final check is
+    :func:`tongchou.values.parse_value`, as for every other way in.
+    """
+    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+        return None
+    if isinstance(raw, str) and raw.strip() in _EXCEL_ERRORS:
+        raise CellError(f"单元格是公式错误 {raw.strip()}")
+    if (isinstance(raw, Decimal) and not raw.is_finite()) or (isinstance(raw, float) and not math.isfinite(raw)):
+        raise CellError(f"不是有限数值:{raw}")
+    t = field.type
+    try:
+        if t == "money":
+            value: Any = _money(raw, unit)
+        elif t == "decimal":
+            value = _number_text(raw) if isinstance(raw, str) else raw
+        elif t == "date":
+            value = _date(raw)
+        elif t in ("int", "year"):
+            value = _integer(raw, field)
+        elif t == "bool":
+            value = _bool(raw)
+        elif t in ("enum", "enum_list"):
+            table = _lookup if _lookup is not None else _enum_lookup(field, values or {})
+            if t == "enum":
+                value = table.get(norm(raw), raw) if isinstance(raw, str) else raw
+            else:
+                items = re.split(r"[,,、;;\s]+", str(raw).strip())
+                value = [table.get(norm(i), i) for i in items if i]
+        else:
+            value = _text(raw)
+        return parse_value(field, value)
+    except InvalidInput as exc:
+        raise CellError(exc.detail) from None
+    except CellError:
+        raise
+    except (ArithmeticError, ValueError):  # e.g. a number too large for any field
+        raise CellError(f"无法识别的值:{_show(raw)}") from None
+
+
+# ---------------------------------------------------------------------------
+# The column mapping
+
+
+@attrs.frozen
+class ColumnRule:
+    """How one header of the 台账 becomes a field."""
+
+    field: str
+    unit: Decimal | None = None
+    values: Mapping[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class ColumnMapping:
+    """Headers (normalised) to fields, plus defaults for fields no column gives."""
+
+    columns: Mapping[str, ColumnRule]
+    defaults: Mapping[str, Any] = attrs.field(factory=dict)
+    sheet: str | None = None
+    header_row: int | None = None
+
+    def rule(self, header: str) -> ColumnRule | None:
+        """The rule for a header: as written, then without its unit suffix."""
+        key = norm(header)
+        if key in self.columns:
+            return self.columns[key]
+        base, unit = split_unit(header)
+        rule = self.columns.get(base)
+        if rule is not None and rule.unit is None and unit is not None:
+            return attrs.evolve(rule, unit=unit)
+        return rule
+
+
+def default_mapping(registry) -> ColumnMapping:
+    """Every field under its name, its label, and its label without a unit in
+    brackets (``概算总投资(元)`` also answers to ``概算总投资``)."""
+    columns: dict[str, ColumnRule] = {}
+    for name, spec in registry.fields.items():
+        base, unit = split_unit(spec.label)
+        for key in (base, norm(spec.label), norm(name)):
+            columns.setdefault(key, ColumnRule(field=name, unit=unit if key == norm(spec.label) else None))
+    return ColumnMapping(columns=columns)
+
+
+def _unit(value: Any, where: str) -> Decimal:
+    if value in MONEY_UNITS:
+        return MONEY_UNITS[value]
+    raise InvalidInput(where, f"金额单位只能是 元 或 万元,而不是 {value!r}", "映射文件")
+
+
+def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping:
+    """The default mapping, overridden by a YAML file (or its parsed mapping).
+
+    Format (every key optional)::
+
+        sheet: 项目台账             # the sheet to read (default: the first)
+        header_row: 3               # default: the row that names most fields
+        columns:
+          项目名称: name
+          概算金额: {field: estimate, unit: 万元}
+          项目类别: {field: category, values: {政府投资: government_investment}}
+          备注: null                # ignore a column the default would map
+        defaults:                   # for fields no column gives
+          source: unit_application
+    """
+    base = default_mapping(registry)
+    if source is None:
+        return base
+    if isinstance(source, Mapping):
+        data = dict(source)
+    else:
+        path = Path(source)
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except OSError as exc:
+            raise InvalidInput("mapping", f"无法读取映射文件 {path}:{exc.strerror}", "映射文件") from None
+        except yaml.YAMLError as exc:
+            raise InvalidInput("mapping", f"映射文件不是有效的 YAML:{str(exc).splitlines()[0]}", "映射文件") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("mapping", "映射文件应为键值映射", "映射文件")
+    unknown = set(data) - {"sheet", "header_row", "columns", "defaults"}
+    if unknown:
+        raise InvalidInput("mapping", f"未知的键:{', '.join(sorted(map(str, unknown)))}"
+                           "(可用:sheet, header_row, columns, defaults)", "映射文件")
+    fields = registry.fields
+    columns = dict(base.columns)
+    for header, spec in (data.get("columns") or {}).items():
+        where = f"columns.{header}"
+        if spec is None:
+            columns[norm(header)] = ColumnRule(field="")  # explicitly ignored
+            continue
+        if isinstance(spec, str):
+            spec = {"field": spec}
+        if not isinstance(spec, dict) or "field" not in spec:
+            raise InvalidInput(where, "应为字段名,或含 field 的映射", "映射文件")
+        extra = set(spec) - {"field", "unit", "values"}
+        if extra:
+            raise InvalidInput(where, f"未知的键:{', '.join(sorted(map(str, extra)))}(可用:field, unit, values)",
+                               "映射文件")
+        name = spec["field"]
+        if name not in fields:
+            raise InvalidInput(where, f"未知字段 {name!r}(可用:{', '.join(fields)})", "映射文件")
+        unit = None
+        if "unit" in spec:
+            if fields[name].type != "money":
+                raise InvalidInput(where, f"只有金额字段可以指定单位,{name} 不是金额", "映射文件")
+            unit = _unit(spec["unit"], where)
+        values = spec.get("values") or {}
+        if not isinstance(values, dict):
+            raise InvalidInput(where, "values 应为“台账中的值: 字段取值”的映射", "映射文件")
+        if values and fields[name].type not in ("enum", "enum_list"):
+            raise InvalidInput(where, f"只有选项字段可以翻译取值,{name} 不是选项字段", "映射文件")
+        checked = {}
+        for k, v in values.items():
+            try:
+                checked[str(k)] = parse_value(fields[name], v) if fields[name].type == "enum" else str(v)
+            except InvalidInput as exc:
+                raise InvalidInput(f"{where}.values.{k}", exc.detail, "映射文件") from None
+        columns[norm(header)] = ColumnRule(field=name, unit=unit, values=checked)
+    defaults = {}
+    for name, value in (data.get("defaults") or {}).items():
+        if name not in fields:
+            raise InvalidInput(f"defaults.{name}", f"未知字段(可用:{', '.join(fields)})", "映射文件")
+        try:
+            defaults[name] = parse_value(fields[name], value)
+        except InvalidInput as exc:
+            raise InvalidInput(f"defaults.{name}", exc.detail, "映射文件") from None
+    header_row = data.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise InvalidInput("header_row", "应为正整数(表头所在的行号)", "映射文件")
+    sheet = data.get("sheet")
+    return ColumnMapping(columns=columns, defaults=defaults, sheet=str(sheet) if sheet else None,
+                         header_row=header_row)
+
+
+# ---------------------------------------------------------------------------
+# Reading the workbook
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong: at a row and column of the sheet, or with the whole file
+    (``row`` None)."""
+
+    row: int | None
+    column: str
+    message: str
+
+    @property
+    def text(self) -> str:
+        if self.row is None:
+            return f"「{self.column}」:{self.message}" if self.column else self.message
+        if not self.column:
+            return f"第 {self.row} 行:{self.message}"
+        return f"第 {self.row} 行「{self.column}」:{self.message}"
+
+    def to_json(self) -> dict:
+        return {"row": self.row, "column": self.column, "message": self.message, "text": self.text}
+
+
+@attrs.frozen
+class Sheet:
+    """A sheet's rows as cell values, numbered as Excel numbers them."""
+
+    title: str
+    rows: tuple[tuple[int, tuple[Any, ...]], ...]
+
+
+def read_sheet(source: str | Path | bytes, sheet: str | None = None) -> Sheet:
+    """The values of one sheet (cached formula results, not formulas)."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+    data = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        wb = load_workbook(data, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InvalidInput("file", f"无法读取 Excel 文件(应为 .xlsx):{exc}", "文件") from None
+    except Exception as exc:  # whatever else a damaged file makes openpyxl raise
+        raise InvalidInput("file", f"无法读取 Excel 文件(应为 .xlsx):{type(exc).__name__}", "文件") from None
+    try:
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise InvalidInput("sheet", f"没有名为“{sheet}”的工作表(有:{'、'.join(wb.sheetnames)})", "工作表")
+            ws = wb[sheet]
+        else:
+            ws = wb.worksheets[0]
+        # Files written by other programs may state wrong dimensions; read all.
+        ws.reset_dimensions()
+        rows = []
+        for cells in ws.iter_rows():
+            number = next((c.row for c in cells if getattr(c, "row", None)), None)
+            if number is None:
+                continue  # an empty row: skipped, and numbering comes from the cells
+            rows.append((number, tuple(c.value for c in cells)))
+        return Sheet(title=ws.title, rows=tuple(rows))
+    finally:
+        wb.close()
+
+
+def _is_empty(values: Iterable[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+#: words that mark a 台账's total rows, which are no projects
+TOTAL_WORDS = {"合计", "总计", "小计", "共计"}
+
+
+def _is_total(values: Iterable[Any]) -> bool:
+    return any(isinstance(v, str) and norm(v) in TOTAL_WORDS for v in values)
+
+
+def find_header(sheet: Sheet, mapping: ColumnMapping) -> int | None:
+    """The row number of the header: the given one, or among the first rows the
+    one whose cells name the most fields (title rows above it name none)."""
+    if mapping.header_row is not None:
+        return mapping.header_row
+    best, best_count = None, 1
+    for number, cells in sheet.rows[:HEADER_SCAN_ROWS]:
+        named = {r.field for c in cells if isinstance(c, str) and c.strip()
+                 for r in [mapping.rule(c)] if r is not None and r.field}
+        if len(named) > best_count:
+            best, best_count = number, len(named)
+    return best
+
+
+# ---------------------------------------------------------------------------
+# The import
+
+
+@attrs.frozen
+class ImportReport:
+    """What an import found and did."""
+
+    sheet: str
+    header_row: int | None
+    columns: tuple[tuple[str, str], ...]      # (header, field) in sheet order
+    ignored: tuple[str, ...]                  # headers no field takes
+    rows: int                                 # data rows read (empty rows not counted)
+    good: int                                 # rows without problems
+    problems: tuple[Problem, ...]
+    dry_run: bool
+    imported: tuple[int, ...] = ()            # ids of the projects written
+    new_units: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def bad_rows(self) -> int:
+        return len({p.row for p in self.problems if p.row is not None})
+
+    def to_json(self) -> dict:
+        return {"sheet": self.sheet, "header_row": self.header_row,
+                "columns": [{"header": h, "field": f} for h, f in self.columns],
+                "ignored": list(self.ignored), "rows": self.rows, "good": self.good,
+                "bad_rows": self.bad_rows, "dry_run": self.dry_run, "imported": len(self.imported),
+                "project_ids": list(self.imported), "new_units": list(self.new_units),
+                "problems": [p.to_json() for p in self.problems]}
+
+
+class ImportRefused(InvalidInput):
+    """The file has problems and nothing was written; ``report`` lists them."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+        first = report.problems[0].text if report.problems else ""
+        more = f"(另有 {len(report.problems) - 1} 处问题)" if len(report.problems) > 1 else ""
+        super().__init__("file", f"{report.bad_rows} 行有问题,未导入任何项目;{first}{more}", "导入")
+
+
+@attrs.frozen
+class _Row:
+    number: int
+    values: dict[str, Any]
+    headers: dict[str, str]  # field → the header it came from (for messages)
+
+
+def _columns(header: tuple[Any, ...], mapping: ColumnMapping, registry) -> tuple[
+        list[tuple[int, str, ColumnRule]], list[str], list[Problem]]:
+    used: list[tuple[int, str, ColumnRule]] = []
+    ignored: list[str] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    for i, cell in enumerate(header):
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            continue
+        text = str(cell).strip()
+        rule = mapping.rule(text)
+        if rule is None or not rule.field:
+            ignored.append(text)
+            continue
+        if rule.field in seen:
+            problems.append(Problem(None, text, f"与列「{seen[rule.field]}」对应同一字段"
+                                                f"“{registry.fields[rule.field].label}”({rule.field}),"
+                                                "请在映射文件中指定用哪一列"))
+            continue
+        seen[rule.field] = text
+        used.append((i, text, rule))
+    return used, ignored, problems
+
+
+def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
+                    mapping: str | Path | Mapping | ColumnMapping | None = None,
+                    sheet: str | None = None, dry_run: bool = False, partial: bool = False,
+                    date: dt.date | None = None, create_units: bool = False,
+                    filename: str = "") -> ImportReport:
+    """Check (and unless ``dry_run``, write) the projects of a 台账 workbook.
+
+    All or nothing: when a row has a problem nothing is written and
+    :class:`ImportRefused` carries the report (logged in the audit chain);
+    ``partial`` writes the good rows instead.  A dry run writes nothing and
+    returns the report, problems included.  Raises InvalidInput for a file that
+    cannot be read as a 台账 at all, PermissionDenied for a user who may not
+    enter projects.
+    """
+    date = date or dt.date.today()
+    registry = ledger.registry
+    role = registry.roles.get(actor.role)
+    if actor.role != "admin" and not (role and role.unit_scoped):
+        raise PermissionDenied(f"角色“{role.label if role else actor.role}”不能导入项目,项目由建设单位或系统管理员登记")
+    if create_units and actor.role != "admin":
+        raise PermissionDenied("只有系统管理员可以在导入时新建单位")
+    cmap = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping, registry)
+    try:
+        data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    except OSError as exc:
+        raise InvalidInput("file", f"无法读取文件 {source}:{exc.strerror}", "文件") from None
+    filename = filename or (Path(source).name if not isinstance(source, bytes) else "")
+    book = read_sheet(data, sheet or cmap.sheet)
+    header_row = find_header(book, cmap)
+    if header_row is None:
+        raise InvalidInput("file", f"工作表“{book.title}”中找不到表头行(应有“项目名称”“建设单位”等列名;"
+                           "或在映射文件中用 header_row 指定)", "导入")
+    header = next((cells for n, cells in book.rows if n == header_row), ())
+    used, ignored, file_problems = _columns(header, cmap, registry)
+    given = {rule.field for _i, _h, rule in used} | set(cmap.defaults)
+    if actor.unit:
+        given.add("unit")
+    for name, spec in registry.fields.items():
+        if spec.required and name not in given:
+            file_problems.append(Problem(None, spec.label, f"缺少必填列(字段 {name});请在表头中加上此列,"
+                                                           "或在映射文件中指定对应的列"))
+    if file_problems:
+        raise InvalidInput("file", ";".join(p.text for p in file_problems), "导入")
+
+    # Cells → typed values, every problem of every row collected.
+    lookups = {rule.field: _enum_lookup(registry.fields[rule.field], rule.values)
+               for _i, _h, rule in used if registry.fields[rule.field].type in ("enum", "enum_list")}
+    problems: list[Problem] = []
+    rows: list[_Row] = []
+    count = 0
+    for number, cells in book.rows:
+        if number <= header_row or _is_empty(cells) or _is_total(cells):
+            continue
+        count += 1
+        values: dict[str, Any] = {}
+        headers: dict[str, str] = {}
+        bad = False
+        flagged: set[str] = set()
+        for i, head, rule in used:
+            spec = registry.fields[rule.field]
+            headers[rule.field] = head
+            raw = cells[i] if i < len(cells) else None
+            try:
+                value = parse_cell(spec, raw, unit=rule.unit or Decimal(1), _lookup=lookups.get(rule.field))
+            except CellError as exc:
+                problems.append(Problem(number, head, str(exc)))
+                flagged.add(head)
+                bad = True
+                continue
+            if value is not None and value != ():
+                values[rule.field] = value
+        for name, value in cmap.defaults.items():
+            values.setdefault(name, value)
+        if "unit" not in values and actor.unit:
+            values["unit"] = actor.unit
+        for name, spec in registry.fields.items():
+            column = headers.get(name, spec.label)
+            if spec.required and name not in values and column not in flagged:
+                problems.append(Problem(number, column, "必填项,不能为空"))
+                bad = True
+        if not bad:
+            rows.append(_Row(number, values, headers))
+
+    def check_and_write() -> ImportReport:
+        units = {name: uid for uid, name in Unit.select(Unit.id, Unit.name).tuples()}
+        existing = {(u, n, y): pid for pid, u, n, y in
+                    Project.select(Project.id, Project.unit, Project.name, Project.year).tuples()}
+        new_units: list[str] = []
+        good: list[tuple[_Row, ProjectState]] = []
+        in_file: dict[tuple, int] = {}
+        for row in rows:
+            fields = {name: row.values.get(name, False if spec.type == "bool" else spec.default)
+                      for name, spec in registry.fields.items()}
+            unit_head = row.headers.get("unit", registry.fields["unit"].label)
+            unit_name = fields["unit"]
+            unit_id = units.get(unit_name)
+            if unit_id is None:
+                if not create_units:
+                    problems.append(Problem(row.number, unit_head, f"未知单位“{unit_name}”(请先添加单位,"
+                                                                   "或由系统管理员以“新建单位”方式导入)"))
+                    continue
+                if unit_name not in new_units:
+                    new_units.append(unit_name)
+                unit_id = -1 - new_units.index(unit_name)  # placeholder until written
+            denied = None if unit_id < 0 else auth.may_create(registry, actor, unit_id)
+            if denied is not None:
+                problems.append(Problem(row.number, unit_head, denied.message))
+                continue
+            key = (unit_id, fields["name"], fields["year"])
+            if key in existing:
+                problems.append(Problem(row.number, row.headers.get("name", "项目名称"),
+                                        f"台账中已有该单位 {fields['year']} 年度的同名项目(编号 {existing[key]})"))
+                continue
+            if key in in_file:
+                problems.append(Problem(row.number, row.headers.get("name", "项目名称"),
+                                        f"与第 {in_file[key]} 行重复(同一单位、年度、项目名称)"))
+                continue
+            in_file[key] = row.number
+            state = ProjectState(id=None, status=registry.initial_status, fields=fields, unit_id=unit_id)
+            refusals = ledger._guard(CREATE_PROJECT, state, {}, (), actor, date)
+            if refusals:
+                for r in refusals:
+                    problems.append(Problem(row.number, "", r.label))
+                continue
+            good.append((row, state))
+        problems.sort(key=lambda p: (p.row or 0,))
+        report = ImportReport(sheet=book.title, header_row=header_row,
+                              columns=tuple((h, r.field) for _i, h, r in used), ignored=tuple(ignored),
+                              rows=count, good=len(good), problems=tuple(problems), dry_run=dry_run,
+                              new_units=tuple(new_units))
+        if dry_run:
+            return report
+        if problems and not partial:
+            raise ImportRefused(report)
+        ids = _write(ledger, actor, good, new_units, date)
+        ledger.audit.append("import", actor.name, {
+            "file": filename, "sm3": sm3_hex(data), "sheet": book.title, "rows": count,
+            "imported": len(ids), "skipped_rows": report.bad_rows, "new_units": new_units,
+            "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None, "date": date})
+        return attrs.evolve(report, imported=tuple(ids))
+
+    if dry_run:
+        return check_and_write()
+    try:
+        with write_transaction(ledger.db):
+            return check_and_write()
+    except ImportRefused as exc:
+        with write_transaction(ledger.db):
+            ledger.audit.append("import_refused", actor.name, {
+                "file": filename, "sm3": sm3_hex(data), "sheet": book.title, "rows": exc.report.rows,
+                "bad_rows": exc.report.bad_rows, "problems": len(exc.report.problems), "date": date})
+        raise
+
+
+def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_units: list[str],
+           date: dt.date) -> list[int]:
+    """Insert the checked rows (inside the caller's transaction), each as
+    :meth:`Ledger.create_project` would: the row, its audit entry, what it owes.
+
+    Obligations, findings and audit entries go in by the hundred: one query per
+    row (the project's own insert, which yields its id) plus one per batch.
+    """
+    from .ledger import CORE_COLUMNS, _articles_text
+    unit_ids: dict[int, int] = {}
+    audit: list[tuple[str, dict, int | None]] = []
+    for i, name in enumerate(new_units):
+        unit_ids[-1 - i] = Unit.insert(name=name).execute()
+        audit.append(("unit", {"unit": name}, None))
+    rules = f"{ledger.jurisdiction.name}@{ledger.jurisdiction.pack.version}"
+    ids: list[int] = []
+    obligations: list[dict] = []
+    findings: list[dict] = []
+    digests: dict[str, list[int]] = {}
+    insert = _Inserter(ledger.db, Project)
+    stamp = now()
+    for _row, state in good:
+        values = state.fields
+        unit_id = unit_ids.get(state.unit_id, state.unit_id)
+        data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
+        pid = insert({Project.name: values["name"], Project.unit: unit_id, Project.year: values["year"],
+                      Project.estimate: values.get("estimate"), Project.status: state.status,
+                      Project.data: data, Project.created_on: date, Project.created_by: actor.id,
+                      Project.rules: rules, Project.version: 1, Project.derived: "",
+                      Project.created_at: stamp, Project.updated_at: stamp})
+        audit.append(("project", {"op": "create", "fields": to_json_value(values), "date": date,
+                                  "import": True}, pid))
+        # What Ledger._recompute derives and digests for a project without history.
+        obs, fis = engine.derive(ledger.pm, ledger.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), ())
+        ob_rows = [{"project": pid, "code": o.code, "document": o.citation.document,
+                    "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
+                    "closed_on": o.closed_on} for o in obs]
+        fi_rows = [{"project": pid, "code": f.code, "severity": f.severity,
+                    "document": f.citation.document, "articles": _articles_text(f.citation),
+                    "message": f.message} for f in fis]
+        obligations += ob_rows
+        findings += fi_rows
+        digests.setdefault(sm3_hex(dumps([ob_rows, fi_rows]).encode()), []).append(pid)
+        ids.append(pid)
+    for i in range(0, len(obligations), BATCH):
+        Obligation.insert_many(obligations[i:i + BATCH]).execute()
+    for i in range(0, len(findings), BATCH):
+        Finding.insert_many(findings[i:i + BATCH]).execute()
+    for digest, pids in digests.items():
+        for i in range(0, len(pids), BATCH):
+            Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()
+    ledger.audit.append_many(actor.name, [(kind, detail, pid, None) for kind, detail, pid in audit])
+    return ids
+
+
+class _Inserter:
+    """Single-row INSERTs of one shape, with the SQL built once.
+
+    peewee spends most of an insert composing its SQL; a 10,000-row import
+    would spend seconds on it.  The first row goes through peewee, which gives
+    the SQL and the column order its parameters follow; if those are the values
+    the fields' own ``db_value`` make, later rows reuse that SQL.
+    """
+
+    def __init__(self, db, model):
+        self.db, self.model = db, model
+        self.sql: str | None = None
+        self.columns: list | None = None
+        self.returning = False
+
+    def __call__(self, row: dict) -> int:
+        if self.sql is None:
+            query = self.model.insert(row)
+            sql, params = query.sql()
+            ordered = sorted(row, key=lambda f: f._sort_key)
+            if list(params) == [f.db_value(row[f]) for f in ordered]:
+                self.sql, self.columns = sql, ordered
+                self.returning = "RETURNING" in sql.upper()
+            return query.execute()
+        cursor = self.db.execute_sql(self.sql, [f.db_value(row[f]) for f in self.columns])
+        return cursor.fetchone()[0] if self.returning else cursor.lastrowid

@@ -1,0 +1,54 @@
+"""``tongchou official``: official documents (公文) of a project as .docx.
+
+``tongchou official PROJECT --user U`` lists the documents the user may
+produce for the project now; ``tongchou official PROJECT KIND --user U
+[--out FILE] [--date D]`` writes one (default file: ``<project>-<kind>.docx``).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from . import official
+from .cli import CliError, _actor, _date, _open, _print_json
+
+
+def cmd_official(args) -> int:
+    with _open(args) as ledger:
+        actor = _actor(ledger, args.user)
+        if not args.kind:
+            kinds = official.available(ledger, args.project, actor, args.date)
+            if args.json:
+                _print_json([{"kind": k, "label": label} for k, label in kinds])
+            elif not kinds:
+                print(f"project {args.project}: no official document applies now")
+            else:
+                for kind, label in kinds:
+                    print(f"{kind}  {label}")
+            return 0
+        out = Path(args.out or f"{args.project}-{args.kind}.docx")
+        if out.exists() and not args.force:
+            raise CliError(f"{out} already exists (use --force to replace it)")
+        data = official.render(ledger, args.project, args.kind, actor, args.date)
+        tmp = out.with_name(out.name + ".part")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(out)  # never a half-written document under the real name
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
+        print(f"{args.kind} of project {args.project} written to {out} ({len(data)} bytes)")
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("official", help="official documents of a project (.docx): list them, or write one")
+    p.add_argument("project", type=int)
+    p.add_argument("kind", nargs="?", help="e.g. technical_review, rectification_notice, acceptance_opinion; "
+                                          "leave out to list what applies")
+    p.add_argument("--user", required=True)
+    p.add_argument("--out", help="file to write (default: PROJECT-KIND.docx)")
+    p.add_argument("--force", action="store_true", help="replace the file if it exists")
+    p.add_argument("--date", type=_date, help="issue date, and the day findings are looked at (default today)")
+    p.add_argument("--json", action="store_true", help="with no KIND: the list as JSON")
+    p.set_defaults(func=cmd_official)

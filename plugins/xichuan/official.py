@@ -1,0 +1,142 @@
+"""公文: the technical review opinion (第七条、第八条), the rectification notice
+(第十九条、第三十五条 and the article of each problem) and the acceptance
+opinion (第十八条、第十九条), filled from a project's record.
+
+The templates are in ``templates/`` and are made by
+``templates/make_templates.py``; a county that words its documents otherwise
+contributes the same kinds with ``replaces="xichuan.official"``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from tongchou.citation import article_label
+from tongchou.dates import add_months
+from tongchou.official import DocumentContext, DocumentTemplate, chinese_date
+
+from .common import ACCEPTANCE_DOCUMENTS, REVIEW_DIMENSIONS, TITLE as MEASURES, articles, hookimpl
+
+TITLE = "公文:技术审查意见、整改通知、验收意见"
+ARTICLES = (7, 8, 18, 19, 35)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+RESULT_LABEL = {"pass": "通过", "fail": "不通过"}
+
+
+def _articles_label(*numbers: int) -> str:
+    return "、".join(article_label(n) for n in numbers)
+
+
+def _article_text(number: int, about: str = "") -> str:
+    """The article's text, or only its paragraph that mentions ``about``."""
+    (art,) = articles(number)
+    paragraphs = [" ".join(p.split()) for p in art.text.splitlines() if p.strip()]
+    chosen = [p for p in paragraphs if about in p] if about else paragraphs
+    return " ".join(chosen or paragraphs)
+
+
+def review_context(doc: DocumentContext):
+    """第七条: the bureau reviews necessity, scale, technology, security and
+    intensiveness and issues its opinion; 第八条 adds the leader's consent for
+    ad-hoc projects."""
+    review = doc.last("review")
+    if review is None:
+        return None
+    passed = review.args.get("result") == "pass"
+    seen = set(review.args.get("dimensions") or ())
+    basis = (7, 8) if doc.project["source"] == "ad_hoc" else (7,)
+    consent = doc.last("leader_consent")
+    return {
+        "measures": MEASURES,
+        "review": {
+            "date": chinese_date(review.date),
+            "result": RESULT_LABEL.get(review.args.get("result"), ""),
+            "basis": _articles_label(*basis),
+            "article_text": _article_text(7, "进行审查"),
+            "consent": (f"该项目属国家和省、市临时安排,已于{chinese_date(consent.date)}经县分管领导同意。"
+                        if consent is not None and 8 in basis else ""),
+            "conclusion": ("经审查,该项目建设必要、规模合理、技术先进、安全可靠、集约建设,同意通过技术审查,"
+                           "请按程序报县政府批准。" if passed else
+                           "经审查,该项目未通过技术审查,请根据审查意见修改完善后重新申报。"),
+        },
+        "dimensions": [{"label": c.label,
+                        "reviewed": "已审查" if c.value in seen else "未审查",
+                        "result": RESULT_LABEL.get(review.args.get("result"), "") if c.value in seen else "未审查"}
+                       for c in REVIEW_DIMENSIONS],
+    }
+
+
+def rectification_context(doc: DocumentContext):
+    """A notice listing what must be put right, each with the article it
+    breaks and its deadline.  The deadline is the one the supervising body set
+    (第三十五条) when there is an open order, else ``rectification_months``
+    (第十九条, one month) after the notice."""
+    orders = sorted((o for o in doc.open_obligations if o.code == "xichuan.oversight.rectification"),
+                    key=lambda o: o.due)
+    if orders:
+        deadline, deadline_basis = orders[0].due, _articles_label(35)
+    else:
+        months = doc.params.value("rectification_months", doc.on)
+        deadline, deadline_basis = add_months(doc.on, months), _articles_label(19)
+    items = []
+    for o in doc.open_obligations:
+        if o.overdue_on(doc.on):
+            items.append({"problem": f"{o.message}(原定 {chinese_date(o.due)} 前完成,已逾期)",
+                          "article": "、".join(o.citation.article_labels), "due": chinese_date(o.due),
+                          "deadline": chinese_date(deadline)})
+        elif o.code == "xichuan.oversight.rectification":
+            items.append({"problem": o.message, "article": "、".join(o.citation.article_labels),
+                          "due": chinese_date(o.due), "deadline": chinese_date(o.due)})
+    for f in doc.findings:
+        if f.severity == "violation":
+            items.append({"problem": f.message, "article": "、".join(f.citation.article_labels),
+                          "due": "", "deadline": chinese_date(deadline)})
+    if not items:
+        return None
+    return {"measures": MEASURES, "items": items,
+            "notice": {"deadline": chinese_date(deadline), "deadline_basis": deadline_basis,
+                       "count": str(len(items))}}
+
+
+def acceptance_context(doc: DocumentContext):
+    """第十八条: the acceptance file and who may take part; 第十九条: a failed
+    acceptance is put right within ``rectification_months`` and accepted anew."""
+    acc = doc.last("accept")
+    if acc is None:
+        return None
+    passed = acc.args.get("result") == "pass"
+    given = set(acc.args.get("documents") or ())
+    completed = doc.last("complete")
+    rectify_due = ""
+    if not passed:
+        months = doc.params.value("rectification_months", acc.date)
+        rectify_due = chinese_date(add_months(acc.date, months))
+    ai = ""
+    if doc.project["uses_ai"]:
+        ai = ("已对人工智能大模型的应用效果进行评估(第十二条)。" if acc.args.get("ai_effect_evaluated")
+              else "未对人工智能大模型的应用效果进行评估(第十二条)。")
+    return {
+        "measures": MEASURES,
+        "acceptance": {
+            "date": chinese_date(acc.date),
+            "completed": chinese_date(completed.date) if completed else "",
+            "result": RESULT_LABEL.get(acc.args.get("result"), ""),
+            "basis": _articles_label(18) if passed else _articles_label(18, 19),
+            "ai": ai,
+            "conclusion": ("验收材料齐全,项目按批复内容建成,同意通过验收。" if passed else
+                           f"项目未通过验收。请于{rectify_due}前完成整改后重新组织验收(第十九条)。"),
+        },
+        "documents": [{"label": c.label, "submitted": "已提交" if c.value in given else "未提交"}
+                      for c in ACCEPTANCE_DOCUMENTS],
+    }
+
+
+@hookimpl
+def tongchou_document_templates():
+    return [
+        DocumentTemplate("technical_review", "技术审查意见", TEMPLATES / "technical_review.docx",
+                         review_context, order=10),
+        DocumentTemplate("rectification_notice", "整改通知", TEMPLATES / "rectification_notice.docx",
+                         rectification_context, order=20),
+        DocumentTemplate("acceptance_opinion", "验收意见", TEMPLATES / "acceptance_opinion.docx",
+                         acceptance_context, order=30),
+    ]

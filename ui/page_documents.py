@@ -1,0 +1,175 @@
+"""The project page's documents: the project's files (upload, list, download)
+and the official documents (公文) the jurisdiction's plugins can fill in.
+
+Reading and storing go through :class:`tongchou.documents.DocumentStore`,
+which checks that the user may see the project, enforces the size limit and
+the type allow-list, and re-checks the SM3 digest on every download.
+"""
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import panel as pn
+
+from peewee import JOIN
+
+from tongchou import auth, documents
+from tongchou.errors import InvalidInput, NotFound, PermissionDenied, TongchouError
+from tongchou.models import Account, Document
+
+from .compat import widget
+from .fmt import alert, esc, html_pane, table
+
+try:  # official documents are optional: the UI works without the module
+    from tongchou import official
+except ImportError:  # pragma: no cover - depends on the installed core
+    official = None  # type: ignore[assignment]
+
+log = logging.getLogger("tongchou.ui")
+
+#: Kinds offered when uploading, besides the documents the plugins' actions name.
+GENERAL_KINDS = ("申报材料", "项目建议书", "可行性研究报告", "初步设计", "合同", "验收报告", "运维材料", "其他")
+
+
+def store(app) -> documents.DocumentStore:
+    return documents.DocumentStore.for_ledger(app.ledger)
+
+
+def may_upload(app, unit_id: int | None) -> bool:
+    """The core's rule (staff of the project's unit, departments that act on
+    projects); the store enforces it again on upload."""
+    return app.actor is not None and auth.may_add_document(app.registry, app.actor, unit_id) is None
+
+
+def document_kinds(app) -> list[str]:
+    kinds: list[str] = []
+    for action in app.registry.actions.values():
+        for arg in action.args:
+            if arg.name in ("documents", "document") and arg.choices:
+                kinds += [c.label for c in arg.choices]
+    for kind in GENERAL_KINDS:
+        if kind not in kinds:
+            kinds.append(kind)
+    return list(dict.fromkeys(kinds))
+
+
+def size_text(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _uploads(doc_ids: list[int]) -> dict[int, tuple[str, Any]]:
+    """Who uploaded each document and when (the store's list leaves these out)."""
+    if not doc_ids:
+        return {}
+    rows = (Document.select(Document.id, Document.uploaded_at, Account.display_name, Account.name)
+            .join(Account, on=(Document.uploaded_by == Account.id), join_type=JOIN.LEFT_OUTER)
+            .where(Document.id.in_(doc_ids)).tuples())
+    return {doc_id: ((display or name or ""), at) for doc_id, at, display, name in rows}
+
+
+def documents_section(app, project):
+    """The documents of ``project`` (already read with the user's rights)."""
+    docs_store = store(app)
+    listing = pn.Column(sizing_mode="stretch_width", css_classes=["tc-doc-list"])
+    feedback = html_pane("", css_classes=["tc-doc-feedback"])
+
+    def download(doc_id: int, filename: str):
+        def build():
+            try:
+                _meta, data = docs_store.get(app.ledger, doc_id, app.actor)
+            except documents.DocumentCorrupt as exc:
+                log.error("document %s failed its check: %s", doc_id, exc)
+                raise documents.DocumentCorrupt(
+                    f"“{filename}”与上传时的 SM3 摘要不符(文件已损坏或被改动),未下载;请联系管理员从备份恢复。"
+                ) from exc
+            return io.BytesIO(data)
+        return app.download_callback(build)
+
+    def refresh():
+        docs = docs_store.list(app.ledger, project.id, app.actor)
+        if not docs:
+            listing[:] = [html_pane(f'<p class="tc-muted">{esc(app.t("documents_empty"))}</p>',
+                                    css_classes=["tc-doc-empty"])]
+            return
+        uploads = _uploads([d.id for d in docs])
+        rows = []
+        buttons = []
+        for d in docs:
+            who, when = uploads.get(d.id, ("", None))
+            rows.append((esc(d.filename), esc(d.kind), esc(size_text(d.size)),
+                         f'<code style="font-size:.8em;word-break:break-all">{esc(d.digest)}</code>',
+                         esc(who), esc(when.strftime("%Y-%m-%d %H:%M") if when else "")))
+            buttons.append(widget(pn.widgets.FileDownload, callback=download(d.id, d.filename), filename=d.filename,
+                                  label=f'{app.t("download")}:{d.filename}', button_type="light",
+                                  css_classes=["tc-doc-download", f"tc-doc-{d.id}"]))
+        head = [app.t("file_name"), app.t("document_kind"), app.t("file_size"), app.t("sm3_digest"),
+                app.t("uploaded_by"), app.t("uploaded_at")]
+        listing[:] = [html_pane(table(head, rows, cls="tc-doc-table"), sizing_mode="stretch_width"),
+                      pn.FlexBox(*buttons, sizing_mode="stretch_width")]
+
+    refresh()
+    parts: list = [listing]
+    if may_upload(app, project.unit_id):
+        kinds = document_kinds(app)
+        kind = widget(pn.widgets.Select, name=app.t("document_kind") + " *", options=kinds, value=kinds[0],
+                      width=200, css_classes=["tc-doc-kind"])
+        accept = ",".join("." + ext for ext in sorted(documents.ALLOWED))
+        chooser = widget(pn.widgets.FileInput, accept=accept, multiple=False, css_classes=["tc-doc-file"],
+                         margin=(28, 10, 10, 10))
+        upload = widget(pn.widgets.Button, name=app.t("upload"), button_type="primary", width=100,
+                        css_classes=["tc-doc-upload"], margin=(28, 10, 10, 10))
+        limit_mb = docs_store.max_bytes // (1024 * 1024)
+        hint_text = app.t("documents_hint", types=accept.replace(",", " "), mb=limit_mb)
+        hint = html_pane(f'<div class="tc-muted">{esc(hint_text)}</div>')
+
+        def do_upload():
+            feedback.object = ""
+            data, name = chooser.value, chooser.filename
+            if not data or not name:
+                feedback.object = alert("warning", app.t("invalid"), [app.t("no_file")])
+                return
+            try:
+                stored = docs_store.add(app.ledger, project.id, kind.value, name, bytes(data), app.actor)
+            except (InvalidInput, NotFound, PermissionDenied) as exc:
+                feedback.object = alert("danger", app.t("invalid") if isinstance(exc, InvalidInput)
+                                        else app.t("error"), [str(exc)])
+                return
+            chooser.clear()
+            app.notify("success", app.t("uploaded", name=stored.filename))
+            feedback.object = alert("success", app.t("uploaded", name=stored.filename))
+            refresh()
+
+        app.on_click(upload, do_upload)
+        parts += [hint, pn.Row(kind, chooser, upload, sizing_mode="stretch_width"), feedback]
+    return pn.Column(*parts, sizing_mode="stretch_width")
+
+
+def official_section(app, project):
+    """Download buttons for the official documents that apply now, or None
+    when the core has no official documents or none applies."""
+    if official is None:
+        return None
+    try:
+        kinds = official.available(app.ledger, project.id, app.actor, on=app.today())
+    except TongchouError as exc:
+        return html_pane(alert("danger", app.t("error"), [str(exc)]))
+    except Exception as exc:  # a broken template plugin must not take the page down
+        log.exception("official.available failed")
+        return html_pane(alert("danger", app.t("error"), [str(exc)]))
+    if not kinds:
+        return html_pane(f'<p class="tc-muted">{esc(app.t("official_none"))}</p>', css_classes=["tc-official-none"])
+    buttons = []
+    for kind, label in kinds:
+        def build(kind=kind):
+            return io.BytesIO(official.render(app.ledger, project.id, kind, app.actor, on=app.today()))
+        filename = f"{label}_{project.name}_{app.today():%Y%m%d}.docx".replace("/", "-").replace("\\", "-")
+        buttons.append(widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
+                              label=label, button_type="success", css_classes=["tc-official", f"tc-official-{kind}"]))
+    return pn.Column(html_pane(f'<div class="tc-muted">{esc(app.t("official_hint"))}</div>'),
+                     pn.FlexBox(*buttons, sizing_mode="stretch_width"), sizing_mode="stretch_width")
