@@ -28,7 +28,7 @@ import attrs
 
 from tongchou import auth
 from tongchou.audit import GENESIS, _entry_bytes, hmac_sm3_hex, sm3_hex
-from tongchou.ledger import Ledger
+from tongchou.ledger import Ledger, derived_digest
 from tongchou.models import Account, Event, Finding, Obligation, Project, database
 from tongchou.packs import load_jurisdiction
 from tongchou.values import dumps
@@ -298,8 +298,4 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
 def _derived(pid: int, t: Template) -> str:
     """The digest Ledger._recompute stores for these rows (so a later action on
     the project does not rewrite them needlessly)."""
-    ob_rows = [{"project": pid, "code": code, "document": doc, "articles": arts, "due": due, "message": message,
-                "closed_on": closed} for code, doc, arts, due, message, closed in t.obligations]
-    fi_rows = [{"project": pid, "code": code, "severity": severity, "document": doc, "articles": arts,
-                "message": message} for code, severity, doc, arts, message in t.findings]
-    return sm3_hex(dumps([ob_rows, fi_rows]).encode())
+    return derived_digest([(pid, *o) for o in t.obligations], [(pid, *f) for f in t.findings])

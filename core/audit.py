@@ -28,6 +28,9 @@ from .models import AuditEntry, AuditHead, Event, Project, database, now
 from .values import dumps
 
 GENESIS = "0" * 64
+#: the columns of an audit entry, in the order the hot INSERT binds them
+ENTRY_FIELDS = (AuditEntry.id, AuditEntry.at, AuditEntry.kind, AuditEntry.actor, AuditEntry.project_id,
+                AuditEntry.action, AuditEntry.detail, AuditEntry.prev_mac, AuditEntry.mac)
 KEY_BYTES = 32
 
 
@@ -138,21 +141,26 @@ class AuditChain:
 
     def __init__(self, keys: "Keyring | bytes"):
         self.keys = keys if isinstance(keys, Keyring) else Keyring.single(keys)
+        self._sql: tuple[Any, tuple[str, str, str]] | None = None
 
     def ensure_head(self) -> None:
         if AuditHead.get_or_none(AuditHead.id == 1) is None:
             AuditHead.insert(id=1, last_id=0, last_mac=GENESIS).on_conflict_ignore().execute()
 
-    def _head(self) -> AuditHead:
-        query = AuditHead.select().where(AuditHead.id == 1)
-        if isinstance(database.obj, PostgresqlDatabase):
-            # Serialises writers on the head row so two links never share a parent.
-            query = query.for_update()
-        head = query.get_or_none()
-        if head is None:
-            self.ensure_head()
-            head = query.get()
-        return head
+    def _statements(self) -> tuple[str, str, str]:
+        """The three statements of an append as parameterised SQL for the bound
+        backend, built once: composing them with peewee on every action cost
+        more than running them."""
+        db = database.obj
+        if self._sql is None or self._sql[0] is not db:
+            ph = db.param
+            lock = " FOR UPDATE" if isinstance(db, PostgresqlDatabase) else ""
+            cols = ", ".join(f'"{f.column_name}"' for f in ENTRY_FIELDS)
+            self._sql = (db, (
+                f'SELECT "last_id", "last_mac" FROM "{AuditHead._meta.table_name}" WHERE "id" = 1{lock}',
+                f'INSERT INTO "{AuditEntry._meta.table_name}" ({cols}) VALUES ({", ".join([ph] * len(ENTRY_FIELDS))})',
+                f'UPDATE "{AuditHead._meta.table_name}" SET "last_id" = {ph}, "last_mac" = {ph} WHERE "id" = 1'))
+        return self._sql[1]
 
     def append(self, kind: str, actor: str, detail: dict[str, Any], *,
                project_id: int | None = None, action: str | None = None) -> int:
@@ -164,8 +172,15 @@ class AuditChain:
         """Add entries ``(kind, detail, project_id, action)`` in order, linked as
         :meth:`append` links them one by one, with one head update (bulk imports).
         Call inside the write transaction of what they record.  Returns the last id."""
-        head = self._head()
-        last_id, last_mac = head.last_id, head.last_mac
+        db = database.obj
+        head_sql, insert_sql, update_sql = self._statements()
+        # On PostgreSQL FOR UPDATE serialises writers on the head row, so two
+        # links never share a parent; SQLite's write transaction already does.
+        head = db.execute_sql(head_sql).fetchone()
+        if head is None:
+            self.ensure_head()
+            head = db.execute_sql(head_sql).fetchone()
+        last_id, last_mac = head
         if not entries:
             return last_id
         rows = []
@@ -175,15 +190,15 @@ class AuditChain:
             text = dumps(detail)
             mac = hmac_sm3_hex(self.keys.for_entry(last_id),
                                _entry_bytes(last_id, at, kind, actor, project_id, action, text, last_mac))
-            rows.append({"id": last_id, "at": at, "kind": kind, "actor": actor, "project_id": project_id,
-                         "action": action, "detail": text, "prev_mac": last_mac, "mac": mac})
+            rows.append((last_id, at, kind, actor, project_id, action, text, last_mac, mac))
             last_mac = mac
         if len(rows) == 1:
-            AuditEntry.insert(rows[0]).execute()
+            db.execute_sql(insert_sql, tuple(f.db_value(v) for f, v in zip(ENTRY_FIELDS, rows[0])))
         else:
             for i in range(0, len(rows), batch):
-                AuditEntry.insert_many(rows[i:i + batch]).execute()
-        AuditHead.update(last_id=last_id, last_mac=last_mac).where(AuditHead.id == 1).execute()
+                chunk = rows[i:i + batch]
+                AuditEntry.insert_many(chunk, fields=list(ENTRY_FIELDS)).execute()
+        db.execute_sql(update_sql, (last_id, last_mac))
         return last_id
 
     def rotate(self, key_file: Path, actor: str) -> int:

@@ -215,8 +215,12 @@ def cmd_findings(args) -> int:
         findings = ledger.findings(on, reader, include_advice=args.advice)
         obligations = ledger.obligations(reader)
         notices = ledger.notices(on)
+        pending = ledger.recompute_pending
+        if pending:
+            print(f"warning: findings and obligations predate a rule change ({pending['reason']}, "
+                  f"{pending['since']}); run 'tongchou recompute'", file=sys.stderr)
         if args.json:
-            _print_json({"date": on, "jurisdiction": ledger.jurisdiction.name,
+            _print_json({"date": on, "jurisdiction": ledger.jurisdiction.name, "recompute_pending": bool(pending),
                          "notices": [{"code": n.code, "citation": n.citation.label, "message": n.message}
                                      for n in notices],
                          "findings": [f.to_json() for f in findings],

@@ -35,8 +35,8 @@ from . import auth, engine
 from .audit import sm3_hex
 from .db import write_transaction
 from .errors import InvalidInput, PermissionDenied
-from .models import Finding, Obligation, Project, Unit, now
-from .values import dumps, parse_value, to_json_value
+from .models import Project, Unit, now
+from .values import parse_value, to_json_value
 from .vocabulary import CREATE_PROJECT, Actor, Field, ProjectState
 
 #: rows per multi-row INSERT (SQLite allows 32766 variables; a finding row has 6)
@@ -705,7 +705,7 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     Obligations, findings and audit entries go in by the hundred: one query per
     row (the project's own insert, which yields its id) plus one per batch.
     """
-    from .ledger import CORE_COLUMNS, _articles_text
+    from .ledger import CORE_COLUMNS, derived_rows
     unit_ids: dict[int, int] = {}
     audit: list[tuple[str, dict, int | None]] = []
     for i, name in enumerate(new_units):
@@ -713,8 +713,8 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
         audit.append(("unit", {"unit": name}, None))
     rules = f"{ledger.jurisdiction.name}@{ledger.jurisdiction.pack.version}"
     ids: list[int] = []
-    obligations: list[dict] = []
-    findings: list[dict] = []
+    obligations: list[tuple] = []
+    findings: list[tuple] = []
     digests: dict[str, list[int]] = {}
     insert = _Inserter(ledger.db, Project)
     stamp = now()
@@ -731,20 +731,12 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
                                   "import": True}, pid))
         # What Ledger._recompute derives and digests for a project without history.
         obs, fis = engine.derive(ledger.pm, ledger.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), ())
-        ob_rows = [{"project": pid, "code": o.code, "document": o.citation.document,
-                    "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
-                    "closed_on": o.closed_on} for o in obs]
-        fi_rows = [{"project": pid, "code": f.code, "severity": f.severity,
-                    "document": f.citation.document, "articles": _articles_text(f.citation),
-                    "message": f.message} for f in fis]
+        ob_rows, fi_rows, digest = derived_rows(pid, obs, fis)
         obligations += ob_rows
         findings += fi_rows
-        digests.setdefault(sm3_hex(dumps([ob_rows, fi_rows]).encode()), []).append(pid)
+        digests.setdefault(digest, []).append(pid)
         ids.append(pid)
-    for i in range(0, len(obligations), BATCH):
-        Obligation.insert_many(obligations[i:i + BATCH]).execute()
-    for i in range(0, len(findings), BATCH):
-        Finding.insert_many(findings[i:i + BATCH]).execute()
+    ledger.insert_derived(obligations, findings)
     for digest, pids in digests.items():
         for i in range(0, len(pids), BATCH):
             Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from .packs import Jurisdiction, load_jurisdiction
 from .values import dumps, from_json_value, parse_record, parse_value, to_json_value
 from .vocabulary import (CREATE_PROJECT, UPDATE_PROJECT, Action, Actor,
                          HistoryEvent, ProjectState, Refusal)
+from .vocabulary import Finding as FindingSpec, Obligation as ObligationSpec
 
 CORE_COLUMNS = ("name", "unit", "year", "estimate")
 SYSTEM = Actor(name="system", role="admin")
@@ -97,6 +98,8 @@ class LedgerObligation:
         return out
 
 
+#: the setting that says a rule change still needs ``recompute_all``
+RECOMPUTE_PENDING = "recompute_pending"
 #: how many projects one ``tongchou_sweep`` call is given
 SWEEP_CHUNK = 5000
 #: seconds a read may use parameter values without asking whether another
@@ -123,6 +126,33 @@ def _articles_text(citation: Citation) -> str:
     return ",".join(str(a) for a in citation.articles)
 
 
+#: the columns :func:`derived_rows` fills, in order
+OBLIGATION_COLUMNS = (Obligation.project, Obligation.code, Obligation.document, Obligation.articles,
+                      Obligation.due, Obligation.message, Obligation.closed_on)
+FINDING_COLUMNS = (Finding.project, Finding.code, Finding.severity, Finding.document, Finding.articles,
+                   Finding.message)
+
+
+def derived_digest(ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> str:
+    """The SM3 digest stored on a project that says whether its stored
+    obligations and findings are already these rows (Python values, columns as
+    :data:`OBLIGATION_COLUMNS` and :data:`FINDING_COLUMNS`)."""
+    return sm3_hex(dumps([ob_rows, fi_rows]).encode())
+
+
+def derived_rows(project_id: int, obligations: Iterable[ObligationSpec],
+                 findings: Iterable[FindingSpec]) -> tuple[list[tuple], list[tuple], str]:
+    """A project's derived obligations and findings as rows of database values
+    for :meth:`Ledger.insert_derived`, and their :func:`derived_digest`."""
+    ob_rows = [(project_id, o.code, o.citation.document, _articles_text(o.citation), o.due, o.message,
+                o.closed_on) for o in obligations]
+    fi_rows = [(project_id, f.code, f.severity, f.citation.document, _articles_text(f.citation), f.message)
+               for f in findings]
+    digest = derived_digest(ob_rows, fi_rows)
+    return ([tuple(c.db_value(v) for c, v in zip(OBLIGATION_COLUMNS, r)) for r in ob_rows],
+            [tuple(c.db_value(v) for c, v in zip(FINDING_COLUMNS, r)) for r in fi_rows], digest)
+
+
 def _citation(document: str, articles: str, jurisdiction: str = "") -> Citation:
     return Citation(document, tuple(int(a) for a in articles.split(",") if a), jurisdiction)
 
@@ -137,6 +167,10 @@ _HOT_SQL = {
     "obligations_delete": 'DELETE FROM "obligation" WHERE "project_id" = ?',
     "findings_delete": 'DELETE FROM "finding" WHERE "project_id" = ?',
     "derived_update": 'UPDATE "project" SET "derived" = ? WHERE "id" = ?',
+    "obligation_insert": ('INSERT INTO "obligation" ("project_id", "code", "document", "articles", "due", '
+                          '"message", "closed_on") VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    "finding_insert": ('INSERT INTO "finding" ("project_id", "code", "severity", "document", "articles", '
+                       '"message") VALUES (?, ?, ?, ?, ?, ?)'),
     "event_insert": ('INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
                      '"from_status", "to_status", "recorded_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
 }
@@ -351,6 +385,7 @@ class Ledger:
              .execute())
             self.audit.append("parameter", actor.name, {"name": name, "effective": effective,
                                                         "value": to_json_value(value), "note": note})
+            self._mark_recompute_pending(f"parameter {name}")
         self._params = None
 
     # -- settings -----------------------------------------------------------
@@ -366,6 +401,23 @@ class Ledger:
             (Setting.insert(key=key, value=value)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
             self.audit.append("setting", actor.name, {"key": key, "value": value})
+            if key == "disabled_plugins":
+                self._mark_recompute_pending("plugins")
+
+    # A rule change and the re-derivation it needs are not one transaction (a
+    # province's re-derivation runs in batches so writers are not held up), so
+    # the ledger records that one is owed until it has run to the end: a
+    # process killed half-way leaves the flag, and ``tongchou recompute`` finishes.
+    def _mark_recompute_pending(self, reason: str) -> None:
+        value = {"reason": reason, "since": now().isoformat(timespec="seconds")}
+        (Setting.insert(key=RECOMPUTE_PENDING, value=value)
+         .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
+
+    @property
+    def recompute_pending(self) -> dict | None:
+        """Why findings and obligations still need re-deriving (``tongchou
+        recompute``) after a rule change, or None when they are up to date."""
+        return self.setting(RECOMPUTE_PENDING)
 
     # -- units and users ----------------------------------------------------
 
@@ -384,9 +436,14 @@ class Ledger:
         return unit_id
 
     def unit_id(self, name: str) -> int:
+        # Units are never renamed or deleted, so a name once found stays right.
+        for uid, known in self._units.items():
+            if known == name:
+                return uid
         row = Unit.get_or_none(Unit.name == name)
         if row is None:
             raise InvalidInput("unit", f"未知单位“{name}”", "建设单位")
+        self._units[row.id] = row.name
         return row.id
 
     def unit_name(self, unit_id: int | None) -> str:
@@ -862,22 +919,22 @@ class Ledger:
         nothing is written.
         """
         obligations, findings = engine.derive(self.pm, self.params, state, history)
-        ob_rows = [{"project": state.id, "code": o.code, "document": o.citation.document,
-                    "articles": _articles_text(o.citation), "due": o.due, "message": o.message,
-                    "closed_on": o.closed_on} for o in obligations]
-        fi_rows = [{"project": state.id, "code": f.code, "severity": f.severity,
-                    "document": f.citation.document, "articles": _articles_text(f.citation),
-                    "message": f.message} for f in findings]
-        digest = sm3_hex(dumps([ob_rows, fi_rows]).encode())
+        ob_rows, fi_rows, digest = derived_rows(state.id, obligations, findings)
         if digest == known:
             return digest
         self.db.execute_sql(self._sql("obligations_delete"), (state.id,))
         self.db.execute_sql(self._sql("findings_delete"), (state.id,))
-        if ob_rows:
-            Obligation.insert_many(ob_rows).execute()
-        if fi_rows:
-            Finding.insert_many(fi_rows).execute()
+        self.insert_derived(ob_rows, fi_rows)
         return digest
+
+    def insert_derived(self, ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> None:
+        """Insert rows made by :func:`derived_rows` (inside the caller's
+        transaction), with one prepared statement per table."""
+        cursor = None
+        for name, rows in (("obligation_insert", ob_rows), ("finding_insert", fi_rows)):
+            if rows:
+                cursor = cursor or self.db.cursor()
+                cursor.executemany(self._sql(name), rows)
 
     def recompute_all(self, batch: int = 500) -> int:
         """Re-derive every project's obligations and findings (after a rule or
@@ -892,6 +949,8 @@ class Ledger:
                     digest = self._recompute(self._state(row), histories[pid])
                     Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
+        with write_transaction(self.db):
+            Setting.delete().where(Setting.key == RECOMPUTE_PENDING).execute()
         return done
 
     def _scope(self, query, actor: Actor | None, project_id: int | None, model):
@@ -1056,7 +1115,7 @@ class Ledger:
                         if f.severity == "advice" and not include_advice:
                             continue
                         out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
-                                                 f.citation, f.message))
+                                                 self.registry.cite(f.citation), f.message))
             if len(rows) < SWEEP_CHUNK:
                 break
         return out
@@ -1064,7 +1123,9 @@ class Ledger:
     def notices(self, on: dt.date | None = None) -> list:
         """Ledger-wide notices on ``on`` (e.g. the rules' trial period is over)."""
         on = on or dt.date.today()
-        out = [n for result in self.pm.hook.tongchou_ledger_notices(params=self.params, on=on)
+        # Cited as this jurisdiction cites (a pack reusing another's plugins maps their articles).
+        out = [attrs.evolve(n, citation=self.registry.cite(n.citation))
+               for result in self.pm.hook.tongchou_ledger_notices(params=self.params, on=on)
                for n in (result or ())]
         return sorted(out, key=lambda n: (n.citation.articles, n.code))
 

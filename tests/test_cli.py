@@ -105,7 +105,8 @@ def test_bad_input_is_one_line_naming_what_is_wrong(db, capsys, argv, needle):
 def test_findings_json_is_stable_for_scripts(db, capsys):
     code, out, _ = run(capsys, "--db", db, "findings", "--date", "2026-11-25", "--json")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"date", "jurisdiction", "notices", "findings", "obligations"}
+    assert code == 0 and set(data) == {"date", "jurisdiction", "recompute_pending", "notices", "findings", "obligations"}
+    assert data["recompute_pending"] is False
     assert any(f["severity"] == "overdue" and f["article"] == "第十八条" for f in data["findings"])
     assert any(f["severity"] == "violation" and f["article"] == "第二十五条" for f in data["findings"])
     assert all(set(o) >= {"project_id", "article", "citation", "due", "overdue"} for o in data["obligations"])

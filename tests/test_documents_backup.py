@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 import os
 import shutil
 import signal
@@ -10,13 +9,16 @@ import sqlite3
 import subprocess
 import sys
 import time
+from decimal import Decimal
 
 import pytest
 
+from bench.province import generate
+from tongchou import engine
 from tongchou.backup import backup, restore
 from tongchou.documents import DocumentCorrupt, DocumentStore
 from tongchou.errors import InvalidInput, NotFound, PermissionDenied
-from tongchou.ledger import Ledger
+from tongchou.ledger import Ledger, derived_rows
 from tongchou.models import Project
 
 PDF = b"%PDF-1.7\n" + "验收报告".encode() * 100
@@ -175,3 +177,50 @@ def test_backup_and_restore_postgresql(tmp_path, xichuan, monkeypatch, pg_url):
         u = led.actor("u")
         led.create_project(dict(new, name="丙"), u, dt.date(2026, 1, 3))
         assert sorted(p.name for p in led.projects()[0]) == ["丙", "甲"]
+
+
+def test_kill_9_during_a_re_derivation_leaves_a_consistent_ledger_that_says_so(tmp_path):
+    """A rule change is recorded at once; the re-derivation of every project it
+    needs runs in batches.  Killed half-way, the ledger is intact, says that a
+    re-derivation is owed, and ``tongchou recompute`` finishes it."""
+    key = tmp_path / "k"
+    env = dict(os.environ, TONGCHOU_AUDIT_KEY_FILE=str(key))
+    db = str(tmp_path / "p.db")
+    ledger = Ledger.open(db, key_file=key)
+    generate(ledger, counties=3, per_county=1000, offsets=(0, 160))
+    ledger.close()
+    cli = [sys.executable, "-m", "tongchou", "--db", db]
+    subprocess.run(cli + ["user", "add", "root", "--role", "admin", "--password-stdin"], input="s3cret-pass",
+                   env=env, check=True, capture_output=True, text=True)
+    proc = subprocess.Popen(cli + ["params", "set", "acceptance_months", "3", "--from", "2025-08-29",
+                                   "--user", "root"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    con = sqlite3.connect(db, timeout=30)
+    # kill once the parameter is in and the re-derivation is under way
+    while time.monotonic() < deadline and proc.poll() is None:
+        if con.execute("SELECT COUNT(*) FROM setting WHERE key = 'recompute_pending'").fetchone()[0]:
+            time.sleep(0.15)  # a 3,000-project re-derivation takes a few seconds
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the re-derivation ended before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+    verify = subprocess.run(cli + ["audit", "verify"], env=env, capture_output=True, text=True)
+    assert verify.returncode == 0, verify.stderr
+    shown = subprocess.run(cli + ["findings", "--date", "2026-12-31", "--json"], env=env, capture_output=True,
+                           text=True)
+    assert shown.returncode == 0 and "tongchou recompute" in shown.stderr
+    assert '"recompute_pending": true' in shown.stdout
+    done = subprocess.run(cli + ["recompute"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and "3000 projects re-derived" in done.stdout, done.stderr
+    with Ledger.open(db, key_file=key) as led:
+        assert led.recompute_pending is None
+        assert led.params.value("acceptance_months", dt.date(2026, 1, 1)) == 3
+        # every project's stored rows are what the rules now derive
+        rows = list(Project.select())
+        histories = led.histories([r.id for r in rows])
+        for row in rows:
+            obs, fis = engine.derive(led.pm, led.params, led._state(row), histories[row.id])
+            assert row.derived == derived_rows(row.id, obs, fis)[2]

@@ -524,6 +524,18 @@ def test_tongchou_citation_maps_make_reused_rules_cite_the_own_measures(toy_coun
         load_jurisdiction("xichuan", extra_plugins=[("toy", toy), ("toy2", twice)])
 
 
+def test_tongchou_citation_maps_also_cite_sweep_findings_and_notices(toy_county):
+    from tongchou import CitationMap
+    from tongchou.plugins.xichuan.common import DOCUMENT as XICHUAN
+    toy = contributing(tongchou_citation_maps=[CitationMap(XICHUAN, DOCUMENT, {7: 2, 39: 9}, "玩具县")])
+    c = toy_county(toy)
+    p = c.project(source="unit_application")  # a draft never filed by 第七条's deadline
+    (late,) = [f for f in c.ledger.findings(D(2025, 7, 1), project_id=p.id) if f.code.endswith("deadline_passed")]
+    assert (late.severity, late.citation.document, late.citation.articles) == ("advice", DOCUMENT, (2,))
+    (notice,) = c.ledger.notices(D(2027, 8, 29))  # the trial period of 第三十九条 is over
+    assert (notice.citation.document, notice.citation.articles) == (DOCUMENT, (9,))
+
+
 # ---------------------------------------------------------------------------
 # The meta-test
 

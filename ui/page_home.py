@@ -62,7 +62,7 @@ def home(app, **_params):
         parts.append(notices)
 
     counts = app.ledger.status_counts(app.actor)
-    findings = app.ledger.findings(today, app.actor, include_advice=False)
+    findings = queries.open_findings(app.ledger, app.actor, today)
     overdue = [f for f in findings if f.severity == "overdue"]
     violations = [f for f in findings if f.severity == "violation"]
     upcoming = app.ledger.obligations(app.actor, due_from=today, due_before=today + dt.timedelta(days=31))

@@ -82,7 +82,7 @@ class LedgerView:
         """Every project of the current filtered, searched and sorted view (all pages)."""
         app = self.app
         filters = self.filters()
-        return [] if filters is None else queries.all_projects(
+        return [] if filters is None else exports.iter_projects(
             app.ledger, app.actor, filters=filters, search=self.state["search"], order_by=self.state["sort"],
             descending=bool(self.state["desc"]))
 

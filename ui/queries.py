@@ -21,9 +21,6 @@ from tongchou.vocabulary import Action, Actor, ProjectState
 
 #: How many worklist entries are looked at in detail.
 WORKLIST_LIMIT = 200
-#: Rows fetched per call when a page must read every project (aggregates, export).
-BATCH = 2000
-
 _lock = threading.Lock()
 _generation = [0]
 _cache: dict[tuple, tuple[float, int, Any]] = {}
@@ -145,6 +142,13 @@ def overdue_project_ids(ledger, actor: Actor, on: dt.date) -> frozenset[int]:
                    lambda: frozenset(o.project_id for o in ledger.obligations(actor, due_before=on)))
 
 
+def open_findings(ledger, actor: Actor, on: dt.date) -> list:
+    """The dashboard's overdue and violation findings on ``on`` (cached briefly:
+    on a province this is the whole-ledger sweep, a second or more)."""
+    return _cached(("findings", on) + scope_key(ledger, actor),
+                   lambda: ledger.findings(on, actor, include_advice=False))
+
+
 def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue: bool,
                     on: dt.date) -> dict[str, Any] | None:
     """``base`` filters plus the has-overdue filter as an id list; None when
@@ -153,19 +157,6 @@ def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue:
     if only_overdue:
         filters["overdue_on"] = on
     return filters
-
-
-def all_projects(ledger, actor: Actor, *, filters=None, search: str = "", order_by: str = "id",
-                 descending: bool = False):
-    """Every matching project, read in batches (for exports)."""
-    offset = 0
-    while True:
-        rows, total = ledger.projects(actor, filters=filters, search=search, order_by=order_by,
-                                      descending=descending, offset=offset, limit=BATCH)
-        yield from rows
-        offset += len(rows)
-        if not rows or offset >= total:
-            break
 
 
 # -- aggregates ----------------------------------------------------------------
