@@ -176,6 +176,29 @@ _HOT_SQL = {
 }
 
 
+class _Decoder:
+    """Turns stored citation columns and dates into values, each distinct one
+    once (a province's rows repeat a few hundred of them)."""
+
+    def __init__(self, jurisdiction: str):
+        self.jurisdiction = jurisdiction
+        self._citations: dict[tuple[str, str], Citation] = {}
+        self._dates: dict[Any, dt.date] = {}
+
+    def citation(self, document: str, articles: str) -> Citation:
+        key = (document, articles)
+        c = self._citations.get(key)
+        if c is None:
+            c = self._citations[key] = _citation(document, articles, self.jurisdiction)
+        return c
+
+    def date(self, value: Any) -> dt.date:
+        d = self._dates.get(value)
+        if d is None:
+            d = self._dates[value] = _as_date(value)
+        return d
+
+
 class _LazyFields(Mapping):
     """A project's fields, decoded from the stored JSON on first use."""
 
@@ -450,9 +473,10 @@ class Ledger:
         if unit_id is None:
             return ""
         if unit_id not in self._units:
-            row = Unit.get_or_none(Unit.id == unit_id)
-            self._units[unit_id] = row.name if row else ""
-        return self._units[unit_id]
+            # A miss reads every unit at once: a province has hundreds, and a
+            # listing would otherwise ask for them one by one.
+            self._units.update(Unit.select(Unit.id, Unit.name).tuples())
+        return self._units.get(unit_id, "")
 
     def units(self) -> list[tuple[int, str]]:
         return list(Unit.select(Unit.id, Unit.name).order_by(Unit.name).tuples())
@@ -953,37 +977,54 @@ class Ledger:
             Setting.delete().where(Setting.key == RECOMPUTE_PENDING).execute()
         return done
 
-    def _scope(self, query, actor: Actor | None, project_id: int | None, model):
-        if project_id is not None:
-            query = query.where(model.project == project_id)
-        if actor is not None:
-            scope = auth.visible_unit(self.registry, actor)
-            if scope is not None:
-                query = query.where(Project.unit == scope)
-        return query
-
     def obligations(self, actor: Actor | None = None, *, project_id: int | None = None,
                     open_only: bool = True, due_before: dt.date | None = None,
-                    due_from: dt.date | None = None) -> list[LedgerObligation]:
-        """Obligations (open ones by default), earliest due first, in one query."""
+                    due_from: dt.date | None = None,
+                    project_ids: Iterable[int] | None = None) -> list[LedgerObligation]:
+        """Obligations (open ones by default), earliest due first, in one query
+        (``project_ids``: only these projects, e.g. a worklist's)."""
         if project_id is not None:
             self._readable_row(project_id, actor)
-        q = (Obligation.select(Obligation, Project.name.alias("pname"), Unit.name.alias("uname"))
-             .join(Project, on=(Obligation.project == Project.id))
-             .join(Unit, on=(Project.unit == Unit.id)))
-        q = self._scope(q, actor, project_id, Obligation)
+        where, params = self._scope_sql(actor, project_id)
+        if project_ids is not None:
+            ids = sorted({int(i) for i in project_ids})
+            if not ids:
+                return []
+            where.append(f'o."project_id" IN ({", ".join("?" for _ in ids)})')
+            params += ids
         if open_only:
-            q = q.where(Obligation.closed_on.is_null())
+            where.append('o."closed_on" IS NULL')
         if due_before is not None:
-            q = q.where(Obligation.due < due_before)
+            where.append('o."due" < ?')
+            params.append(due_before.isoformat())
         if due_from is not None:
-            q = q.where(Obligation.due >= due_from)
-        q = q.order_by(Obligation.due, Obligation.project, Obligation.code)
-        jur = self.jurisdiction.title
-        return [LedgerObligation(project_id=r["project"], project=r["pname"], unit=r["uname"],
-                                 code=r["code"], citation=_citation(r["document"], r["articles"], jur),
-                                 due=r["due"], message=r["message"], closed_on=r["closed_on"])
-                for r in q.dicts()]
+            where.append('o."due" >= ?')
+            params.append(due_from.isoformat())
+        # Raw SQL, decoded by hand: peewee's row objects cost more than the query
+        # on a province's tens of thousands of open obligations.
+        sql = ('SELECT o."project_id", p."name", u."name", o."code", o."document", o."articles", o."due", '
+               'o."message", o."closed_on" FROM "obligation" AS o '
+               'JOIN "project" AS p ON o."project_id" = p."id" JOIN "unit" AS u ON p."unit_id" = u."id"'
+               + (" WHERE " + " AND ".join(where) if where else "")
+               + ' ORDER BY o."due", o."project_id", o."code"')
+        decode = _Decoder(self.jurisdiction.title)
+        return [LedgerObligation(pid, pname, uname, code, decode.citation(doc, arts), decode.date(due), message,
+                                 decode.date(closed) if closed is not None else None)
+                for pid, pname, uname, code, doc, arts, due, message, closed
+                in self.db.execute_sql(sql.replace("?", self.db.param), params)]
+
+    def _scope_sql(self, actor: Actor | None, project_id: int | None) -> tuple[list[str], list[Any]]:
+        """WHERE terms (on ``p``, the project) limiting a query to what ``actor`` may see."""
+        where: list[str] = []
+        params: list[Any] = []
+        scope = auth.visible_unit(self.registry, actor) if actor is not None else None
+        if scope is not None:
+            where.append('p."unit_id" = ?')
+            params.append(scope)
+        if project_id is not None:
+            where.append('p."id" = ?')
+            params.append(int(project_id))
+        return where, params
 
     def findings(self, on: dt.date | None = None, actor: Actor | None = None, *,
                  project_id: int | None = None, include_advice: bool = True) -> list[LedgerFinding]:
@@ -1012,30 +1053,10 @@ class Ledger:
 
     def _sweep(self, on: dt.date, actor: Actor | None, project_id: int | None, include_advice: bool,
                want_obligations: bool) -> tuple[list[LedgerFinding], list[LedgerObligation]]:
-        where, params = [], []
+        where, params = self._scope_sql(actor, project_id)
         scope = auth.visible_unit(self.registry, actor) if actor is not None else None
-        if scope is not None:
-            where.append('p."unit_id" = ?')
-            params.append(scope)
-        if project_id is not None:
-            where.append('p."id" = ?')
-            params.append(int(project_id))
-        jur = self.jurisdiction.title
-        citations: dict[tuple[str, str], Citation] = {}
-        dates: dict[Any, dt.date] = {}
-
-        def cite_of(document: str, articles: str) -> Citation:
-            key = (document, articles)
-            c = citations.get(key)
-            if c is None:
-                c = citations[key] = _citation(document, articles, jur)
-            return c
-
-        def date_of(value: Any) -> dt.date:
-            d = dates.get(value)
-            if d is None:
-                d = dates[value] = _as_date(value)
-            return d
+        decode = _Decoder(self.jurisdiction.title)
+        cite_of, date_of = decode.citation, decode.date
 
         # Findings the rules derived and stored (one query).
         fwhere = list(where)

@@ -29,6 +29,7 @@ import param
 from panel.custom import JSComponent
 
 from tongchou.errors import NotFound, PermissionDenied, TongchouError
+from tongchou.models import Account
 from tongchou.vocabulary import Actor
 
 from . import i18n
@@ -360,8 +361,8 @@ class TongchouApp:
 
     def login(self, actor: Actor) -> None:
         self.actor = actor
-        users = {u["name"]: u for u in self.ledger.users()}
-        self.display_name = users.get(actor.name, {}).get("display_name") or actor.name
+        account = Account.get_or_none(Account.name == actor.name)
+        self.display_name = (account.display_name if account else "") or actor.name
         self.touch()
         req = self._requested
         self._requested = {}

@@ -99,7 +99,7 @@ def worklist(ledger, actor: Actor, limit: int = WORKLIST_LIMIT,
         hist = histories.get(p.id, ())
         waiting.append((hist[-1].date if hist else None, p))
     waiting.sort(key=lambda w: (w[0] or dt.date.min, w[1].id))
-    first_due = earliest_open_obligations(ledger, actor)
+    first_due = earliest_open_obligations(ledger, actor, [p.id for p in rows])
     items = []
     for since, p in waiting:
         actions = tuple(a for a in by_status.get(p.status, ()) if _may_be_due(ledger, actor, p, a, on))
@@ -123,14 +123,12 @@ def _may_be_due(ledger, actor: Actor, project: ProjectState, action: Action, on:
         return True
 
 
-def earliest_open_obligations(ledger, actor: Actor) -> dict[int, Any]:
-    """Each visible project's earliest open obligation (one query, cached briefly)."""
-    def build():
-        out: dict[int, Any] = {}
-        for ob in ledger.obligations(actor):
-            out.setdefault(ob.project_id, ob)
-        return out
-    return _cached(("first_due",) + scope_key(ledger, actor), build)
+def earliest_open_obligations(ledger, actor: Actor, project_ids: list[int]) -> dict[int, Any]:
+    """The earliest open obligation of each of ``project_ids`` (one query)."""
+    out: dict[int, Any] = {}
+    for ob in ledger.obligations(actor, project_ids=project_ids):
+        out.setdefault(ob.project_id, ob)
+    return out
 
 
 # -- overdue ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import os
 import sys
@@ -71,6 +72,9 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
         from tongchou.cli import seed_demo
         print(seed_demo(ledger, dt.date.today()), flush=True)
     configure_panel()
+    # The pages (and pandas under them) load here, not on the first user's login.
+    for page in ("admin", "home", "import", "ledger", "project", "reports", "whatif"):
+        importlib.import_module(f"{__package__}.page_{page}")
     print(f"Tongchou UI: http://{address if address not in ('0.0.0.0', '::') else 'localhost'}:{port}/ "
           f"(ledger {ledger.url}, jurisdiction {ledger.jurisdiction.name})", flush=True)
     sessions = SessionBook(ledger)

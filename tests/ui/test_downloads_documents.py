@@ -114,6 +114,7 @@ def test_upload_list_and_download_a_document(page, ui_server, screenshots):
     expect(listing).to_contain_text(f"{len(PDF)} B")
     expect(listing).to_contain_text(page.locator(".tc-user").inner_text())  # the uploader
     page.locator(".tc-documents-section").scroll_into_view_if_needed()
+    page.add_style_tag(content=".notyf { display: none !important; }")  # no toast caught mid-animation
     page.screenshot(path=str(screenshots / "documents.png"), full_page=True)
     assert download(page, f".tc-doc-download button:has-text('{name}')") == PDF
 
