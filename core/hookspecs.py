@@ -199,6 +199,9 @@ def tongchou_sweep(projects, on, params):
     all of them at once rather than one query or loop per project.  Not called
     when no plugin implements it.  An open obligation past its due date is
     already an ``overdue`` finding: use this only for what no obligation says.
+    An implementation that only looks at some statuses should say so with
+    ``@tongchou.sweep_statuses("draft", ...)`` under ``@hookimpl``: when every
+    implementation does, only projects in those statuses are read and passed.
 
     :param projects: list of :class:`tongchou.ProjectState` (their current
         fields and status; no histories: derive date-dependent duties from

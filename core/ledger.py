@@ -1100,8 +1100,18 @@ class Ledger:
         :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
         implements the hook."""
         hook = self.pm.hook.tongchou_sweep
-        if not hook.get_hookimpls():
+        impls = hook.get_hookimpls()
+        if not impls:
             return []
+        # The union of the statuses the implementations look at; None when one
+        # of them looks at every project.
+        statuses: set[str] | None = set()
+        for impl in impls:
+            marked = getattr(impl.function, "tongchou_sweep_statuses", None)
+            if marked is None:
+                statuses = None
+                break
+            statuses |= marked
         out: list[LedgerFinding] = []
         last = 0
         jur_params = self.params
@@ -1114,6 +1124,11 @@ class Ledger:
         if project_id is not None:
             sql += ' AND p."id" = ?'
             extra.append(int(project_id))
+        if statuses is not None:
+            if not statuses:
+                return []
+            sql += f' AND p."status" IN ({", ".join("?" for _ in statuses)})'
+            extra += sorted(statuses)
         sql = (sql + ' ORDER BY p."id" LIMIT ?').replace("?", self.db.param)
         while True:
             rows = self.db.execute_sql(sql, (last, *extra, SWEEP_CHUNK)).fetchall()

@@ -34,6 +34,17 @@ from .registry import Registry
 
 PROJECT = "tongchou"
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+def sweep_statuses(*statuses: str):
+    """Mark a ``tongchou_sweep`` implementation as answering only for projects in
+    ``statuses``; put it under ``@hookimpl``.  When every implementation is
+    marked, the sweep reads and hands over only the projects in the union of
+    their statuses (on a province, most projects are in none of them)."""
+    def mark(function):
+        function.tongchou_sweep_statuses = frozenset(statuses)
+        return function
+    return mark
 CORE_PLUGIN = "tongchou.core"
 
 

@@ -415,6 +415,30 @@ def test_tongchou_sweep_answers_for_many_projects_at_once(toy_county):
     assert calls[-1] == 2  # both projects in one call
 
 
+def test_tongchou_sweep_marked_with_statuses_gets_only_those_projects(toy_county):
+    from tongchou import sweep_statuses
+    seen: list[set[str]] = []
+
+    class Toy:
+        @hookimpl
+        @sweep_statuses("submitted")
+        def tongchou_sweep(self, projects, on, params):
+            seen.append({p.status for p in projects})
+            return {p.id: [Finding("toy.waiting", "violation", cite(8), "待审查")] for p in projects
+                    if p.status == "submitted"}
+
+    c = toy_county(Toy())
+    draft, submitted, reviewed = c.project(), c.project(), c.project()
+    for p in (submitted, reviewed):
+        c.act(p, "apply", "unit", APPLY_DAY)
+    c.act(reviewed, "review", "bureau", D(2025, 7, 1), result="pass",
+          dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+    found = [f.project_id for f in c.ledger.sweep(D(2025, 8, 1)).findings if f.code == "toy.waiting"]
+    assert found == [submitted.id]
+    # every implementation is marked (xichuan's looks at drafts): the reviewed project is not read
+    assert seen == [{"draft", "submitted"}]
+
+
 # ---------------------------------------------------------------------------
 # Ledger set-up
 

@@ -3,7 +3,7 @@ approval, the ad-hoc track, and the approval documents.
 """
 from __future__ import annotations
 
-from tongchou import Action, Field, Finding, Guard, Status
+from tongchou import Action, Field, Finding, Guard, Status, sweep_statuses
 from tongchou.dates import on_month_day
 
 from .common import (APPROVAL_DOCUMENTS, RESULT, REVIEW_DIMENSIONS, articles, cite, hookimpl,
@@ -156,6 +156,7 @@ def tongchou_findings(project, history, params):
 
 
 @hookimpl
+@sweep_statuses("draft")
 def tongchou_sweep(projects, on, params):
     """A unit application still in draft after 第七条's deadline for its year can
     no longer be filed: something only the passing of time makes true."""
