@@ -23,6 +23,7 @@ from pathlib import Path
 from string import Template
 
 from .cli import CliError
+from .packs import default_jurisdiction, discover
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
 SUFFIX = ".tmpl"
@@ -50,9 +51,11 @@ def scaffold_files(values: dict[str, str]) -> dict[str, str]:
 
 
 def create_pack(name: str, target: Path, *, title: str | None = None, document: str | None = None,
-                extends: str = "xichuan") -> list[Path]:
+                extends: str | None = None) -> list[Path]:
     """Write a new pack called ``name`` into ``target`` (which must not exist
-    or be empty); returns the files written."""
+    or be empty), built on the pack ``extends`` (default: the installed default
+    jurisdiction); returns the files written."""
+    extends = extends or default_jurisdiction(discover())
     if not NAME_RE.match(name) or keyword.iskeyword(name):
         raise CliError(f"pack name {name!r}: use 2-31 lower-case letters, digits or _, starting with a letter "
                        "(it becomes the jurisdiction's name and part of a Python package name)")
@@ -94,7 +97,7 @@ def _add_new(subparsers) -> None:
     p.add_argument("--dir", help="where to write it (default ./NAME; must not exist or be empty)")
     p.add_argument("--title", help="the jurisdiction in Chinese, e.g. 澜水县 (default: NAME)")
     p.add_argument("--document", help="the measures' 文号, e.g. 澜政办〔2026〕3号")
-    p.add_argument("--extends", default="xichuan", help="the pack it starts from (default xichuan)")
+    p.add_argument("--extends", help="the pack it starts from (default: the default jurisdiction, e.g. xichuan)")
     p.set_defaults(func=cmd_plugin_new)
 
 
