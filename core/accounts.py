@@ -1,0 +1,162 @@
+"""Units and user accounts of a ledger: who exists, who belongs where, and
+logging in (the lock-out after repeated failures).  Part of :class:`~tongchou.ledger.Ledger`."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from . import auth
+from .db import write_transaction
+from .errors import InvalidInput, NotFound, PermissionDenied
+from .models import Account, Unit, now
+from .vocabulary import Actor
+
+#: the actor of changes the system makes itself (seeding, imports by tools)
+SYSTEM = Actor(name="system", role="admin")
+
+
+class AccountsMixin:
+    """Units, users and logins."""
+
+    def add_unit(self, name: str, actor: Actor = SYSTEM) -> int:
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise InvalidInput("unit", "单位名称不能为空且不超过100字", "单位")
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以添加单位")
+        with write_transaction(self.db):
+            existing = Unit.get_or_none(Unit.name == name)
+            if existing is not None:
+                return existing.id
+            unit_id = Unit.insert(name=name).execute()
+            self.audit.append("unit", actor.name, {"unit": name})
+        return unit_id
+
+    def unit_id(self, name: str) -> int:
+        # Units are never renamed or deleted, so a name once found stays right.
+        for uid, known in self._units.items():
+            if known == name:
+                return uid
+        row = Unit.get_or_none(Unit.name == name)
+        if row is None:
+            raise InvalidInput("unit", f"未知单位“{name}”", "建设单位")
+        self._units[row.id] = row.name
+        return row.id
+
+    def unit_name(self, unit_id: int | None) -> str:
+        if unit_id is None:
+            return ""
+        if unit_id not in self._units:
+            # A miss reads every unit at once: a province has hundreds, and a
+            # listing would otherwise ask for them one by one.
+            self._units.update(Unit.select(Unit.id, Unit.name).tuples())
+        return self._units.get(unit_id, "")
+
+    def units(self) -> list[tuple[int, str]]:
+        return list(Unit.select(Unit.id, Unit.name).order_by(Unit.name).tuples())
+
+    def add_user(self, name: str, role: str, unit: str | None = None, *, display_name: str = "",
+                 password: str | None = None, actor: Actor = SYSTEM) -> Actor:
+        """Add a user; a unit-scoped role needs a unit, other roles must have none."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以添加用户")
+        name = (name or "").strip()
+        if not name or len(name) > 64 or any(c.isspace() for c in name):
+            raise InvalidInput("name", "用户名不能为空、不能含空白且不超过64字符", "用户名")
+        spec = self.registry.roles.get(role)
+        if spec is None:
+            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+        unit_id = None
+        if spec.unit_scoped:
+            if not unit:
+                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
+            unit_id = self.unit_id(unit)
+        elif unit:
+            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        if password is not None and len(password) < auth.MIN_PASSWORD_LENGTH:
+            raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
+        hashed = auth.hash_password(password) if password is not None else None
+        with write_transaction(self.db):
+            if Account.get_or_none(Account.name == name) is not None:
+                raise InvalidInput("name", f"用户“{name}”已存在", "用户名")
+            uid = Account.insert(name=name, role=role, unit=unit_id, display_name=display_name or name,
+                                 password_hash=hashed).execute()
+            self.audit.append("user", actor.name, {"op": "add", "user": name, "role": role, "unit": unit})
+        return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "", id=uid)
+
+    def actor(self, name: str) -> Actor:
+        """The user called ``name``, as actions see them."""
+        row = Account.get_or_none(Account.name == name)
+        if row is None:
+            raise NotFound(f"unknown user {name!r}")
+        if row.disabled:
+            raise PermissionDenied(f"user {name!r} is disabled")
+        return Actor(name=row.name, role=row.role, unit_id=row.unit_id,
+                     unit=self.unit_name(row.unit_id), id=row.id)
+
+    def authenticate(self, name: str, password: str) -> Actor:
+        """Check a password; every attempt is logged in the audit chain.
+
+        After ``auth.MAX_FAILURES`` failures in a row the account is locked for
+        ``auth.LOCKOUT``; a locked, disabled or unknown account and a wrong
+        password all get the same answer, so nothing is learnt by guessing.
+        """
+        name = (name or "").strip()[:64]
+        moment = now()
+        row = Account.get_or_none(Account.name == name)
+        reason = None
+        if row is None or row.disabled or not row.password_hash:
+            reason = "unknown or disabled"
+        elif row.locked_until is not None and row.locked_until > moment:
+            reason = "locked"
+        elif not auth.check_password(password or "", row.password_hash):
+            reason = "password"
+        # Commit the outcome first, then answer: a failure must stay counted and logged.
+        with write_transaction(self.db):
+            if reason == "password":
+                fresh = Account.get_by_id(row.id)
+                failures = fresh.failed_logins + 1
+                locked = moment + auth.LOCKOUT if failures >= auth.MAX_FAILURES else None
+                Account.update(failed_logins=0 if locked else failures, locked_until=locked) \
+                    .where(Account.id == row.id).execute()
+                self.audit.append("login_failed", name, {"reason": reason, "locked": locked is not None})
+            elif reason:
+                self.audit.append("login_failed", name, {"reason": reason})
+            else:
+                Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
+                self.audit.append("login", name, {})
+        if reason:
+            raise PermissionDenied("用户名或密码错误,或账号已锁定")
+        return self.actor(name)
+
+    def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
+        if actor.role != "admin" and actor.name != name:
+            raise PermissionDenied("只能修改自己的密码")
+        if len(password or "") < auth.MIN_PASSWORD_LENGTH:
+            raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
+        hashed = auth.hash_password(password)
+        with write_transaction(self.db):
+            n = Account.update(password_hash=hashed, failed_logins=0, locked_until=None) \
+                .where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "passwd", "user": name})
+
+    def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以停用或启用用户")
+        with write_transaction(self.db):
+            n = Account.update(disabled=disabled).where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "disable" if disabled else "enable", "user": name})
+
+    def users(self) -> list[dict]:
+        return [{"name": a.name, "display_name": a.display_name, "role": a.role,
+                 "unit": self.unit_name(a.unit_id), "disabled": a.disabled,
+                 "has_password": bool(a.password_hash)}
+                for a in Account.select().order_by(Account.name)]
+
+    def record_login(self, name: str, ok: bool, detail: Mapping[str, Any] | None = None) -> None:
+        with write_transaction(self.db):
+            self.audit.append("login" if ok else "login_failed", name, dict(detail or {}))

@@ -1,0 +1,131 @@
+"""Taking an action on a project: one transaction that checks who asks, asks
+the guards, applies the step, writes the event and its audit link and
+re-derives what the project owes.  Part of :class:`~tongchou.ledger.Ledger`."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from . import auth, engine
+from .audit import event_digest
+from .db import write_transaction
+from .errors import Conflict, InvalidInput, Refused
+from .models import Event, Project, now
+from .results import ActResult
+from .storage import CORE_COLUMNS, _db_time
+from .values import parse_record, to_json_value
+from .vocabulary import Action, Actor, HistoryEvent, ProjectState, Refusal
+
+
+class ActionsMixin:
+    """Guards, refusals and actions."""
+
+    def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
+               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
+        return engine.guard(self.registry, self.params, action, state, args, history, actor, date)
+
+    def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
+                 refusals: list[Refusal], args: Mapping[str, Any]) -> Refused:
+        """A Refused error that :meth:`_change` logs once the change has rolled back."""
+        exc = Refused(refusals)
+        exc.log = {"actor": actor.name, "project_id": project_id, "action": action,
+                   "detail": {"date": date, "args": to_json_value(args),
+                              "refusals": [r.to_json() for r in refusals]}}
+        return exc
+
+    @contextlib.contextmanager
+    def _change(self):
+        """The transaction of one change.  A refusal rolls everything back, then
+        is written to the audit log in a transaction of its own."""
+        try:
+            with write_transaction(self.db):
+                self._change_params = None
+                self._change_params = self._fresh_params()
+                try:
+                    yield
+                finally:
+                    self._change_params = None
+        except Refused as exc:
+            log = getattr(exc, "log", None)
+            if log is not None:
+                with write_transaction(self.db):
+                    self.audit.append("refusal", log["actor"], log["detail"],
+                                      project_id=log["project_id"], action=log["action"])
+            raise
+
+    def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
+              args: Mapping[str, Any] | None = None) -> list[Refusal]:
+        """What would refuse ``action`` now, without taking it or logging anything."""
+        spec = self.registry.action(action)
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        row = self._readable_row(project_id, actor)
+        state = self._state(row)
+        history = self._history(row.id)
+        return self._refusals(spec, state, typed, history, actor, date or dt.date.today())
+
+    def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
+                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
+        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date)
+
+    def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
+            args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
+        """Take ``action`` on a project as ``actor`` on ``date``.
+
+        Raises InvalidInput for malformed arguments (nothing written), NotFound
+        for a project the actor may not see, Conflict when ``expected_version``
+        is stale, Refused when a rule refuses (only the refusal is logged).
+        """
+        date = date or dt.date.today()
+        spec = self.registry.action(action)
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        with self._change():
+            row = self._row(project_id, lock=True)
+            if not auth.can_read(self.registry, actor, row.unit_id):
+                # Logged like any refusal: an attempt on another unit's project is worth seeing.
+                refusals = [Refusal("permission", "只能办理本单位的项目")]
+                raise self._refused(actor, row.id, spec.name, date, refusals, typed)
+            if expected_version is not None and row.version != expected_version:
+                raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
+                               f"you had {expected_version}); reload and try again")
+            state = self._state(row)
+            history = self._history(row.id)
+            if history and date < history[-1].date:
+                raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
+            refusals = self._refusals(spec, state, typed, history, actor, date)
+            if refusals:
+                raise self._refused(actor, row.id, spec.name, date, refusals, typed)
+            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date)
+            new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
+            digest = self._recompute(new_state, new_history, row.derived)
+            data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
+            moment = now()
+            cursor = self.db.execute_sql(self._sql("act_update"), (
+                target, fields["name"], fields["year"], Project.estimate.db_value(fields.get("estimate")),
+                Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
+            if cursor.rowcount != 1:
+                raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
+                      "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
+                      "from_status": state.status, "to_status": target, "recorded_at": moment}
+            cursor = self.db.execute_sql(self._sql("event_insert"), (
+                row.id, values["seq"], spec.name, date.isoformat(), actor.id, actor.role,
+                Event.args.db_value(values["args"]), state.status, target, _db_time(moment)))
+            event_id = cursor.fetchone()[0] if self.is_postgres else cursor.lastrowid
+            ev = Event(id=event_id, **values)  # the row as written, for its digest
+            self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
+                              project_id=row.id, action=spec.name)
+            self.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+        return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
+
+    def available_actions(self, project_id: int, actor: Actor) -> list[Action]:
+        """Actions ``actor``'s role may take on the project in its present status
+        (the guards may still refuse them)."""
+        row = self._readable_row(project_id, actor)
+        out = []
+        for spec in self.registry.actions.values():
+            if auth.action_permission(self.registry, actor, spec, row.unit_id) is None \
+                    and row.status in self.registry.start_statuses(spec):
+                out.append(spec)
+        return out

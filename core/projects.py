@@ -1,0 +1,263 @@
+"""Reading, listing, entering and editing projects.  Part of
+:class:`~tongchou.ledger.Ledger`; status changes go through actions
+(:mod:`tongchou.actions`), never through these."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from peewee import JOIN, SQL, Cast, Expression, fn
+
+from . import auth
+from .dates import parse_date
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Account, Event, Obligation, Project, Unit, now
+from .storage import CORE_COLUMNS, _as_date
+from .values import from_json_value, parse_record, parse_value, to_json_value
+from .vocabulary import CREATE_PROJECT, UPDATE_PROJECT, Actor, HistoryEvent, ProjectState
+
+
+class ProjectsMixin:
+    """Projects as rules and pages see them."""
+
+    def _state(self, row: Project) -> ProjectState:
+        fields = self._fields(row.name, self.unit_name(row.unit_id), row.year, row.estimate, row.data)
+        return ProjectState(id=row.id, status=row.status, fields=fields, unit_id=row.unit_id,
+                            version=row.version)
+
+    def _fields(self, name: str, unit: str, year: int, estimate: Decimal | None,
+                data: Mapping[str, Any] | None) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": name, "unit": unit, "year": year, "estimate": estimate}
+        data = data or {}
+        for fname, spec in self.registry.fields.items():
+            if fname in CORE_COLUMNS:
+                continue
+            raw = data.get(fname)
+            if raw is None:
+                fields[fname] = False if spec.type == "bool" else spec.default
+            else:
+                fields[fname] = from_json_value(spec, raw)
+        return fields
+
+    def _history(self, project_id: int) -> tuple[HistoryEvent, ...]:
+        return self.histories([project_id])[project_id]
+
+    def histories(self, project_ids: Iterable[int]) -> dict[int, tuple[HistoryEvent, ...]]:
+        """The histories of many projects in one query (no access check: callers
+        pass ids they have already read)."""
+        ids = list(project_ids)
+        out: dict[int, list[HistoryEvent]] = {pid: [] for pid in ids}
+        actions = self.registry.actions
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            if len(chunk) == 1:
+                rows = self.db.execute_sql(self._sql("history"), (chunk[0],))
+            else:
+                rows = (Event.select(Event.project, Event.seq, Event.action, Event.date, Event.role, Event.args,
+                                     Event.from_status, Event.to_status)
+                        .where(Event.project.in_(chunk)).order_by(Event.project, Event.seq).tuples())
+            for pid, seq, action, day, role, args, from_status, to_status in rows:
+                spec = actions.get(action)
+                if isinstance(args, str):
+                    args = json.loads(args)
+                day = _as_date(day)
+                typed = {k: from_json_value(spec.arg(k) if spec else None, v) for k, v in (args or {}).items()}
+                out[pid].append(HistoryEvent(seq=seq, action=action, date=day, role=role, args=typed,
+                                             from_status=from_status, to_status=to_status))
+        return {pid: tuple(evs) for pid, evs in out.items()}
+
+    def _row(self, project_id: int, *, lock: bool = False) -> Project:
+        try:
+            pid = int(project_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"no project {project_id!r}") from None
+        # Writers of one project queue on FOR UPDATE (SQLite's BEGIN IMMEDIATE
+        # already serialises all writers), so each sees the state the last one left.
+        # Raw SQL: building the query with peewee cost more than running it.
+        sql = self._sql("project_lock" if lock else "project")
+        row = next(iter(Project.raw(sql, pid)), None)
+        if row is None:
+            raise NotFound(f"no project {project_id!r}")
+        return row
+
+    def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
+        row = self._row(project_id, lock=lock)
+        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id):
+            # Same answer as for a project that does not exist: nothing leaks.
+            raise NotFound(f"no project {project_id!r}")
+        return row
+
+    def project(self, project_id: int, actor: Actor | None = None) -> ProjectState:
+        """A project, if ``actor`` (when given) may see it."""
+        return self._state(self._readable_row(project_id, actor))
+
+    def history(self, project_id: int, actor: Actor | None = None) -> list[dict]:
+        """The project's events with who took them, oldest first."""
+        self._readable_row(project_id, actor)
+        rows = (Event.select(Event, Account.name.alias("actor_name"))
+                .join(Account, JOIN.LEFT_OUTER, on=(Event.actor == Account.id))
+                .where(Event.project == project_id).order_by(Event.seq).dicts())
+        out = []
+        for r in rows:
+            spec = self.registry.actions.get(r["action"])
+            out.append({"seq": r["seq"], "action": r["action"],
+                        "label": spec.label if spec else r["action"],
+                        "citation": spec.citation.label if spec else "",
+                        "date": r["date"], "actor": r["actor_name"] or "", "role": r["role"],
+                        "args": r["args"] or {}, "from_status": r["from_status"],
+                        "to_status": r["to_status"]})
+        return out
+
+    def projects(self, actor: Actor | None = None, *, filters: Mapping[str, Any] | None = None,
+                 search: str = "", order_by: str = "id", descending: bool = False,
+                 offset: int = 0, limit: int | None = None) -> tuple[list[ProjectState], int]:
+        """A page of projects ``actor`` may see, and how many match in all.
+
+        ``filters`` maps field names (core or plugin, and ``status`` and ``id``)
+        to a value or a list of values; ``overdue_on: date`` keeps projects with an
+        open obligation due before that date.  ``order_by`` is any of those names.
+        """
+        filters = filters or {}
+        query = self._project_query(actor, filters, search, with_unit=order_by == "unit")
+        col = self._order_column(order_by)
+        order = (col.desc() if descending else col, Project.id)
+        if limit is None:
+            rows = list(query.order_by(*order))
+            return [self._state(r) for r in rows], len(rows)
+        if limit <= 0:
+            return [], query.select(fn.COUNT(Project.id)).scalar()
+        # A deferred join: find the page's ids and the number of matches in one
+        # pass over narrow rows (id, sort key: often from an index alone), then
+        # read just those rows.  Sorting whole rows, and counting them in a
+        # second scan, is what made a page of a province slow.
+        keys = list(query.select(Project.id, fn.COUNT(SQL("*")).over())
+                    .order_by(*order).offset(max(0, offset)).limit(limit).tuples())
+        if not keys:
+            return [], (query.select(fn.COUNT(Project.id)).scalar() if offset > 0 else 0)
+        ids = [k[0] for k in keys]
+        rows = {r.id: r for r in Project.select().where(Project.id.in_(ids))}
+        return [self._state(rows[i]) for i in ids], keys[0][1]
+
+    def _field_expr(self, name: str):
+        if name in ("name", "year", "estimate", "status", "id", "version", "created_on"):
+            return getattr(Project, name)
+        if name == "unit":
+            return Unit.name
+        spec = self.registry.fields.get(name)
+        if spec is None:
+            raise InvalidInput(name, "未知字段")
+        if self.is_postgres:
+            return Expression(Cast(Project.data, "json"), "->>", name)
+        return fn.json_extract(Project.data, f"$.{name}")
+
+    def _order_column(self, name: str):
+        return self._field_expr(name)
+
+    def _project_query(self, actor: Actor | None, filters: Mapping[str, Any], search: str,
+                       with_unit: bool = False):
+        query = Project.select(Project)
+        if with_unit or filters.get("unit") not in (None, "", []):
+            # Only when the unit's name is filtered or sorted on: the join costs a
+            # row visit per match even where an index alone would answer.
+            query = query.join(Unit, on=(Project.unit == Unit.id))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                query = query.where(Project.unit == scope)
+        for name, wanted in filters.items():
+            if wanted is None or wanted == "" or wanted == []:
+                continue
+            if name == "overdue_on":
+                due = parse_date(wanted) if not isinstance(wanted, dt.date) else wanted
+                late = (Obligation.select(Obligation.project)
+                        .where(Obligation.closed_on.is_null(), Obligation.due < due))
+                query = query.where(Project.id.in_(late))
+                continue
+            values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+            expr = self._field_expr(name)
+            spec = self.registry.fields.get(name)
+            if spec is not None and name not in CORE_COLUMNS:
+                values = [to_json_value(parse_value(spec, v)) for v in values]
+                if spec.type == "bool":
+                    # SQLite's json_extract yields 1/0; PostgreSQL's ->> yields 'true'/'false'.
+                    values = [("true" if v else "false") if self.is_postgres else int(v) for v in values]
+                elif self.is_postgres:
+                    values = [str(v) for v in values]
+            elif name == "year":
+                values = [int(v) for v in values]
+            query = query.where(expr.in_(values))
+        if search:
+            query = query.where(Project.name.contains(search.strip()))
+        return query
+
+    # -- creating and editing projects --------------------------------------
+
+    def create_project(self, raw: Mapping[str, Any], actor: Actor,
+                       date: dt.date | None = None) -> ProjectState:
+        """Enter a new project in the initial status, after the guards on
+        ``project.create`` agree.  Raises InvalidInput, Refused."""
+        date = date or dt.date.today()
+        raw = dict(raw)
+        if "unit" not in raw and actor.unit:
+            raw["unit"] = actor.unit
+        values = parse_record(self.registry.fields, raw)
+        unit_id = self.unit_id(values["unit"])
+        state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
+        with self._change():
+            refusal = auth.may_create(self.registry, actor, unit_id)
+            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date)
+            if refusals:
+                raise self._refused(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
+            data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
+            pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
+                                 estimate=values.get("estimate"), status=state.status, data=data,
+                                 created_on=date, created_by=actor.id,
+                                 rules=f"{self.jurisdiction.name}@{self.jurisdiction.pack.version}").execute()
+            self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
+                                                      "date": date}, project_id=pid)
+            new = self._state(self._row(pid))
+            digest = self._recompute(new, ())
+            self.db.execute_sql(self._sql("derived_update"), (digest, pid))
+        return new
+
+    def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
+                       date: dt.date | None = None, expected_version: int | None = None) -> ProjectState:
+        """Edit fields of a project (not its status: that moves only by actions)."""
+        date = date or dt.date.today()
+        if "status" in changes:
+            raise InvalidInput("status", "状态只能通过办理事项改变")
+        typed = parse_record(self.registry.fields, dict(changes), partial=True)
+        with self._change():
+            row = self._readable_row(project_id, actor, lock=True)
+            if expected_version is not None and row.version != expected_version:
+                raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
+                               f"you had {expected_version}); reload and try again")
+            before = self._state(row)
+            fields = dict(before.fields)
+            fields.update(typed)
+            unit_id = self.unit_id(fields["unit"]) if "unit" in typed else row.unit_id
+            after = attrs.evolve(before, fields=fields, unit_id=unit_id)
+            refusal = auth.may_create(self.registry, actor, row.unit_id)
+            if refusal is None and unit_id != row.unit_id:
+                refusal = auth.may_create(self.registry, actor, unit_id)
+            history = self._history(row.id)
+            refusals = [refusal] if refusal else self._guard(
+                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date)
+            if refusals:
+                raise self._refused(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
+            new = attrs.evolve(after, version=row.version + 1)
+            digest = self._recompute(new, history, row.derived)
+            data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
+            n = (Project.update(name=fields["name"], unit=unit_id, year=fields["year"],
+                                estimate=fields.get("estimate"), data=data, version=Project.version + 1,
+                                updated_at=now(), derived=digest)
+                 .where(Project.id == row.id, Project.version == row.version).execute())
+            if n != 1:
+                raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
+                                                      "date": date}, project_id=row.id)
+        return new

@@ -1,0 +1,80 @@
+"""What the ledger hands back: the result of an action, findings and
+obligations as lists and reports show them, and the sweep of one date."""
+from __future__ import annotations
+
+import datetime as dt
+
+import attrs
+
+from .citation import Citation
+from .vocabulary import ProjectState
+
+
+@attrs.frozen
+class ActResult:
+    """What a successful action did."""
+
+    project: ProjectState
+    event_id: int
+    from_status: str
+    to_status: str
+
+
+@attrs.frozen
+class LedgerFinding:
+    """An open finding of one project, as lists and reports show it."""
+
+    project_id: int
+    project: str
+    unit: str
+    code: str
+    severity: str
+    citation: Citation
+    message: str
+    due: dt.date | None = None
+
+    def to_json(self) -> dict:
+        return {"project_id": self.project_id, "project": self.project, "unit": self.unit,
+                "code": self.code, "severity": self.severity, "article": self.citation.article_labels[0],
+                "citation": self.citation.label, "message": self.message,
+                "due": self.due.isoformat() if self.due else None}
+
+
+@attrs.frozen
+class LedgerObligation:
+    project_id: int
+    project: str
+    unit: str
+    code: str
+    citation: Citation
+    due: dt.date
+    message: str
+    closed_on: dt.date | None = None
+
+    def overdue_on(self, on: dt.date) -> bool:
+        return self.closed_on is None and self.due < on
+
+    def to_json(self, on: dt.date | None = None) -> dict:
+        out = {"project_id": self.project_id, "project": self.project, "unit": self.unit,
+               "code": self.code, "article": self.citation.article_labels[0],
+               "citation": self.citation.label, "due": self.due.isoformat(),
+               "message": self.message,
+               "closed_on": self.closed_on.isoformat() if self.closed_on else None}
+        if on is not None:
+            out["overdue"] = self.overdue_on(on)
+        return out
+
+
+@attrs.frozen
+class Sweep:
+    """What the compliance sweep found on one date."""
+
+    on: dt.date
+    #: every open finding, overdue first, then by project and article
+    findings: list[LedgerFinding]
+    #: every open obligation, earliest due first
+    obligations: list[LedgerObligation]
+
+    def to_json(self) -> dict:
+        return {"on": self.on.isoformat(), "findings": [f.to_json() for f in self.findings],
+                "obligations": [o.to_json(self.on) for o in self.obligations]}

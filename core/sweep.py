@@ -1,0 +1,196 @@
+"""The compliance sweep: every open finding and obligation of the ledger on
+a date in a few set-based queries, ledger-wide notices, and the counts and
+totals dashboards show.  Part of :class:`~tongchou.ledger.Ledger`."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from peewee import fn
+
+from . import auth
+from .errors import ConfigurationError, InvalidInput
+from .models import Project, Unit
+from .results import LedgerFinding, LedgerObligation, Sweep
+from .storage import _Decoder, _LazyFields
+from .vocabulary import Actor, ProjectState
+
+#: how many projects one ``tongchou_sweep`` call is given
+SWEEP_CHUNK = 5000
+
+
+class SweepMixin:
+    """Findings on a date, notices and dashboard counts."""
+
+    def findings(self, on: dt.date | None = None, actor: Actor | None = None, *,
+                 project_id: int | None = None, include_advice: bool = True) -> list[LedgerFinding]:
+        """Open findings on ``on``: those the rules derived, an ``overdue``
+        finding for every open obligation whose due date is before ``on``, and
+        what plugins see on that date (:func:`~tongchou.hookspecs.tongchou_sweep`).
+        A fixed number of queries, whatever the size of the ledger."""
+        on = on or dt.date.today()
+        if project_id is not None:
+            self._readable_row(project_id, actor)
+        found, _ = self._sweep(on, actor, project_id, include_advice, want_obligations=False)
+        return found
+
+    def sweep(self, on: dt.date | None = None, actor: Actor | None = None) -> "Sweep":
+        """The compliance sweep: every open finding and every open obligation of
+        every project ``actor`` may see (all, without an actor) on ``on``.
+
+        Set-based: one query for the stored findings, one for the open
+        obligations (the overdue ones among them become findings), and, only
+        when a plugin implements ``tongchou_sweep``, one query per
+        :data:`SWEEP_CHUNK` projects to hand them to it.
+        """
+        on = on or dt.date.today()
+        found, obligations = self._sweep(on, actor, None, True, want_obligations=True)
+        return Sweep(on=on, findings=found, obligations=obligations)
+
+    def _sweep(self, on: dt.date, actor: Actor | None, project_id: int | None, include_advice: bool,
+               want_obligations: bool) -> tuple[list[LedgerFinding], list[LedgerObligation]]:
+        where, params = self._scope_sql(actor, project_id)
+        scope = auth.visible_unit(self.registry, actor) if actor is not None else None
+        decode = _Decoder(self.jurisdiction.title)
+        cite_of, date_of = decode.citation, decode.date
+
+        # Findings the rules derived and stored (one query).
+        fwhere = list(where)
+        if not include_advice:
+            fwhere.append("f.\"severity\" <> 'advice'")
+        sql = ('SELECT f."project_id", p."name", u."name", f."code", f."severity", f."document", '
+               'f."articles", f."message" FROM "finding" AS f '
+               'JOIN "project" AS p ON f."project_id" = p."id" JOIN "unit" AS u ON p."unit_id" = u."id"')
+        if fwhere:
+            sql += " WHERE " + " AND ".join(fwhere)
+        out = [LedgerFinding(pid, pname, uname, code, severity, cite_of(doc, arts), message)
+               for pid, pname, uname, code, severity, doc, arts, message
+               in self.db.execute_sql(sql.replace("?", self.db.param), params)]
+        # Open obligations (one query): the overdue ones are findings too.
+        owhere = ['o."closed_on" IS NULL', *where]
+        if not want_obligations:
+            owhere.append('o."due" < ?')
+        sql = ('SELECT o."project_id", p."name", u."name", o."code", o."document", o."articles", o."due", '
+               'o."message" FROM "obligation" AS o '
+               'JOIN "project" AS p ON o."project_id" = p."id" JOIN "unit" AS u ON p."unit_id" = u."id" '
+               'WHERE ' + " AND ".join(owhere) + ' ORDER BY o."due", o."project_id", o."code"')
+        oparams = params + ([on.isoformat()] if not want_obligations else [])
+        obligations = []
+        for pid, pname, uname, code, doc, arts, due, message in self.db.execute_sql(
+                sql.replace("?", self.db.param), oparams):
+            due = date_of(due)
+            citation = cite_of(doc, arts)
+            if want_obligations:
+                obligations.append(LedgerObligation(pid, pname, uname, code, citation, due, message))
+            if due < on:
+                out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
+                                         f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+        out.extend(self._sweep_hook(on, scope, project_id, include_advice))
+        order = {"overdue": 0, "violation": 1, "advice": 2}
+        out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
+        return out, obligations
+
+    def _sweep_hook(self, on: dt.date, scope: int | None, project_id: int | None,
+                    include_advice: bool) -> list[LedgerFinding]:
+        """Findings plugins see on ``on`` (``tongchou_sweep``), asked for
+        :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
+        implements the hook."""
+        hook = self.pm.hook.tongchou_sweep
+        impls = hook.get_hookimpls()
+        if not impls:
+            return []
+        # The union of the statuses the implementations look at; None when one
+        # of them looks at every project.
+        statuses: set[str] | None = set()
+        for impl in impls:
+            marked = getattr(impl.function, "tongchou_sweep_statuses", None)
+            if marked is None:
+                statuses = None
+                break
+            statuses |= marked
+        out: list[LedgerFinding] = []
+        last = 0
+        jur_params = self.params
+        sql = ('SELECT p."id", p."name", u."name", p."year", p."estimate", p."status", p."data", p."unit_id", '
+               'p."version" FROM "project" AS p JOIN "unit" AS u ON p."unit_id" = u."id" WHERE p."id" > ?')
+        extra: list[Any] = []
+        if scope is not None:
+            sql += ' AND p."unit_id" = ?'
+            extra.append(scope)
+        if project_id is not None:
+            sql += ' AND p."id" = ?'
+            extra.append(int(project_id))
+        if statuses is not None:
+            if not statuses:
+                return []
+            sql += f' AND p."status" IN ({", ".join("?" for _ in statuses)})'
+            extra += sorted(statuses)
+        sql = (sql + ' ORDER BY p."id" LIMIT ?').replace("?", self.db.param)
+        while True:
+            rows = self.db.execute_sql(sql, (last, *extra, SWEEP_CHUNK)).fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            # Fields are decoded only for the projects a plugin looks into: most
+            # answers are decided by the status alone.
+            states = [ProjectState(id=pid, status=status, unit_id=unit_id, version=version,
+                                   fields=_LazyFields(self._fields, name, uname, year, fen, data))
+                      for pid, name, uname, year, fen, status, data, unit_id, version in rows]
+            names = {r[0]: (r[1], r[2]) for r in rows}
+            for result in hook(projects=states, on=on, params=jur_params):
+                for pid, found in (result or {}).items():
+                    if pid not in names:
+                        raise ConfigurationError(f"tongchou_sweep answered for project {pid}, which it was not asked about")
+                    for f in found:
+                        if f.severity == "overdue":
+                            raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+                        if f.severity == "advice" and not include_advice:
+                            continue
+                        out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
+                                                 self.registry.cite(f.citation), f.message))
+            if len(rows) < SWEEP_CHUNK:
+                break
+        return out
+
+    def notices(self, on: dt.date | None = None) -> list:
+        """Ledger-wide notices on ``on`` (e.g. the rules' trial period is over)."""
+        on = on or dt.date.today()
+        # Cited as this jurisdiction cites (a pack reusing another's plugins maps their articles).
+        out = [attrs.evolve(n, citation=self.registry.cite(n.citation))
+               for result in self.pm.hook.tongchou_ledger_notices(params=self.params, on=on)
+               for n in (result or ())]
+        return sorted(out, key=lambda n: (n.citation.articles, n.code))
+
+    # -- counts for dashboards -----------------------------------------------
+
+    def status_counts(self, actor: Actor | None = None) -> dict[str, int]:
+        q = Project.select(Project.status, fn.COUNT(Project.id)).group_by(Project.status)
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        return dict(q.tuples())
+
+    def estimate_totals(self, actor: Actor | None = None, group_by: str = "year") -> dict[Any, Decimal]:
+        """Sum of estimates per ``year`` or per ``unit`` (name), in one query."""
+        key = {"year": Project.year, "unit": Unit.name}.get(group_by)
+        if key is None:
+            raise InvalidInput("group_by", "只能按 year 或 unit 汇总")
+        q = (Project.select(key, fn.SUM(Project.estimate)).join(Unit, on=(Project.unit == Unit.id))
+             .group_by(key).order_by(key))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        return {k: (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01")) for k, fen in q.tuples()}
+
+    def total_estimate(self, actor: Actor | None = None) -> Decimal:
+        q = Project.select(fn.SUM(Project.estimate))
+        if actor is not None:
+            scope = auth.visible_unit(self.registry, actor)
+            if scope is not None:
+                q = q.where(Project.unit == scope)
+        fen = q.scalar() or 0
+        return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
