@@ -134,9 +134,14 @@ def _render_date_list(days: Iterable[dt.date]) -> str:
 def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") -> Parameter:
     """Read one parameter file (``description``, ``reference``, ``type``,
     ``unit`` and ``values`` keyed by effective date); its name is the file's stem."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
     name = path.stem
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = yaml.safe_load(fh)
+        except (yaml.YAMLError, ValueError) as exc:
+            # PyYAML itself raises ValueError for an unquoted impossible date such as
+            # 2027-02-30 (easy to type in a date_list); name the file, not a traceback.
+            raise InvalidInput(name, f"{path}: 不是有效的 YAML:{str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InvalidInput(name, f"{path}: a parameter file is a mapping")
     for key in ("description", "reference", "type", "values"):
