@@ -250,3 +250,11 @@ def test_an_obligation_rule_counts_working_days_with_the_packs_list(toy_county):
     assert ob.due == cal.add(APPLY_DAY, n).date <= target
     assert ob.due != NATIONAL.add(APPLY_DAY, n).date  # the listed Spring Festival moved it
     assert ob.message == f"申报后{n}个工作日内报送"  # the list covers FUTURE: no notice
+    # an administrator enters next year's list in the ledger as text: the deadline moves
+    c.ledger.set_parameter("holidays_extra", D(2026, 11, 10), f"{FUTURE}-02-20..{FUTURE}-02-26",
+                           c.users["admin"])
+    assert c.ledger.params.value("holidays_extra", D.max) == tuple(sorted(days(f"{FUTURE}-02-20", f"{FUTURE}-02-26")))
+    c.ledger.recompute_all()
+    (moved,) = c.ledger.obligations(project_id=p.id)
+    entered = WorkingCalendar(holidays=days(f"{FUTURE}-02-20", f"{FUTURE}-02-26"))
+    assert moved.due == entered.add(APPLY_DAY, n).date != ob.due
