@@ -15,6 +15,7 @@ covers the year) → Monday to Friday.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -36,6 +37,7 @@ class UncoveredYearWarning(UserWarning):
     """A working-day count ran through a year with no published holiday schedule."""
 
 
+@functools.cache
 def national_years() -> range:
     """The years the installed ``chinesecalendar`` knows the official schedule of."""
     years = {d.year for d in chinese_calendar.holidays}
@@ -130,7 +132,10 @@ class WorkingCalendar:
         if day in self.holidays:
             return False
         if day.year in self.national_years:
-            return chinese_calendar.is_workday(day)
+            # chinese_calendar.is_workday's own rule, on its public tables: the function
+            # re-derives the covered range on every call, which a long count feels.
+            return day in chinese_calendar.workdays or (
+                day.weekday() < 5 and day not in chinese_calendar.holidays)
         return day.weekday() < 5
 
     def add(self, start: dt.date, days: int) -> WorkingDayResult:

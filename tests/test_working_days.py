@@ -66,6 +66,18 @@ def test_every_day_of_2026():
     assert NATIONAL.count(D(2025, 12, 31), D(2026, 12, 31)) == 248  # 261 weekdays, 19 of them holidays, 6 make-up days
 
 
+def test_the_national_calendar_agrees_with_the_package_on_every_covered_day():
+    import chinese_calendar
+
+    years = national_years()
+    day, differ = D(years.start, 1, 1), []
+    while day.year < years.stop:
+        if NATIONAL.is_working_day(day) != chinese_calendar.is_workday(day):
+            differ.append(day)
+        day += dt.timedelta(1)
+    assert differ == [] and years.start <= 2026 < years.stop
+
+
 def test_zero_days_is_the_start_and_negative_days_are_refused():
     assert add_working_days(D(2026, 10, 3), 0) == D(2026, 10, 3)  # nothing counted, even on a holiday
     with pytest.raises(ValueError, match="负数"):
