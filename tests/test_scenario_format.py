@@ -477,3 +477,18 @@ def test_several_projects_malformed_cases_are_errors_of_the_case(quota, steps, e
 def test_project_keys_in_the_wrong_kind_of_case_are_errors(text, needle):
     msg = _error(text)
     assert "case 1" in msg and needle in msg, msg
+
+
+# -- 4. the format reference's examples run as written ----------------------------
+
+
+def test_every_runnable_example_of_docs_scenarios_passes(tmp_path):
+    text = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
+    blocks = [b.split("```")[0] for b in text.split("```yaml\n")[1:]]
+    runnable = [b for b in blocks if not b.startswith("# 示意")]
+    assert len(runnable) >= 6 and len(blocks) > len(runnable)
+    path = tmp_path / "docs.yaml"
+    path.write_text("\n".join(runnable), encoding="utf-8")
+    lines: list[str] = []
+    passed, failed = run_paths([path], emit=lines.append, runner=Runner(Loader(_found(_shili_pack()))))
+    assert failed == 0 and passed == len(runnable), lines
