@@ -14,6 +14,7 @@ from tongchou import Citation, Guard, Pack, Parameter, hookimpl
 from tongchou.packs import Discovered, discover
 from tongchou.scenario import Cite, Loader, Runner, ScenarioError, run_paths
 
+from .conftest import PG_URL, postgres_unavailable
 from .toy_plugins import DOCUMENT as TOY
 from .toy_plugins import LOWER_THRESHOLD
 
@@ -492,3 +493,36 @@ def test_every_runnable_example_of_docs_scenarios_passes(tmp_path):
     lines: list[str] = []
     passed, failed = run_paths([path], emit=lines.append, runner=Runner(Loader(_found(_shili_pack()))))
     assert failed == 0 and passed == len(runnable), lines
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_raising_plugin_and_a_quota_case_behave_the_same(tmp_path):
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    path = tmp_path / "pg.yaml"
+    path.write_text(f"""
+- name: 批准时插件出错,事务回滚后本案例失败
+  {LATE}
+  steps:
+    - {{date: 2025-06-20, as: unit, do: apply}}
+    - {{date: 2025-07-10, as: bureau, do: review, with: {{result: pass, dimensions: {DIMS}}}}}
+    - {{date: 2025-07-20, as: government, do: approve}}
+- name: 每个单位每年原则上只申报一个项目
+{PROJECTS}
+  steps:
+    - {{date: 2026-05-10, as: unit, do: apply, project: a}}
+    - {{date: 2026-05-12, as: unit, do: apply, project: b, refused: 第一条}}
+  expect:
+    projects:
+      a: {{status: submitted}}
+      b: {{status: draft}}
+""", encoding="utf-8")
+    lines: list[str] = []
+    runner = _QuotaRunner(Loader(_found(QUOTA_PACK, **{"toy.boom_findings": _BoomFindings()})), PG_URL)
+    try:
+        assert run_paths([path], emit=lines.append, runner=runner) == (1, 1), lines
+    finally:
+        QUOTA.ledger = None
+    assert "step 3 (approve as government on 2025-07-20): plugin 'toy.boom_findings' raised ZeroDivisionError" \
+        in "\n".join(lines)
