@@ -69,6 +69,12 @@ class DocumentNames:
 
     def cite(self, value: object, where: str, key: str) -> Cite:
         """Read an expected citation: ``第七条``, ``7``, or ``<document> 第七条``."""
+        cite = self._cite(value, where, key)
+        if cite.article >= 10000:  # no measures run that long, and no label could be written for it
+            raise ScenarioError(f"{where}: key {key!r}: article numbers run from 1 to 9999, not {cite.article}")
+        return cite
+
+    def _cite(self, value: object, where: str, key: str) -> Cite:
         if isinstance(value, str):
             m = _FULL.match(value.strip())
             if m and m.group("doc").strip():

@@ -92,6 +92,18 @@ def test_unknown_documents_in_findings_and_obligations_are_errors(key, value):
     assert "expect" in msg and key in msg and "试验县办法" in msg
 
 
+@pytest.mark.parametrize("written, needle", [("99999", "1 to 9999"), ("第十七章", "not an article"),
+                                             ("淅政办〔2025〕6号 17", "not an article"), ("第三条第七条", "unknown document")])
+def test_citations_that_cannot_be_read_are_errors(written, needle):
+    msg = _error(f"""
+- name: 写不出的条款
+  {LATE}
+  steps:
+    - {{date: 2025-07-01, as: unit, do: apply, refused: '{written}'}}
+""")
+    assert "step 1: key 'refused'" in msg and needle in msg, msg
+
+
 def test_a_refusal_of_another_document_fails_and_shows_both_citations():
     loader = Loader(_found(_shili_pack()))
     text = """
