@@ -382,3 +382,22 @@ def test_readers_without_a_ledger():
     loaded: list[int] = []
     lazy = MemoryReader(lambda: loaded.append(1) or states)
     assert loaded == [] and lazy.count(status="submitted") == 2 and loaded == [1]
+
+
+def test_doc_remove_on_the_command_line_takes_the_document_off_its_project(tmp_path, monkeypatch, capsys):
+    from tongchou.cli import main
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("TONGCHOU_FILES", str(tmp_path / "files"))
+    db = str(tmp_path / "ledger.db")
+    with Ledger.open(db, jurisdiction="xichuan") as led:
+        c = County(led)
+        p = c.project()
+        doc = DocumentStore.for_ledger(led).add(led, p.id, "申报书", "申报书.pdf", PDF, c.users["unit"])
+        digest = led._row(p.id).derived
+    assert main(["--db", db, "doc", "remove", str(doc.id), "--user", "unit1"]) == 0
+    assert "已删除" in capsys.readouterr().out
+    with Ledger.open(db) as led:
+        assert Document.select().count() == 0
+        assert led._row(p.id).derived == digest  # xichuan reads no documents: nothing to rewrite
+        assert led.verify_audit().ok
+    assert main(["--db", db, "doc", "remove", str(doc.id), "--user", "unit1"]) != 0
