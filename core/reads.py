@@ -143,3 +143,21 @@ def as_recorded_on(states: Mapping[int, "ProjectState"], statuses: Mapping[int, 
             status = to_status
         out.append(state if status == state.status else attrs.evolve(state, status=status))
     return out
+
+
+def readers_as_recorded(states: Iterable["ProjectState"], statuses: Mapping[int, Sequence[tuple[dt.date, str]]],
+                        entered: Mapping[int, dt.date | None], initial: str,
+                        registry: "Registry | None" = None) -> Callable[[int | None, dt.date], ProjectReader]:
+    """``readers(project_id, day)``: a reader of the projects as recorded
+    before ``day`` (:func:`as_recorded_on`) excluding ``project_id``; each
+    day's set is built once, and only when a rule reads it."""
+    by_id = {s.id: s for s in states if s.id is not None}
+    since = {pid: day for pid, day in entered.items() if day is not None}
+    days: dict[dt.date, list["ProjectState"]] = {}
+
+    def on_day(day: dt.date) -> list["ProjectState"]:
+        if day not in days:
+            days[day] = as_recorded_on(by_id, statuses, since, initial, day)
+        return days[day]
+
+    return lambda pid, day: MemoryReader(lambda: on_day(day), pid, registry)

@@ -58,7 +58,7 @@ from .ledger import CORE_COLUMNS, Ledger
 from .models import Account, AuditEntry, Event
 from .packs import CORE_PLUGIN, Jurisdiction, make_plugin_manager
 from .parameters import ParameterSet, coerce, render
-from .reads import NO_PROJECTS, DocumentInfo, MemoryReader, ProjectReader, as_recorded_on
+from .reads import NO_PROJECTS, DocumentInfo, MemoryReader, ProjectReader, readers_as_recorded
 from .registry import Registry
 from .values import from_json_value
 from .vocabulary import CREATE_PROJECT, UPDATE_PROJECT, Actor, HistoryEvent, Obligation, ProjectState, Refusal
@@ -416,26 +416,6 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
     return state, history, refused, notes
 
 
-def _recorded_reader(ledger: Ledger, registry: Registry, projects: list[ProjectState],
-                     histories: Mapping[int, tuple[HistoryEvent, ...]],
-                     timelines: Mapping[int, list[_Step]]) -> Callable[[int | None, dt.date], ProjectReader]:
-    """Readers for draft guards that read other projects: the projects as
-    recorded before a step's day (:func:`tongchou.reads.as_recorded_on`), each
-    day's set built once and only when a rule reads it."""
-    by_id = {p.id: p for p in projects}
-    statuses = {pid: [(ev.date, ev.to_status) for ev in evs] for pid, evs in histories.items()}
-    entered = {pid: steps[0].date for pid, steps in timelines.items()
-               if steps and steps[0].kind == "create" and steps[0].date is not None}
-    days: dict[dt.date, list[ProjectState]] = {}
-
-    def on_day(day: dt.date) -> list[ProjectState]:
-        if day not in days:
-            days[day] = as_recorded_on(by_id, statuses, entered, ledger.registry.initial_status, day)
-        return days[day]
-
-    return lambda pid, day: MemoryReader(lambda: on_day(day), pid, registry)
-
-
 # -- comparing ----------------------------------------------------------------------------
 
 
@@ -524,12 +504,16 @@ def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor
     timelines = _timelines(ledger, ids, histories)
     units = {name: uid for uid, name in ledger.units()}
     documents = ledger.project_documents(ids)
-    others = _recorded_reader(ledger, jur.registry, projects, histories, timelines)
+    # Draft guards reading other projects see them as recorded before each step's day.
+    others = readers_as_recorded(
+        projects, {pid: [(ev.date, ev.to_status) for ev in evs] for pid, evs in histories.items()},
+        {pid: steps[0].date for pid, steps in timelines.items() if steps and steps[0].kind == "create"},
+        ledger.registry.initial_status, jur.registry)
     replayed = {p.id: _replay(ledger, jur, params, p, timelines[p.id], units, others, documents[p.id])
                 for p in projects}
     final = [r[0] for r in replayed.values()]
     base_swept = _swept(ledger.pm, ledger.params, projects, on)
-    draft_swept = _swept(jur.pm, params, [r[0] for r in replayed.values()], on)
+    draft_swept = _swept(jur.pm, params, final, on)
     diffs = []
     for current in projects:
         recorded = histories[current.id]
