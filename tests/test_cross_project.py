@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tongchou import CREATE_PROJECT, Finding, Guard, Obligation, Parameter, hookimpl
 from tongchou import whatif
@@ -22,7 +24,7 @@ from tongchou.errors import InvalidInput, NotFound, PermissionDenied, Refused
 from tongchou.ledger import Ledger
 from tongchou.models import AuditEntry, Document, Event
 from tongchou.packs import load_jurisdiction
-from tongchou.reads import NO_PROJECTS, DocumentInfo, MemoryReader, ProjectReader
+from tongchou.reads import NO_PROJECTS, DocumentInfo, MemoryReader, ProjectReader, as_recorded_on
 from tongchou.vocabulary import ProjectState
 
 from .conftest import County
@@ -401,3 +403,20 @@ def test_doc_remove_on_the_command_line_takes_the_document_off_its_project(tmp_p
         assert led._row(p.id).derived == digest  # xichuan reads no documents: nothing to rewrite
         assert led.verify_audit().ok
     assert main(["--db", db, "doc", "remove", str(doc.id), "--user", "unit1"]) != 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(offsets=st.lists(st.integers(min_value=0, max_value=30), min_size=0, max_size=6),
+       entered=st.integers(min_value=0, max_value=30), probe=st.integers(min_value=-1, max_value=32))
+def test_as_recorded_on_shows_what_happened_before_the_day(offsets, entered, probe):
+    start = D(2026, 1, 1)
+    dates = sorted(start + dt.timedelta(days=o) for o in offsets)
+    statuses = {1: [(d, f"s{i}") for i, d in enumerate(dates)]}
+    now = ProjectState(1, statuses[1][-1][1] if dates else "draft", {"unit": "甲"})
+    day = start + dt.timedelta(days=probe)
+    seen = as_recorded_on({1: now}, statuses, {1: start + dt.timedelta(days=entered)}, "draft", day)
+    if start + dt.timedelta(days=entered) >= day:
+        assert seen == []  # entered that day or later: not yet there
+    else:
+        before = [i for i, d in enumerate(dates) if d < day]  # the day's own events are not seen
+        assert [s.status for s in seen] == [f"s{before[-1]}" if before else "draft"]
