@@ -10,9 +10,9 @@ from typing import Any
 from . import auth, engine
 from .db import write_transaction
 from .models import Project, Setting
+from .reads import DocumentInfo
 from .results import LedgerObligation
 from .storage import _Decoder, derived_rows
-from .reads import DocumentInfo
 from .vocabulary import Actor, HistoryEvent, ProjectState
 
 #: the setting that says a rule change still needs ``recompute_all``
