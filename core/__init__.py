@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 
 from .citation import Citation, article_label, parse_article  # noqa: E402
 from .packs import Pack, hookimpl, sweep_statuses  # noqa: E402
+from .reads import NO_PROJECTS, DocumentInfo, ProjectReader  # noqa: E402
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action,  # noqa: E402
                          ActionArgument, ActionContext, Actor, Article, Choice, CitationMap, Field,
                          Finding, Guard, HistoryEvent, Notice, Obligation, Parameter, ProjectState,
@@ -19,4 +20,5 @@ __all__ = [
     "ANY_ACTION", "CREATE_PROJECT", "UPDATE_PROJECT", "Action", "ActionArgument", "ActionContext",
     "Actor", "Article", "Choice", "CitationMap", "Field", "Finding", "Guard", "HistoryEvent",
     "Notice", "Obligation", "Parameter", "ProjectState", "Refusal", "Report", "Role", "Status",
+    "DocumentInfo", "ProjectReader", "NO_PROJECTS",
 ]

@@ -468,6 +468,15 @@ def cmd_doc_get(args) -> int:
     return 0
 
 
+def cmd_doc_remove(args) -> int:
+    from .documents import DocumentStore
+    with _open(args) as ledger:
+        meta = DocumentStore.for_ledger(ledger).remove(ledger, args.document, _actor(ledger, args.user))
+        print(f"已删除项目 {meta.project_id} 的材料 {meta.id}({meta.kind}:{meta.filename}),"
+              "该项目的义务和问题已重新推导")
+    return 0
+
+
 def cmd_serve(args) -> int:
     # The UI is optional for scripts; import it only when serving.
     from tongchou.ui.server import serve
@@ -646,6 +655,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output")
     p.add_argument("--user", required=True)
     p.set_defaults(func=cmd_doc_get)
+    p = dc.add_parser("remove", help="take a document off its project (rules re-derive what it owes)")
+    p.add_argument("document", type=int)
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_remove)
 
     p = sub.add_parser("report", help="run a report: tongchou report catalogue unit=... year=...")
     p.add_argument("name")

@@ -2,12 +2,15 @@
 leads, and what the project then owes.
 
 :class:`~tongchou.ledger.Ledger` runs these inside its transactions; tools that
-replay history under other rules (what-if) run them on their own.
+replay history under other rules (what-if) run them on their own.  What a
+rule may read besides its project comes in as ``projects`` (a
+:class:`~tongchou.reads.ProjectReader`; by default one that finds nothing) and
+``documents`` (the project's :class:`~tongchou.reads.DocumentInfo` records).
 """
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -16,6 +19,7 @@ import pluggy
 from . import auth
 from .errors import ConfigurationError
 from .parameters import ParameterSet
+from .reads import NO_PROJECTS, DocumentInfo, ProjectReader
 from .registry import Registry, reciter
 from .vocabulary import Action, ActionContext, Actor, Finding, HistoryEvent, Obligation, ProjectState, Refusal
 
@@ -39,10 +43,11 @@ class Step:
 
 def guard(registry: Registry, params: ParameterSet, action: str, state: ProjectState,
           args: Mapping[str, Any], history: tuple[HistoryEvent, ...], actor: Actor,
-          date: dt.date) -> list[Refusal]:
+          date: dt.date, projects: ProjectReader = NO_PROJECTS,
+          documents: Sequence[DocumentInfo] = ()) -> list[Refusal]:
     """What the guards watching ``action`` say (also the pseudo-actions)."""
     ctx = ActionContext(action=action, args=args, project=state, history=history, actor=actor,
-                        date=date, params=params.at(date))
+                        date=date, params=params.at(date), projects=projects, documents=documents)
     out = []
     for g in registry.guards_for(action):
         message = g.check(ctx)
@@ -53,7 +58,8 @@ def guard(registry: Registry, params: ParameterSet, action: str, state: ProjectS
 
 def refusals(registry: Registry, params: ParameterSet, spec: Action, state: ProjectState,
              args: Mapping[str, Any], history: tuple[HistoryEvent, ...], actor: Actor,
-             date: dt.date) -> list[Refusal]:
+             date: dt.date, projects: ProjectReader = NO_PROJECTS,
+             documents: Sequence[DocumentInfo] = ()) -> list[Refusal]:
     """Every reason to refuse the action: permission first (and alone), then the
     start status and all guards, sorted by article."""
     denied = auth.action_permission(registry, actor, spec, state.unit_id)
@@ -65,16 +71,17 @@ def refusals(registry: Registry, params: ParameterSet, spec: Action, state: Proj
         allowed = "、".join(registry.status_label(s) for s in starts)
         out.append(Refusal("status", f"项目当前状态为“{registry.status_label(state.status)}”,"
                                      f"不能办理“{spec.label}”(应处于:{allowed})", spec.citation))
-    out.extend(guard(registry, params, spec.name, state, args, history, actor, date))
+    out.extend(guard(registry, params, spec.name, state, args, history, actor, date, projects, documents))
     return sorted(out, key=lambda r: (r.citation.articles if r.citation else (), r.code))
 
 
 def apply(registry: Registry, params: ParameterSet, spec: Action, state: ProjectState,
           args: Mapping[str, Any], history: tuple[HistoryEvent, ...], actor: Actor,
-          date: dt.date) -> Step:
+          date: dt.date, projects: ProjectReader = NO_PROJECTS,
+          documents: Sequence[DocumentInfo] = ()) -> Step:
     """The project after an allowed action (call :func:`refusals` first)."""
     ctx = ActionContext(action=spec.name, args=args, project=state, history=history, actor=actor,
-                        date=date, params=params.at(date))
+                        date=date, params=params.at(date), projects=projects, documents=documents)
     target = spec.to_status(ctx) if callable(spec.to_status) else spec.to_status
     target = target or state.status
     if target not in registry.statuses:
@@ -93,13 +100,18 @@ def apply(registry: Registry, params: ParameterSet, spec: Action, state: Project
 
 
 def derive(pm: pluggy.PluginManager, params: ParameterSet, state: ProjectState,
-           history: tuple[HistoryEvent, ...]) -> tuple[list[Obligation], list[Finding]]:
+           history: tuple[HistoryEvent, ...], projects: ProjectReader = NO_PROJECTS,
+           documents: Sequence[DocumentInfo] = ()) -> tuple[list[Obligation], list[Finding]]:
     """The obligations and findings the plugins derive, in a fixed order."""
+    # Every argument the hookspecs declare is passed; pluggy gives each
+    # implementation only those it names, so older plugins are unaffected.
+    seen = {"project": state, "history": history, "params": params, "projects": projects,
+            "documents": tuple(documents)}
     obligations = sorted(
-        (o for result in pm.hook.tongchou_obligations(project=state, history=history, params=params)
+        (o for result in pm.hook.tongchou_obligations(**seen)
          for o in (result or ())), key=lambda o: (o.due, o.code, o.message))
     findings = sorted(
-        (f for result in pm.hook.tongchou_findings(project=state, history=history, params=params)
+        (f for result in pm.hook.tongchou_findings(**seen)
          for f in (result or ())), key=lambda f: (f.citation.articles, f.code, f.message))
     for f in findings:
         if f.severity == "overdue":

@@ -35,6 +35,7 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
+from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
 from .parameters import ParameterSet, coerce
@@ -68,7 +69,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
     return None  # in-memory: a key for this process only
 
 
-class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixin):
+class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .citation import Citation
+from .reads import NO_PROJECTS, DocumentInfo, ProjectReader
 
 if TYPE_CHECKING:  # pragma: no cover
     from .parameters import ParameterView
@@ -173,6 +174,12 @@ class Guard:
     ``check(ctx)`` returns None when the action may go ahead, or a message in
     Chinese saying why not; the refusal cites ``citation``.  Guards are named by
     ``code`` so that a pack can switch one off without touching the others.
+
+    A guard that reads other projects (``ctx.projects``, e.g. a per-unit
+    quota) says so with ``reads_projects=True``: the action then takes a lock
+    on the project's unit before any guard runs, so two actions on one unit
+    are decided one after the other and cannot both slip under a quota.  (A
+    guard that reads without saying so takes the lock on its first read.)
     """
 
     code: str
@@ -182,6 +189,7 @@ class Guard:
     label: str = ""
     replaces: str | None = None
     plugin: str = ""
+    reads_projects: bool = False
 
 
 @attrs.frozen
@@ -356,7 +364,10 @@ class Actor:
 class ActionContext:
     """All a guard needs to decide: the action, its typed arguments, the project
     before the action, its history, the actor, the date and the parameters in
-    force on that date."""
+    force on that date; ``projects``, the other projects of the ledger
+    (read-only, :class:`tongchou.reads.ProjectReader`, never this project), and
+    ``documents``, the project's uploaded documents
+    (:class:`tongchou.reads.DocumentInfo`, oldest first)."""
 
     action: str
     args: Mapping[str, Any]
@@ -365,6 +376,8 @@ class ActionContext:
     actor: Actor
     date: dt.date
     params: "ParameterView"
+    projects: ProjectReader = NO_PROJECTS
+    documents: tuple[DocumentInfo, ...] = attrs.field(default=(), converter=_tuple)
 
     def last(self, action: str, **matching: Any) -> HistoryEvent | None:
         """The latest event of ``action`` whose arguments match ``matching``."""
@@ -375,3 +388,7 @@ class ActionContext:
 
     def happened(self, action: str, **matching: Any) -> bool:
         return self.last(action, **matching) is not None
+
+    def has_document(self, kind: str) -> bool:
+        """Whether a document of ``kind`` has been uploaded for the project."""
+        return any(d.kind == kind for d in self.documents)
