@@ -185,7 +185,9 @@ def tongchou_sweep(projects, on, params):
 
 @hookimpl
 def tongchou_parameters():
-    return parameters("application_deadline")
+    # the bodies' names in reports and documents: a county that approves
+    # elsewhere overrides one value instead of rewording the plugins
+    return parameters("application_deadline", "approval_body", "document_approval_body", "consent_body")
 
 
 @hookimpl

@@ -39,6 +39,13 @@ def articles(*numbers: int) -> list[Article]:
     return [_ARTICLES[n] for n in numbers]
 
 
+def wording(params, name: str, on, default: str) -> str:
+    """The text parameter ``name`` in force ``on`` (the name of a body in a
+    report or document), or ``default`` when no plugin declares it (the plugin
+    declaring it, xichuan.approval, may be disabled)."""
+    return params.value(name, on) if name in params.specs else default
+
+
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
     return tuple(Choice(v, label) for v, label in pairs)
 

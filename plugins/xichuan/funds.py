@@ -54,7 +54,10 @@ def _no_budget(ctx):
 @hookimpl
 def tongchou_guards():
     return [
-        Guard("xichuan.funds.budget_unreviewed", ("budget",), _unreviewed, cite(7), "未经审查不予安排预算"),
+        # reads xichuan.approval's review: without that action (the plugin disabled or
+        # replaced by one that reviews otherwise) no project could ever be budgeted
+        Guard("xichuan.funds.budget_unreviewed", ("budget",), _unreviewed, cite(7), "未经审查不予安排预算",
+              requires=("review",)),
         Guard("xichuan.funds.no_budget", ("start_construction",), _no_budget, cite(11), "开工须有预算"),
     ]
 
