@@ -346,3 +346,19 @@ def test_the_approving_body_is_one_text_parameter():
     review = official.document_text(official.render(c.ledger, p.id, "technical_review",
                                                      c.users["bureau"], D(2025, 11, 1)))
     assert "请按程序报市人民政府批准" in review and "报县政府" not in review
+
+
+def test_the_former_hook_functions_still_answer_and_warn_once():
+    import warnings
+
+    from tongchou.plugins.xichuan import acceptance, common
+    jur = load_jurisdiction("xichuan")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        common._WARNED.discard(f"{acceptance.__name__}.tongchou_obligations")
+        first = acceptance.tongchou_obligations(ProjectState(1, "acceptance_failed", {}), COMPLETED_THEN_FAILED,
+                                                jur.parameters())
+        acceptance.tongchou_obligations(ProjectState(1, "acceptance_failed", {}), (), jur.parameters())
+    assert sorted(o.code for o in first) == ["xichuan.acceptance.due", "xichuan.acceptance.rectify"]
+    (warning,) = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert "tongchou_obligation_rules" in str(warning.message)
