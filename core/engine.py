@@ -105,8 +105,8 @@ def derive(pm: pluggy.PluginManager, params: ParameterSet, state: ProjectState,
         if registry.disabled_codes:  # older hooks cannot be left out, only their outputs
             obligations = [o for o in obligations if not registry.rule_disabled(o.code)]
             findings = [f for f in findings if not registry.rule_disabled(f.code)]
-        obligations += rules.derive_all(registry.obligation_rules.values(), kwargs)
-        findings += rules.derive_all(registry.finding_rules.values(), kwargs)
+        obligations += rules.derive_all(registry.obligation_rules.values(), kwargs, Obligation)
+        findings += rules.derive_all(registry.finding_rules.values(), kwargs, Finding)
     obligations.sort(key=lambda o: (o.due, o.code, o.message))
     findings.sort(key=lambda f: (f.citation.articles, f.code, f.message))
     for f in findings:

@@ -58,25 +58,33 @@ def call(rule: ObligationRule | FindingRule, kwargs: Mapping[str, Any]) -> list:
     Like pluggy with hook implementations, a rule may take a subset of the
     arguments, so arguments the core adds later do not break it.
     """
-    wanted = _accepts(rule.derive)
-    given = kwargs if wanted is None else {k: v for k, v in kwargs.items() if k in wanted}
     expected = Obligation if isinstance(rule, ObligationRule) else Finding
-    out = list(rule.derive(**given) or ())
-    prefix = rule.code + "."
-    for item in out:
-        if not isinstance(item, expected):
-            raise ConfigurationError(
-                f"rule {rule.code!r} (plugin {rule.plugin!r}) returned {type(item).__name__}; "
-                f"expected {expected.__name__}")
-        if item.code != rule.code and not item.code.startswith(prefix):
-            raise ConfigurationError(
-                f"rule {rule.code!r} (plugin {rule.plugin!r}) returned code {item.code!r}; "
-                f"its outputs carry {rule.code!r} or {prefix}<suffix>")
+    return derive_all((rule,), kwargs, expected)
+
+
+def derive_all(rules: Iterable[ObligationRule | FindingRule], kwargs: Mapping[str, Any],
+               expected: type) -> list:
+    """The outputs of ``rules`` (all of one kind, giving ``expected`` records),
+    checked.  Runs after every change to a project, so it is kept lean."""
+    out: list = []
+    for rule in rules:
+        wanted = _accepts(rule.derive)
+        result = rule.derive(**kwargs) if wanted is None else \
+            rule.derive(**{k: v for k, v in kwargs.items() if k in wanted})
+        if not result:
+            continue
+        code = rule.code
+        for item in result:
+            if type(item) is not expected and not isinstance(item, expected):
+                raise ConfigurationError(
+                    f"rule {code!r} (plugin {rule.plugin!r}) returned {type(item).__name__}; "
+                    f"expected {expected.__name__}")
+            if item.code != code and not item.code.startswith(code + "."):
+                raise ConfigurationError(
+                    f"rule {code!r} (plugin {rule.plugin!r}) returned code {item.code!r}; "
+                    f"its outputs carry {code!r} or {code}.<suffix>")
+        out.extend(result)
     return out
-
-
-def derive_all(rules: Iterable[ObligationRule | FindingRule], kwargs: Mapping[str, Any]) -> list:
-    return [item for rule in rules for item in call(rule, kwargs)]
 
 
 def unknown_codes(names: Iterable[str], known: Iterable[str], legacy_plugins: Iterable[str]) -> list[str]:

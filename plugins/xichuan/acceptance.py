@@ -76,6 +76,9 @@ def stages(history) -> list[Stage]:
     rectification deadline; a passed one closes whatever is open.  At most one
     is open at a time.  The deadlines' rules (and a pack replacing one of them)
     read their own stages from here."""
+    global _LAST
+    if _LAST[0] is history:  # the three deadline rules read the same history in a row
+        return list(_LAST[1])
     out: list[Stage] = []
     current: tuple[str, HistoryEvent] | None = None
     for ev in history:
@@ -92,7 +95,11 @@ def stages(history) -> list[Stage]:
         current = opened
     if current is not None:
         out.append(Stage(current[0], current[1], None))
+    _LAST = (history, tuple(out))
     return out
+
+
+_LAST: tuple = (None, ())
 
 
 def _due(project, history, params, **_optional):
