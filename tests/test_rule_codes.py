@@ -362,3 +362,12 @@ def test_the_former_hook_functions_still_answer_and_warn_once():
     assert sorted(o.code for o in first) == ["xichuan.acceptance.due", "xichuan.acceptance.rectify"]
     (warning,) = [w for w in caught if issubclass(w.category, DeprecationWarning)]
     assert "tongchou_obligation_rules" in str(warning.message)
+
+
+def test_a_disabled_code_also_silences_the_sweep():
+    def late(jur):
+        c = memory_county(jur)
+        p = c.project(source="unit_application")  # a draft never filed by 第七条's deadline
+        return [f.code for f in c.ledger.findings(D(2025, 7, 1), project_id=p.id) if f.code.endswith("passed")]
+    assert late(load_jurisdiction("xichuan")) == ["xichuan.approval.deadline_passed"]
+    assert late(load_jurisdiction("xichuan", disabled=["xichuan.approval.deadline_passed"])) == []
