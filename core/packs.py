@@ -63,8 +63,9 @@ class Pack:
     ``extends`` names another pack whose plugins this one starts from;
     ``disable`` drops plugins (by name) from it, or single guards, obligation
     rules and finding rules (by code, e.g. ``xichuan.acceptance.due``);
-    ``plugins`` adds this pack's own.  ``parameter_overrides`` maps a parameter name to ``{effective date:
-    value}`` and may only name parameters that some plugin declares.
+    ``plugins`` adds this pack's own.  ``parameter_overrides`` maps a parameter
+    name to ``{effective date: value}`` and may only name parameters that some
+    plugin declares.
     """
 
     name: str

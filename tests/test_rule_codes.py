@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tongchou import (Finding, HistoryEvent, Obligation, ObligationRule, Pack, ProjectState, hookimpl)
+from tongchou import (Finding, FindingRule, HistoryEvent, Obligation, ObligationRule, Pack, ProjectState,
+                      hookimpl)
 from tongchou import cli, engine, official
 from tongchou.dates import add_months
 from tongchou.errors import ConfigurationError, NotFound, PluginConflict, Refused
@@ -129,14 +130,15 @@ def test_the_same_rule_code_from_two_plugins_is_a_conflict_naming_both():
 
 def test_a_guard_and_a_rule_may_not_share_a_code():
     toy = contributing(tongchou_finding_rules=[
-        __import__("tongchou").FindingRule("xichuan.acceptance.documents", cite(1), lambda project: None)])
+        FindingRule("xichuan.acceptance.documents", cite(1), lambda project: None)])
     with pytest.raises(PluginConflict, match="xichuan.acceptance.documents"):
         load_jurisdiction("xichuan", extra_plugins=[("toy", toy)])
 
 
 def test_a_rule_returning_another_code_names_its_plugin():
     toy = contributing(tongchou_obligation_rules=[
-        ObligationRule("toy.due", cite(1), lambda history: [Obligation("other.due", cite(1), D(2026, 1, 1), "x")])])
+        ObligationRule("toy.due", cite(1),
+                       lambda history: [Obligation("other.due", cite(1), D(2026, 1, 1), "x")])])
     jur = load_jurisdiction("xichuan", extra_plugins=[("toy", toy)])
     with pytest.raises(ConfigurationError, match=r"'toy\.due' \(plugin 'toy'\).*'other\.due'"):
         obligations(jur, ())
