@@ -16,11 +16,11 @@ from typing import Any
 import attrs
 import pluggy
 
-from . import auth
+from . import auth, rules
 from .errors import ConfigurationError
 from .parameters import ParameterSet
 from .reads import NO_PROJECTS, DocumentInfo, ProjectReader
-from .registry import Registry, reciter
+from .registry import Registry, reciter, registry_of
 from .vocabulary import Action, ActionContext, Actor, Finding, HistoryEvent, Obligation, ProjectState, Refusal
 
 
@@ -102,17 +102,24 @@ def apply(registry: Registry, params: ParameterSet, spec: Action, state: Project
 def derive(pm: pluggy.PluginManager, params: ParameterSet, state: ProjectState,
            history: tuple[HistoryEvent, ...], projects: ProjectReader = NO_PROJECTS,
            documents: Sequence[DocumentInfo] = ()) -> tuple[list[Obligation], list[Finding]]:
-    """The obligations and findings the plugins derive, in a fixed order."""
+    """The obligations and findings the plugins derive, in a fixed order: the
+    declared rules' (``tongchou_obligation_rules``/``tongchou_finding_rules``)
+    and the older hooks', less those whose codes are disabled."""
     # Every argument the hookspecs declare is passed; pluggy gives each
     # implementation only those it names, so older plugins are unaffected.
-    seen = {"project": state, "history": history, "params": params, "projects": projects,
-            "documents": tuple(documents)}
-    obligations = sorted(
-        (o for result in pm.hook.tongchou_obligations(**seen)
-         for o in (result or ())), key=lambda o: (o.due, o.code, o.message))
-    findings = sorted(
-        (f for result in pm.hook.tongchou_findings(**seen)
-         for f in (result or ())), key=lambda f: (f.citation.articles, f.code, f.message))
+    kwargs: dict[str, Any] = {"project": state, "history": history, "params": params,
+                              "projects": projects, "documents": tuple(documents)}
+    obligations = [o for result in pm.hook.tongchou_obligations(**kwargs) for o in (result or ())]
+    findings = [f for result in pm.hook.tongchou_findings(**kwargs) for f in (result or ())]
+    registry = registry_of(pm)
+    if registry is not None:
+        if registry.disabled_codes:  # older hooks cannot be left out, only their outputs
+            obligations = [o for o in obligations if not registry.rule_disabled(o.code)]
+            findings = [f for f in findings if not registry.rule_disabled(f.code)]
+        obligations += rules.derive_all(registry.obligation_rules.values(), kwargs, Obligation)
+        findings += rules.derive_all(registry.finding_rules.values(), kwargs, Finding)
+    obligations.sort(key=lambda o: (o.due, o.code, o.message))
+    findings.sort(key=lambda f: (f.citation.articles, f.code, f.message))
     for f in findings:
         if f.severity == "overdue":
             raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")

@@ -88,7 +88,39 @@ def tongchou_guards():
     project itself) and the project's uploaded documents through
     ``ctx.documents``; one that reads other projects should be declared with
     ``Guard(..., reads_projects=True)`` so that actions on one unit are
-    decided one at a time.
+    decided one at a time.  A pack's
+    ``disable`` or the ledger's ``disabled_rules`` setting switches one guard
+    off by its code; a guard whose ``requires`` names an action the
+    jurisdiction lacks is left out.
+    """
+
+
+@hookspec
+def tongchou_obligation_rules():
+    """Contribute obligation rules, each named by a code of its own.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.ObligationRule`:
+    a ``code``, the ``citation`` of its article and ``derive(project, history,
+    params, **optional)``, called after every change to a project with the
+    arguments of :func:`tongchou_obligations` (a rule may take only some of
+    them) and returning the :class:`tongchou.Obligation` records it derives
+    (or None), each carrying the rule's code or ``code + "." + suffix`` (else
+    ConfigurationError naming the plugin).  A code contributed twice is a
+    conflict unless one side sets ``replaces`` to the other plugin's name; a
+    pack's ``disable`` or the ledger's ``disabled_rules`` setting switches one
+    rule off by its code.  A rule whose ``requires`` names an action the
+    jurisdiction lacks is left out.
+    """
+
+
+@hookspec
+def tongchou_finding_rules():
+    """Contribute finding rules, each named by a code of its own.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.FindingRule`;
+    as :func:`tongchou_obligation_rules`, but ``derive`` returns
+    :class:`tongchou.Finding` records (never of severity ``overdue``), with the
+    arguments of :func:`tongchou_findings`.
     """
 
 
@@ -175,7 +207,10 @@ def tongchou_obligations(project, history, params, projects, documents):
         (kind, upload date, file name, SM3 digest), the project's uploaded
         documents, oldest first.
     :return: a list of :class:`tongchou.Obligation`, or None.  The core replaces
-        the project's stored obligations with the union from all plugins.  An open
+        the project's stored obligations with the union from all plugins (and
+        their :func:`tongchou_obligation_rules`, the way to write a rule that
+        can be disabled or replaced alone); outputs whose code a pack or the
+        ledger disabled are dropped.  An open
         obligation whose due date has passed is reported as an ``overdue`` finding
         citing the obligation's article; the due day itself is on time.
     """

@@ -113,6 +113,8 @@ class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixi
             stored = Setting.get_or_none(Setting.key == "jurisdiction")
             disabled = Setting.get_or_none(Setting.key == "disabled_plugins")
             disabled_names = list(disabled.value) if disabled else []
+            rules_off = Setting.get_or_none(Setting.key == "disabled_rules")
+            disabled_names += list(rules_off.value) if rules_off else []
             if isinstance(jurisdiction, Jurisdiction):
                 jur = jurisdiction
                 if stored and stored.value != jur.name:
@@ -237,8 +239,8 @@ class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixi
             (Setting.insert(key=key, value=value)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
             self.audit.append("setting", actor.name, {"key": key, "value": value})
-            if key == "disabled_plugins":
-                self._mark_recompute_pending("plugins")
+            if key in ("disabled_plugins", "disabled_rules"):
+                self._mark_recompute_pending("plugins" if key == "disabled_plugins" else "rules")
 
     # A rule change and the re-derivation it needs are not one transaction (a
     # province's re-derivation runs in batches so writers are not held up), so

@@ -189,7 +189,50 @@ class Guard:
     label: str = ""
     replaces: str | None = None
     plugin: str = ""
+    #: actions of other plugins the check looks for in the history; when the
+    #: jurisdiction lacks one of them (its plugin is disabled) the guard is left out
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    #: the check reads other projects (``ctx.projects``): the action then takes a
+    #: per-unit lock first, so concurrent actions cannot both pass a quota
     reads_projects: bool = False
+
+
+@attrs.frozen
+class ObligationRule:
+    """One rule deriving obligations, named by ``code`` so that a pack or a
+    ledger can switch it off or replace it alone.
+
+    ``derive(project, history, params, **optional)`` returns a list of
+    :class:`Obligation` (or None), each carrying ``code`` itself or
+    ``code + "." + suffix``.  It is called after every change to a project with
+    the arguments of :func:`tongchou.hookspecs.tongchou_obligations`; it may
+    accept only some of them, and with ``**kwargs`` also whatever later
+    versions of the core pass.  ``requires`` names the actions of other
+    plugins it looks for in the history: without one of them in the
+    jurisdiction the rule is left out.
+    """
+
+    code: str
+    citation: Citation
+    derive: Callable[..., Any]
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class FindingRule:
+    """One rule deriving findings; as :class:`ObligationRule`, but ``derive``
+    returns :class:`Finding` records (never of severity ``overdue``)."""
+
+    code: str
+    citation: Citation
+    derive: Callable[..., Any]
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen

@@ -217,7 +217,7 @@ def draft_jurisdiction(jur: Jurisdiction, disabled: Iterable[str]) -> Jurisdicti
         if name not in disabled:
             pm.register(plugin, name=name)
     try:
-        registry = Registry(pm)
+        registry = Registry(pm, disabled=jur.registry.disabled_codes)
         infos = [attrs.evolve(i, enabled=i.enabled and i.name not in disabled) for i in jur.plugins]
         return Jurisdiction(jur.pack, pm, registry, infos, jur.chain)
     except ConfigurationError as exc:
