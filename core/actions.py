@@ -23,8 +23,9 @@ class ActionsMixin:
     """Guards, refusals and actions."""
 
     def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
-               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        return engine.guard(self.registry, self.params, action, state, args, history, actor, date)
+               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, rules=None) -> list[Refusal]:
+        rules = rules or self.rules_for()
+        return engine.guard(rules.registry, rules.params, action, state, args, history, actor, date)
 
     def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
                  refusals: list[Refusal], args: Mapping[str, Any]) -> Refused:
@@ -63,11 +64,17 @@ class ActionsMixin:
         row = self._readable_row(project_id, actor)
         state = self._state(row)
         history = self._history(row.id)
-        return self._refusals(spec, state, typed, history, actor, date or dt.date.today())
+        date = date or dt.date.today()
+        rules, _pin = self._rules_for_action(row, spec.name, history, date)
+        return self._refusals(spec, state, typed, history, actor, date, rules)
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
-                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date)
+                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, rules=None) -> list[Refusal]:
+        # The project's version of the rules (see tongchou.versions); an action
+        # has the same name and arguments in every version, not the same guards.
+        rules = rules or self.rules_for()
+        spec = rules.registry.actions.get(spec.name, spec)
+        return engine.refusals(rules.registry, rules.params, spec, state, args, history, actor, date)
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
             args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
@@ -93,12 +100,16 @@ class ActionsMixin:
             history = self._history(row.id)
             if history and date < history[-1].date:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
-            refusals = self._refusals(spec, state, typed, history, actor, date)
+            rules, pin = self._rules_for_action(row, spec.name, history, date)
+            refusals = self._refusals(spec, state, typed, history, actor, date, rules)
             if refusals:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
-            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date)
+            step = engine.apply(rules.registry, rules.params, rules.registry.action(spec.name), state, typed,
+                                history, actor, date)
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
-            digest = self._recompute(new_state, new_history, row.derived)
+            if pin is not None:  # the anchor event: the project is governed by the version in force now
+                self._pin_rules(row.id, pin)
+            digest = self._recompute(new_state, new_history, row.derived, rules=rules)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
             cursor = self.db.execute_sql(self._sql("act_update"), (
@@ -116,16 +127,17 @@ class ActionsMixin:
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
-            self.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+            rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
     def available_actions(self, project_id: int, actor: Actor) -> list[Action]:
         """Actions ``actor``'s role may take on the project in its present status
         (the guards may still refuse them)."""
         row = self._readable_row(project_id, actor)
+        registry = self.rules_for(row).registry
         out = []
-        for spec in self.registry.actions.values():
-            if auth.action_permission(self.registry, actor, spec, row.unit_id) is None \
-                    and row.status in self.registry.start_statuses(spec):
+        for spec in registry.actions.values():
+            if auth.action_permission(registry, actor, spec, row.unit_id) is None \
+                    and row.status in registry.start_statuses(spec):
                 out.append(spec)
         return out

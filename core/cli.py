@@ -29,7 +29,8 @@ class CliError(TongchouError):
 
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
-COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands")
+COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
+                                     "versions_commands")
 
 
 def _date(text: str) -> dt.date:
@@ -157,9 +158,10 @@ def cmd_project_show(args) -> int:
         history = ledger.history(p.id, reader)
         findings = ledger.findings(on, reader, project_id=p.id)
         obligations = ledger.obligations(reader, project_id=p.id, open_only=False)
+        rules = ledger.project_rules(p.id, reader)
         if args.json:
             data = _project_json(ledger, p)
-            data.update({"date": on, "events": history,
+            data.update({"date": on, "events": history, "rules": dict(rules.to_json(), tag=rules.tag),
                          "findings": [f.to_json() for f in findings],
                          "obligations": [o.to_json(on) for o in obligations]})
             _print_json(data)
@@ -167,6 +169,8 @@ def cmd_project_show(args) -> int:
         reg = ledger.registry
         print(f"project {p.id}: {p.name}")
         print(f"  status: {reg.status_label(p.status)} ({p.status})")
+        expired = "  (已失效)" if rules.expired(on) else ""
+        print(f"  rules: {ledger.jurisdiction.document} 版本 {rules.name}{expired}")
         for name, spec in reg.fields.items():
             value = p[name]
             if spec.type in ("enum",) and value is not None:

@@ -21,14 +21,16 @@ RECOMPUTE_PENDING = "recompute_pending"
 class DerivedMixin:
     """Obligations and findings derived from each project's history."""
 
-    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "") -> str:
+    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "",
+                   rules=None) -> str:
         """Re-derive the project's obligations and findings from its history.
 
         Returns the SM3 digest of what was derived; when it equals ``known`` (the
         digest stored on the project) the stored rows are already right and
         nothing is written.
         """
-        obligations, findings = engine.derive(self.pm, self.params, state, history)
+        rules = rules or self.rules_for()  # the project's version of the rules (tongchou.versions)
+        obligations, findings = engine.derive(rules.pm, rules.params, state, history)
         ob_rows, fi_rows, digest = derived_rows(state.id, obligations, findings)
         if digest == known:
             return digest
@@ -56,7 +58,7 @@ class DerivedMixin:
                 rows = {r.id: r for r in Project.select().where(Project.id.in_(ids[i:i + batch]))}
                 histories = self.histories(list(rows))
                 for pid, row in rows.items():
-                    digest = self._recompute(self._state(row), histories[pid])
+                    digest = self._recompute(self._state(row), histories[pid], rules=self.rules_for(row))
                     Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
         with write_transaction(self.db):

@@ -31,6 +31,7 @@ from .dates import parse_date
 from .errors import ConfigurationError, NotFound
 from .parameters import ParameterSet, coerce
 from .registry import Registry
+from .versions import LoadedVersion, RuleVersion, check_versions, check_vocabulary, version_plugins, version_values
 
 PROJECT = "tongchou"
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -78,6 +79,12 @@ class Pack:
     description: str = ""
     #: used when no jurisdiction is named and more than one pack is installed
     default: bool = False
+    #: the versions of the measures, oldest first (see :mod:`tongchou.versions`);
+    #: none: one implicit version named ``version``
+    versions: tuple[RuleVersion, ...] = attrs.field(default=(), converter=tuple)
+    #: the action whose (first) date pins a project to the version then in force;
+    #: None: its entry into the ledger
+    anchor: str | None = None
 
 
 @attrs.frozen
@@ -225,6 +232,19 @@ class Jurisdiction:
                 for when, raw in values.items():
                     dated.append((pname, parse_date(when), coerce(spec.type, raw, pname), f"pack:{p.name}"))
         self.pack_values = dated
+        self._versions: tuple[LoadedVersion, ...] = ()
+
+    @property
+    def versions(self) -> tuple[LoadedVersion, ...]:
+        """The versions of the rules, oldest first; the last is this one."""
+        if self._versions:
+            return self._versions
+        return (LoadedVersion(self.pack.version, self.pack.effective, self.pack.expires, self,
+                              self.pack.description, declared=False),)
+
+    @property
+    def anchor(self) -> str | None:
+        return self.pack.anchor
 
     @property
     def name(self) -> str:
@@ -269,12 +289,39 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
     allow_set = set(allow) if allow is not None else None
     disabled_set = set(disabled)
     known = {n for n, _o, _p in resolved}
+    for v in found.packs[name].versions if name in found.packs else ():
+        known |= {n for n, _o in v.plugins}  # a plugin of one version may be disabled too
     if not strict_disabled:
         disabled_set &= known
     for d in disabled_set | (allow_set or set()):
         if d not in known and d != CORE_PLUGIN:
             raise NotFound(f"unknown plugin {d!r} (loaded plugins: {', '.join(sorted(known))})")
 
+    pack = found.packs[name]
+    chain = _pack_chain(name, found.packs)
+    if not pack.versions:
+        pm, registry, infos = _register(resolved, disabled_set, allow_set, found)
+        return Jurisdiction(pack, pm, registry, infos, chain)
+    # One plugin manager and registry per version of the rules, built once here.
+    check_versions(name, pack.versions)
+    loaded: list[LoadedVersion] = []
+    for v in pack.versions:
+        pm, registry, infos = _register(version_plugins(name, v, resolved), disabled_set, allow_set, found)
+        jur = Jurisdiction(pack, pm, registry, infos, chain)
+        jur.pack_values = jur.pack_values + version_values(jur, v)
+        loaded.append(LoadedVersion(v.name, v.effective, v.expires, jur, v.description, v.expiry_notice,
+                                    v.article))
+    check_vocabulary(name, loaded)
+    if pack.anchor is not None and pack.anchor not in loaded[-1].jurisdiction.registry.actions:
+        raise ConfigurationError(f"pack {name!r} anchors its versions on unknown action {pack.anchor!r}")
+    newest = loaded[-1].jurisdiction
+    for v in loaded:
+        v.jurisdiction._versions = tuple(loaded)
+    return newest
+
+
+def _register(resolved: list[tuple[str, Any, str]], disabled_set: set[str], allow_set: set[str] | None,
+              found: Discovered) -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
     pm = make_plugin_manager()
     pm.register(builtin, name=CORE_PLUGIN)
     infos = [_info(CORE_PLUGIN, builtin, "", _core_version(), pm, True)]
@@ -293,8 +340,7 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigurationError(f"plugin hook error: {exc}") from exc
-    registry = Registry(pm)
-    return Jurisdiction(found.packs[name], pm, registry, infos, _pack_chain(name, found.packs))
+    return pm, Registry(pm), infos
 
 
 def _core_version() -> str:
