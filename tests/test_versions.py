@@ -85,13 +85,15 @@ def found(*packs: Pack) -> Discovered:
 
 
 @pytest.fixture
-def county():
+def county(backend_url):
+    """``county(pack, **load_jurisdiction arguments)``: a County on a fresh
+    ledger of the pack, on SQLite and on PostgreSQL."""
     opened = []
 
     def make(pack=TOY_PACK, **kw) -> County:
         NEW_ONLY.swept.clear()
         jur = load_jurisdiction(pack.name, found=found(pack), **kw)
-        ledger = Ledger.open(":memory:", jurisdiction=jur, audit_key=b"v" * 32)
+        ledger = Ledger.open(backend_url, jurisdiction=jur, audit_key=b"v" * 32)
         opened.append(ledger)
         return County(ledger)
 
@@ -298,3 +300,19 @@ def test_cli_shows_the_version_and_moves_projects(tmp_path, monkeypatch, capsys)
     assert main(["--db", path, "rules", "move", NEW, "--project", str(old.id), "--user", "unit1"]) == 2
     assert "1 of 1 projects moved" in run("rules", "move", NEW, "--project", str(old.id), "--user", "admin1")
     assert json.loads(run("project", "show", str(old.id), "--json"))["rules"]["name"] == NEW
+
+
+def test_the_project_page_says_which_version_governs(county):
+    pytest.importorskip("panel")
+    from tongchou.ui import queries
+    from tongchou.ui.app import TongchouApp
+
+    from .ui.test_app import html_of
+    c = county(ENTRY_PACK)
+    old = c.project(D(2025, 6, 1))
+    queries.changed()
+    app = TongchouApp(c.ledger)
+    app.login(c.users["admin"])
+    app.go("project", project=old.id)
+    page = html_of(app.content)
+    assert f'data-version="{OLD}"' in page and f"{DOCUMENT} {OLD}" in page
