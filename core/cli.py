@@ -170,7 +170,8 @@ def cmd_project_show(args) -> int:
         print(f"project {p.id}: {p.name}")
         print(f"  status: {reg.status_label(p.status)} ({p.status})")
         expired = "  (已失效)" if rules.expired(on) else ""
-        print(f"  rules: {ledger.jurisdiction.document} 版本 {rules.name}{expired}")
+        about = f"({rules.description})" if rules.description else ""
+        print(f"  rules: 版本 {rules.name}{about}{expired}")
         for name, spec in reg.fields.items():
             value = p[name]
             if spec.type in ("enum",) and value is not None:

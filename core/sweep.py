@@ -150,8 +150,8 @@ class SweepMixin:
                 if hook is None:
                     continue
                 rules = self.rules_for(version=versions[vname])
+                asked = {s.id for s in states}
                 for result in hook(projects=states, on=on, params=rules.params):
-                    asked = {s.id for s in states}
                     for pid, found in (result or {}).items():
                         if pid not in asked:
                             raise ConfigurationError(

@@ -67,7 +67,7 @@ class NewOnly:
 
 NEW_ONLY = NewOnly()
 VERSIONS = (
-    RuleVersion(OLD, effective=D(2024, 1, 1), expires=SWITCH - dt.timedelta(days=1),
+    RuleVersion(OLD, effective=D(2024, 1, 1), expires=SWITCH - dt.timedelta(days=1), description="旧办法",
                 parameter_overrides={"toy_limit": {"2024-01-01": "2000000"}}),
     RuleVersion(NEW, effective=SWITCH, expires=D(2027, 12, 31), plugins={"toy.v2": NEW_ONLY},
                 parameter_overrides={"toy_limit": "500000"}),  # on every date
@@ -156,12 +156,18 @@ def test_an_entry_before_the_first_version_is_governed_by_the_first(county):
     assert c.ledger.version_on(D(2023, 5, 1)).name == OLD
 
 
+@pytest.fixture(scope="module")
+def toy_versions():
+    return load_jurisdiction("toyver", found=found(TOY_PACK)).versions
+
+
 @settings(max_examples=40, deadline=None)
-@given(st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)))
-def test_the_version_in_force_changes_on_its_effective_date(day):
-    jur = load_jurisdiction("toyver", found=found(TOY_PACK))
+@given(day=st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31)))
+def test_the_version_in_force_changes_on_its_effective_date(toy_versions, day):
     from tongchou.versions import version_on
-    assert version_on(jur.versions, day).name == (OLD if day < SWITCH else NEW)
+    assert version_on(toy_versions, day).name == (OLD if day < SWITCH else NEW)
+    assert version_on(toy_versions, SWITCH).name == NEW  # the effective date itself
+    assert version_on(toy_versions, SWITCH - dt.timedelta(days=1)).name == OLD
 
 
 def test_a_pack_without_versions_has_one_implicit_version(county):
@@ -315,4 +321,4 @@ def test_the_project_page_says_which_version_governs(county):
     app.login(c.users["admin"])
     app.go("project", project=old.id)
     page = html_of(app.content)
-    assert f'data-version="{OLD}"' in page and f"{DOCUMENT} {OLD}" in page
+    assert f'data-version="{OLD}"' in page and f"适用规则版本:{OLD}(旧办法)" in page

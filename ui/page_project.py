@@ -226,7 +226,8 @@ def project_page(app, project=None, **_params):
                      f'<span class="tc-badge status tc-status" data-status="{esc(p.status)}">'
                      f'{esc(reg.status_label(p.status))}</span></div>'
                      f'<div class="tc-rules-version" data-version="{esc(rules.name)}">{esc(app.t("rules_version"))}:'
-                     f'{esc(app.ledger.jurisdiction.document)} {esc(rules.name)}{expired}</div>')
+                     f'{esc(rules.name)}{esc("(" + rules.description + ")" if rules.description else "")}'
+                     f'{expired}</div>')
     top = [head]
     if app.can_create():
         edit = widget(pn.widgets.Button, name=app.t("edit_project"), css_classes=["tc-edit"], width=140)
