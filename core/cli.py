@@ -265,7 +265,8 @@ def cmd_plugins_list(args) -> int:
 def cmd_plugins_toggle(args, enable: bool) -> int:
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
-        names = {i.name for i in ledger.jurisdiction.plugins}
+        # every version's plugins (a plugin only an older version of the rules has)
+        names = {i.name for v in ledger.rule_versions for i in v.jurisdiction.plugins}
         if args.name not in names:
             raise NotFound(f"unknown plugin {args.name!r} (plugins: {', '.join(sorted(names))})")
         disabled = set(ledger.setting("disabled_plugins", []))

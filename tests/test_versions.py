@@ -322,3 +322,15 @@ def test_the_project_page_says_which_version_governs(county):
     app.go("project", project=old.id)
     page = html_of(app.content)
     assert f'data-version="{OLD}"' in page and f"适用规则版本:{OLD}(旧办法)" in page
+
+
+def test_cli_disables_a_plugin_only_a_version_has(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("TONGCHOU_LOAD", "tests.test_versions:ENTRY_PACK")
+    path = str(tmp_path / "ledger.db")
+    with Ledger.open(path, jurisdiction="toyentry") as ledger:
+        County(ledger).project(D(2025, 6, 16))
+    assert main(["--db", path, "plugins", "disable", "toy.v2", "--user", "admin1"]) == 0
+    with Ledger.open(path) as ledger:
+        assert "toy.v2.swept" not in {f.code for f in ledger.findings(D(2025, 7, 1))}
+        assert not ledger.rule_versions[-1].jurisdiction.pm.has_plugin("toy.v2")
