@@ -23,15 +23,17 @@ class ActionsMixin:
     """Guards, refusals and actions."""
 
     def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
-               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, *,
+               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, rules=None, *,
                lock: bool = False) -> list[Refusal]:
-        """What the guards on ``action`` say.  ``lock`` (inside a change): the
-        project's unit is locked first when a guard says it reads other
-        projects, and on the first read otherwise (see :meth:`_lock_unit`)."""
-        if lock and self._guards_read(action):
+        """What the guards on ``action`` say, under ``rules`` (the project's
+        version of the rules; the newest when not given).  ``lock`` (inside a
+        change): the project's unit is locked first when a guard says it reads
+        other projects, and on the first read otherwise (see :meth:`_lock_unit`)."""
+        rules = rules or self.rules_for()
+        if lock and self._guards_read(action, rules.registry):
             self._lock_unit(state.unit_id)
         reader, documents = self._rule_reads(state, lock=lock)
-        return engine.guard(self.registry, self.params, action, state, args, history, actor, date,
+        return engine.guard(rules.registry, rules.params, action, state, args, history, actor, date,
                             reader, documents)
 
     def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
@@ -71,15 +73,21 @@ class ActionsMixin:
         row = self._readable_row(project_id, actor)
         state = self._state(row)
         history = self._history(row.id)
+        date = date or dt.date.today()
+        rules, _pin = self._rules_for_action(row, spec.name, history, date)
         reader, documents = self._rule_reads(state)
-        return self._refusals(spec, state, typed, history, actor, date or dt.date.today(), reader, documents)
+        return self._refusals(spec, state, typed, history, actor, date, rules, reader, documents)
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
-                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date,
+                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, rules=None,
                   projects=None, documents=None) -> list[Refusal]:
+        # The project's version of the rules (see tongchou.versions); an action
+        # has the same name and arguments in every version, not the same guards.
+        rules = rules or self.rules_for()
+        spec = rules.registry.actions.get(spec.name, spec)
         if projects is None:
             projects, documents = self._rule_reads(state, documents=documents)
-        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date,
+        return engine.refusals(rules.registry, rules.params, spec, state, args, history, actor, date,
                                projects, documents or ())
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
@@ -106,17 +114,20 @@ class ActionsMixin:
             history = self._history(row.id)
             if history and date < history[-1].date:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
+            rules, pin = self._rules_for_action(row, spec.name, history, date)
             # Guards that count the unit's projects decide one action of the unit at a time.
-            if self._guards_read(spec.name):
+            if self._guards_read(spec.name, rules.registry):
                 self._lock_unit(row.unit_id)
             reader, documents = self._rule_reads(state, lock=True)
-            refusals = self._refusals(spec, state, typed, history, actor, date, reader, documents)
+            refusals = self._refusals(spec, state, typed, history, actor, date, rules, reader, documents)
             if refusals:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
-            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date,
-                                reader, documents)
+            step = engine.apply(rules.registry, rules.params, rules.registry.action(spec.name), state, typed,
+                                history, actor, date, reader, documents)
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
-            digest = self._recompute(new_state, new_history, row.derived, documents)
+            if pin is not None:  # the anchor event: the project is governed by the version in force now
+                self._pin_rules(row.id, pin)
+            digest = self._recompute(new_state, new_history, row.derived, documents, rules=rules)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
             cursor = self.db.execute_sql(self._sql("act_update"), (
@@ -134,16 +145,17 @@ class ActionsMixin:
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
-            self.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+            rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
     def available_actions(self, project_id: int, actor: Actor) -> list[Action]:
         """Actions ``actor``'s role may take on the project in its present status
         (the guards may still refuse them)."""
         row = self._readable_row(project_id, actor)
+        registry = self.rules_for(row).registry
         out = []
-        for spec in self.registry.actions.values():
-            if auth.action_permission(self.registry, actor, spec, row.unit_id) is None \
-                    and row.status in self.registry.start_statuses(spec):
+        for spec in registry.actions.values():
+            if auth.action_permission(registry, actor, spec, row.unit_id) is None \
+                    and row.status in registry.start_statuses(spec):
                 out.append(spec)
         return out

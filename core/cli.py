@@ -29,7 +29,8 @@ class CliError(TongchouError):
 
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
-COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands")
+COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
+                                     "versions_commands")
 
 
 def _date(text: str) -> dt.date:
@@ -157,9 +158,10 @@ def cmd_project_show(args) -> int:
         history = ledger.history(p.id, reader)
         findings = ledger.findings(on, reader, project_id=p.id)
         obligations = ledger.obligations(reader, project_id=p.id, open_only=False)
+        rules = ledger.project_rules(p.id, reader)
         if args.json:
             data = _project_json(ledger, p)
-            data.update({"date": on, "events": history,
+            data.update({"date": on, "events": history, "rules": dict(rules.to_json(), tag=rules.tag),
                          "findings": [f.to_json() for f in findings],
                          "obligations": [o.to_json(on) for o in obligations]})
             _print_json(data)
@@ -167,6 +169,9 @@ def cmd_project_show(args) -> int:
         reg = ledger.registry
         print(f"project {p.id}: {p.name}")
         print(f"  status: {reg.status_label(p.status)} ({p.status})")
+        expired = "  (已失效)" if rules.expired(on) else ""
+        about = f"({rules.description})" if rules.description else ""
+        print(f"  rules: 版本 {rules.name}{about}{expired}")
         for name, spec in reg.fields.items():
             value = p[name]
             if spec.type in ("enum",) and value is not None:
@@ -269,12 +274,14 @@ def cmd_plugins_toggle(args, enable: bool) -> int:
     """Switch a plugin (by name) or one rule (by code) on or off for this ledger."""
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
-        names = {i.name for i in ledger.jurisdiction.plugins}
+        # every version's plugins (a plugin only an older version of the rules has)
+        names = {i.name for v in ledger.rule_versions for i in v.jurisdiction.plugins}
         plugins = set(ledger.setting("disabled_plugins", []))
         codes = set(ledger.setting("disabled_rules", []))
         if args.name in names:
             key, what, chosen = "disabled_plugins", "plugin", plugins
-        elif args.name in codes or not ledger.registry.unknown_codes([args.name]):
+        elif args.name in codes or any(not v.jurisdiction.registry.unknown_codes([args.name])
+                                       for v in ledger.rule_versions):
             key, what, chosen = "disabled_rules", "rule", codes
         else:
             raise NotFound(f"unknown plugin or rule code {args.name!r} (plugins: {', '.join(sorted(names))}; "

@@ -23,16 +23,18 @@ class DerivedMixin:
     """Obligations and findings derived from each project's history."""
 
     def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "",
-                   documents: tuple[DocumentInfo, ...] | None = None) -> str:
+                   documents: tuple[DocumentInfo, ...] | None = None, rules=None) -> str:
         """Re-derive the project's obligations and findings from its history
-        (and its ``documents``: read now when not given).
+        (and its ``documents``: read now when not given) under ``rules``, the
+        project's version of the rules (the newest when not given).
 
         Returns the SM3 digest of what was derived; when it equals ``known`` (the
         digest stored on the project) the stored rows are already right and
         nothing is written.
         """
+        rules = rules or self.rules_for()  # the project's version of the rules (tongchou.versions)
         reader, documents = self._rule_reads(state, documents=documents)
-        obligations, findings = engine.derive(self.pm, self.params, state, history, reader, documents)
+        obligations, findings = engine.derive(rules.pm, rules.params, state, history, reader, documents)
         ob_rows, fi_rows, digest = derived_rows(state.id, obligations, findings)
         if digest == known:
             return digest
@@ -45,7 +47,8 @@ class DerivedMixin:
         """Re-derive one project's obligations and findings now, inside the
         caller's change (after something rules read, e.g. its documents, changed)."""
         row = self._row(project_id, lock=True)
-        digest = self._recompute(self._state(row), self._history(row.id), row.derived)
+        digest = self._recompute(self._state(row), self._history(row.id), row.derived,
+                                 rules=self.rules_for(row))
         if digest != row.derived:
             self.db.execute_sql(self._sql("derived_update"), (digest, row.id))
 
@@ -69,7 +72,8 @@ class DerivedMixin:
                 histories = self.histories(list(rows))
                 documents = self.project_documents(list(rows))
                 for pid, row in rows.items():
-                    digest = self._recompute(self._state(row), histories[pid], documents=documents[pid])
+                    digest = self._recompute(self._state(row), histories[pid], documents=documents[pid],
+                                             rules=self.rules_for(row))
                     Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
         with write_transaction(self.db):

@@ -206,7 +206,10 @@ def export_report(ledger, actor: Actor | None, name: str, fmt: str = "xlsx",
     ``year``) as an .xlsx or .csv file.  A unit's user gets their own unit's."""
     from .values import parse_record
     _check_format(fmt)
-    report = ledger.registry.reports.get(name)
+    # The newest version's report, else an older version's (a report a newer
+    # version of the rules dropped still reads the projects the older governs).
+    report = next((v.jurisdiction.registry.reports[name] for v in reversed(ledger.rule_versions)
+                   if name in v.jurisdiction.registry.reports), None)
     if report is None:
         raise NotFound(f"unknown report {name!r} (reports: {', '.join(ledger.registry.reports)})")
     typed = parse_record(list(report.options), dict(options or {}), partial=True, what="报表选项")

@@ -559,6 +559,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
     """
     date = date or dt.date.today()
     registry = ledger.registry
+    rules = ledger.rules_for(version=ledger.version_on(date))  # the version in force on entry
     role = registry.roles.get(actor.role)
     if actor.role != "admin" and not (role and role.unit_scoped):
         raise PermissionDenied(f"角色“{role.label if role else actor.role}”不能导入项目,项目由建设单位或系统管理员登记")
@@ -662,7 +663,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
                 continue
             in_file[key] = row.number
             state = ProjectState(id=None, status=registry.initial_status, fields=fields, unit_id=unit_id)
-            refusals = ledger._guard(CREATE_PROJECT, state, {}, (), actor, date)
+            refusals = ledger._guard(CREATE_PROJECT, state, {}, (), actor, date, rules)
             if refusals:
                 for r in refusals:
                     problems.append(Problem(row.number, "", r.label))
@@ -711,7 +712,7 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     for i, name in enumerate(new_units):
         unit_ids[-1 - i] = Unit.insert(name=name).execute()
         audit.append(("unit", {"unit": name}, None))
-    rules = f"{ledger.jurisdiction.name}@{ledger.jurisdiction.pack.version}"
+    rules = ledger.rules_for(version=ledger.version_on(date))  # the version in force on entry
     ids: list[int] = []
     obligations: list[tuple] = []
     findings: list[tuple] = []
@@ -725,12 +726,12 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
         pid = insert({Project.name: values["name"], Project.unit: unit_id, Project.year: values["year"],
                       Project.estimate: values.get("estimate"), Project.status: state.status,
                       Project.data: data, Project.created_on: date, Project.created_by: actor.id,
-                      Project.rules: rules, Project.version: 1, Project.derived: "",
+                      Project.rules: rules.version.tag, Project.version: 1, Project.derived: "",
                       Project.created_at: stamp, Project.updated_at: stamp})
         audit.append(("project", {"op": "create", "fields": to_json_value(values), "date": date,
                                   "import": True}, pid))
         # What Ledger._recompute derives and digests for a project without history.
-        obs, fis = engine.derive(ledger.pm, ledger.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), (),
+        obs, fis = engine.derive(rules.pm, rules.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), (),
                                  ledger.project_reader(exclude=pid), ())
         ob_rows, fi_rows, digest = derived_rows(pid, obs, fis)
         obligations += ob_rows

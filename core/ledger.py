@@ -15,6 +15,7 @@ opening the ledger, its parameters, settings and audit key:
 - :mod:`tongchou.actions` guards and actions;
 - :mod:`tongchou.derived` obligations and findings derived per project;
 - :mod:`tongchou.sweep` the sweep of a date, notices and dashboard counts;
+- :mod:`tongchou.versions` which version of the rules governs each project;
 - :mod:`tongchou.storage` and :mod:`tongchou.results` the rows and records they share.
 """
 from __future__ import annotations
@@ -45,6 +46,7 @@ from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMN
                       derived_rows)
 from .sweep import SWEEP_CHUNK, SweepMixin
 from .values import to_json_value
+from .versions import VersionsMixin
 from .vocabulary import Actor
 
 __all__ = ["Ledger", "ActResult", "LedgerFinding", "LedgerObligation", "Sweep", "SYSTEM", "CORE_COLUMNS",
@@ -69,7 +71,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
     return None  # in-memory: a key for this process only
 
 
-class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin):
+class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin, VersionsMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",
@@ -200,9 +202,14 @@ class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixi
             'SELECT COUNT(*), MAX("set_at") FROM "parameter_value"').fetchone())
         self._params_checked = time.monotonic()
         if self._params is None or signature != self._params_signature:
-            ledger_values = [(r.name, r.effective, coerce(self.registry.parameters[r.name].type, r.value, r.name))
-                             for r in ParameterValue.select().order_by(ParameterValue.name, ParameterValue.effective)
-                             if r.name in self.registry.parameters]
+            # Values of every version's parameters (older versions read theirs
+            # through rules_for); the newest version's are the ledger's params.
+            specs = {n: p for v in self.rule_versions for n, p in v.jurisdiction.registry.parameters.items()}
+            self._ledger_values = [(r.name, r.effective, coerce(specs[r.name].type, r.value, r.name))
+                                   for r in ParameterValue.select().order_by(ParameterValue.name,
+                                                                             ParameterValue.effective)
+                                   if r.name in specs]
+            ledger_values = [v for v in self._ledger_values if v[0] in self.registry.parameters]
             self._params = self.jurisdiction.parameters(ledger_values, self._pinned)
             self._params_signature = signature
         return self._params

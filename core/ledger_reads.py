@@ -79,9 +79,10 @@ class ReadsMixin:
             return ()
         return self.project_documents([project_id])[int(project_id)]
 
-    def _guards_read(self, action: str) -> bool:
-        """Whether a guard watching ``action`` says it reads other projects."""
-        return any(g.reads_projects for g in self.registry.guards_for(action))
+    def _guards_read(self, action: str, registry=None) -> bool:
+        """Whether a guard watching ``action`` (under ``registry``, the
+        project's version of the rules) says it reads other projects."""
+        return any(g.reads_projects for g in (registry or self.registry).guards_for(action))
 
     def _lock_unit(self, unit_id: int | None) -> None:
         """Inside a change: wait for, then hold until commit, the lock of the

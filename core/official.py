@@ -74,7 +74,10 @@ class DocumentContext:
 
     @property
     def params(self) -> "ParameterSet":
-        return self.ledger.params
+        """The parameters of the version of the rules that governs the project."""
+        if len(self.ledger.rule_versions) == 1:
+            return self.ledger.params
+        return self.ledger.rules_for(self.ledger._row(self.project.id)).params
 
     def last(self, action: str) -> HistoryEvent | None:
         """The project's latest event of ``action``."""

@@ -32,6 +32,7 @@ from .dates import parse_date
 from .errors import ConfigurationError, NotFound
 from .parameters import ParameterSet, coerce
 from .registry import Registry
+from .versions import LoadedVersion, RuleVersion, check_versions, check_vocabulary, version_plugins, version_values
 
 PROJECT = "tongchou"
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -81,6 +82,12 @@ class Pack:
     description: str = ""
     #: used when no jurisdiction is named and more than one pack is installed
     default: bool = False
+    #: the versions of the measures, oldest first (see :mod:`tongchou.versions`);
+    #: none: one implicit version named ``version``
+    versions: tuple[RuleVersion, ...] = attrs.field(default=(), converter=tuple)
+    #: the action whose (first) date pins a project to the version then in force;
+    #: None: its entry into the ledger
+    anchor: str | None = None
 
 
 @attrs.frozen
@@ -242,6 +249,19 @@ class Jurisdiction:
                 for when, raw in values.items():
                     dated.append((pname, parse_date(when), coerce(spec.type, raw, pname), f"pack:{p.name}"))
         self.pack_values = dated
+        self._versions: tuple[LoadedVersion, ...] = ()
+
+    @property
+    def versions(self) -> tuple[LoadedVersion, ...]:
+        """The versions of the rules, oldest first; the last is this one."""
+        if self._versions:
+            return self._versions
+        return (LoadedVersion(self.pack.version, self.pack.effective, self.pack.expires, self,
+                              self.pack.description, declared=False),)
+
+    @property
+    def anchor(self) -> str | None:
+        return self.pack.anchor
 
     @property
     def name(self) -> str:
@@ -286,6 +306,8 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
     allow_set = set(allow) if allow is not None else None
     disabled_set = set(disabled)
     known = {n for n, _o, _p in resolved}
+    for v in found.packs[name].versions if name in found.packs else ():
+        known |= {n for n, _o in v.plugins}  # a plugin of one version may be disabled too
     # names that are no plugin are rule codes, checked once the rules are merged
     codes = sorted(disabled_set - known - {CORE_PLUGIN})
     disabled_set -= set(codes)
@@ -294,6 +316,50 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
             raise NotFound(f"unknown plugin {d!r} (loaded plugins: {', '.join(sorted(known))})")
     pack_codes = _pack_rule_codes(name, found.packs)
 
+    pack = found.packs[name]
+    chain = _pack_chain(name, found.packs)
+    disabled_codes = set(codes) | set(pack_codes)
+    if not pack.versions:
+        pm, registry, infos = _register(resolved, disabled_set, allow_set, found, disabled_codes)
+        _check_codes([registry], codes, pack_codes, strict_disabled, known)
+        return Jurisdiction(pack, pm, registry, infos, chain)
+    # One plugin manager and registry per version of the rules, built once here.
+    check_versions(name, pack.versions)
+    loaded: list[LoadedVersion] = []
+    for v in pack.versions:
+        pm, registry, infos = _register(version_plugins(name, v, resolved), disabled_set, allow_set, found,
+                                        disabled_codes)
+        jur = Jurisdiction(pack, pm, registry, infos, chain)
+        jur.pack_values = jur.pack_values + version_values(jur, v)
+        loaded.append(LoadedVersion(v.name, v.effective, v.expires, jur, v.description, v.expiry_notice,
+                                    v.article))
+    check_vocabulary(name, loaded)
+    _check_codes([v.jurisdiction.registry for v in loaded], codes, pack_codes, strict_disabled, known)
+    if pack.anchor is not None and pack.anchor not in loaded[-1].jurisdiction.registry.actions:
+        raise ConfigurationError(f"pack {name!r} anchors its versions on unknown action {pack.anchor!r}")
+    newest = loaded[-1].jurisdiction
+    for v in loaded:
+        v.jurisdiction._versions = tuple(loaded)
+    return newest
+
+
+def _check_codes(registries: list[Registry], codes: list[str], pack_codes: Mapping[str, str],
+                 strict_disabled: bool, known: set[str]) -> None:
+    """A disabled name that is neither a plugin nor a rule code of any version
+    of the rules is an error (the ledger's own settings only when strict)."""
+    def unknown(names):
+        return sorted(set.intersection(*(set(r.unknown_codes(names)) for r in registries)))
+    for code in unknown(pack_codes):
+        raise ConfigurationError(f"pack {pack_codes[code]!r} disables {code!r}, which is neither a plugin "
+                                 "of its base packs nor a rule code")
+    missing = unknown(codes)
+    if missing and strict_disabled:
+        raise NotFound(f"unknown plugin or rule code {missing[0]!r} (loaded plugins: {', '.join(sorted(known))})")
+
+
+def _register(resolved: list[tuple[str, Any, str]], disabled_set: set[str], allow_set: set[str] | None,
+              found: Discovered, disabled_codes: set[str] = frozenset()
+              ) -> tuple[pluggy.PluginManager, Registry, list[PluginInfo]]:
     pm = make_plugin_manager()
     pm.register(builtin, name=CORE_PLUGIN)
     infos = [_info(CORE_PLUGIN, builtin, "", _core_version(), pm, True)]
@@ -312,16 +378,10 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigurationError(f"plugin hook error: {exc}") from exc
-    registry = Registry(pm, disabled=set(codes) | set(pack_codes))
-    for code in registry.unknown_codes(pack_codes):
-        raise ConfigurationError(f"pack {pack_codes[code]!r} disables {code!r}, which is neither a plugin "
-                                 "of its base packs nor a rule code")
-    unknown = registry.unknown_codes(codes)
-    if unknown and strict_disabled:
-        raise NotFound(f"unknown plugin or rule code {unknown[0]!r} (loaded plugins: {', '.join(sorted(known))})")
+    registry = Registry(pm, disabled=disabled_codes)
     infos = [attrs.evolve(i, **registry.plugin_rules(i.name), documents=registry.plugin_documents.get(i.name, ()))
              for i in infos]
-    return Jurisdiction(found.packs[name], pm, registry, infos, _pack_chain(name, found.packs))
+    return pm, registry, infos
 
 
 def _core_version() -> str:

@@ -208,8 +208,9 @@ class ProjectsMixin:
         unit_id = self.unit_id(values["unit"])
         state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
         with self._change():
+            rules = self.rules_for(version=self.version_on(date))  # the version in force on entry
             refusal = auth.may_create(self.registry, actor, unit_id)
-            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date,
+            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date, rules,
                                                              lock=True)
             if refusals:
                 raise self._refused(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
@@ -217,11 +218,11 @@ class ProjectsMixin:
             pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
                                  estimate=values.get("estimate"), status=state.status, data=data,
                                  created_on=date, created_by=actor.id,
-                                 rules=f"{self.jurisdiction.name}@{self.jurisdiction.pack.version}").execute()
+                                 rules=rules.version.tag).execute()
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
             new = self._state(self._row(pid))
-            digest = self._recompute(new, (), documents=())
+            digest = self._recompute(new, (), documents=(), rules=rules)
             self.db.execute_sql(self._sql("derived_update"), (digest, pid))
         return new
 
@@ -246,12 +247,14 @@ class ProjectsMixin:
             if refusal is None and unit_id != row.unit_id:
                 refusal = auth.may_create(self.registry, actor, unit_id)
             history = self._history(row.id)
+            rules = self.rules_for(row)
             refusals = [refusal] if refusal else self._guard(
-                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date, lock=True)
+                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date, rules,
+                lock=True)
             if refusals:
                 raise self._refused(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
             new = attrs.evolve(after, version=row.version + 1)
-            digest = self._recompute(new, history, row.derived)
+            digest = self._recompute(new, history, row.derived, rules=rules)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             n = (Project.update(name=fields["name"], unit=unit_id, year=fields["year"],
                                 estimate=fields.get("estimate"), data=data, version=Project.version + 1,

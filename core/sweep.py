@@ -97,14 +97,16 @@ class SweepMixin:
         """Findings plugins see on ``on`` (``tongchou_sweep``), asked for
         :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
         implements the hook."""
-        hook = self.pm.hook.tongchou_sweep
-        impls = hook.get_hookimpls()
-        if not impls:
+        # Each version of the rules asks its own plugins about the projects it
+        # governs (one version unless the pack declares several).
+        hooks = {v.name: v.jurisdiction.pm.hook.tongchou_sweep for v in self.rule_versions}
+        hooks = {name: h for name, h in hooks.items() if h.get_hookimpls()}
+        if not hooks:
             return []
         # The union of the statuses the implementations look at; None when one
         # of them looks at every project.
         statuses: set[str] | None = set()
-        for impl in impls:
+        for impl in (i for h in hooks.values() for i in h.get_hookimpls()):
             marked = getattr(impl.function, "tongchou_sweep_statuses", None)
             if marked is None:
                 statuses = None
@@ -112,9 +114,9 @@ class SweepMixin:
             statuses |= marked
         out: list[LedgerFinding] = []
         last = 0
-        jur_params = self.params
         sql = ('SELECT p."id", p."name", u."name", p."year", p."estimate", p."status", p."data", p."unit_id", '
-               'p."version" FROM "project" AS p JOIN "unit" AS u ON p."unit_id" = u."id" WHERE p."id" > ?')
+               'p."version", p."rules", p."created_on" FROM "project" AS p JOIN "unit" AS u ON p."unit_id" = u."id" '
+               'WHERE p."id" > ?')
         extra: list[Any] = []
         if scope is not None:
             sql += ' AND p."unit_id" = ?'
@@ -128,6 +130,7 @@ class SweepMixin:
             sql += f' AND p."status" IN ({", ".join("?" for _ in statuses)})'
             extra += sorted(statuses)
         sql = (sql + ' ORDER BY p."id" LIMIT ?').replace("?", self.db.param)
+        versions = {v.name: v for v in self.rule_versions}
         while True:
             rows = self.db.execute_sql(sql, (last, *extra, SWEEP_CHUNK)).fetchall()
             if not rows:
@@ -135,21 +138,31 @@ class SweepMixin:
             last = rows[-1][0]
             # Fields are decoded only for the projects a plugin looks into: most
             # answers are decided by the status alone.
-            states = [ProjectState(id=pid, status=status, unit_id=unit_id, version=version,
-                                   fields=_LazyFields(self._fields, name, uname, year, fen, data))
-                      for pid, name, uname, year, fen, status, data, unit_id, version in rows]
+            groups: dict[str, list[ProjectState]] = {}
+            for pid, name, uname, year, fen, status, data, unit_id, version, tag, created in rows:
+                key = self._version_of(tag, created).name if len(versions) > 1 else next(iter(versions))
+                groups.setdefault(key, []).append(
+                    ProjectState(id=pid, status=status, unit_id=unit_id, version=version,
+                                 fields=_LazyFields(self._fields, name, uname, year, fen, data)))
             names = {r[0]: (r[1], r[2]) for r in rows}
-            for result in hook(projects=states, on=on, params=jur_params):
-                for pid, found in (result or {}).items():
-                    if pid not in names:
-                        raise ConfigurationError(f"tongchou_sweep answered for project {pid}, which it was not asked about")
-                    for f in found:
-                        if f.severity == "overdue":
-                            raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
-                        if (f.severity == "advice" and not include_advice) or self.registry.rule_disabled(f.code):
-                            continue
-                        out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
-                                                 self.registry.cite(f.citation), f.message))
+            for vname, states in groups.items():
+                hook = hooks.get(vname)
+                if hook is None:
+                    continue
+                rules = self.rules_for(version=versions[vname])
+                asked = {s.id for s in states}
+                for result in hook(projects=states, on=on, params=rules.params):
+                    for pid, found in (result or {}).items():
+                        if pid not in asked:
+                            raise ConfigurationError(
+                                f"tongchou_sweep answered for project {pid}, which it was not asked about")
+                        for f in found:
+                            if f.severity == "overdue":
+                                raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
+                            if (f.severity == "advice" and not include_advice) or rules.registry.rule_disabled(f.code):
+                                continue
+                            out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
+                                                     rules.registry.cite(f.citation), f.message))
             if len(rows) < SWEEP_CHUNK:
                 break
         return out
@@ -161,6 +174,7 @@ class SweepMixin:
         out = [attrs.evolve(n, citation=self.registry.cite(n.citation))
                for result in self.pm.hook.tongchou_ledger_notices(params=self.params, on=on)
                for n in (result or ())]
+        out += self._rules_notices(on, out)  # the newest version of the rules has expired
         return sorted(out, key=lambda n: (n.citation.articles, n.code))
 
     # -- counts for dashboards -----------------------------------------------

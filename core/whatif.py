@@ -71,10 +71,13 @@ class Draft:
 
     overrides: Mapping[str, Any] = attrs.field(factory=dict)
     disabled: tuple[str, ...] = attrs.field(default=(), converter=lambda v: tuple(sorted(set(v))))
+    #: replay every project under this version of the rules (moving projects
+    #: to it, :meth:`Ledger.move_rules`); None: each under its own version
+    version: str | None = None
 
     @property
     def empty(self) -> bool:
-        return not self.overrides and not self.disabled
+        return not self.overrides and not self.disabled and self.version is None
 
 
 @attrs.frozen
@@ -184,6 +187,8 @@ class WhatIf:
     disabled: tuple[str, ...]
     examined: int
     projects: tuple[ProjectDiff, ...]
+    #: the version of the rules every project was replayed under (None: its own)
+    version: str | None = None
 
     @property
     def refused_steps(self) -> int:
@@ -192,7 +197,7 @@ class WhatIf:
     def to_json(self) -> dict:
         return {"on": self.on.isoformat(),
                 "overrides": {k: {"current": c, "draft": d} for k, (c, d) in self.overrides.items()},
-                "disabled": list(self.disabled), "examined": self.examined,
+                "disabled": list(self.disabled), "examined": self.examined, "version": self.version,
                 "changed": len(self.projects), "refused_steps": self.refused_steps,
                 "projects": [p.to_json() for p in self.projects]}
 
@@ -219,7 +224,10 @@ def draft_jurisdiction(jur: Jurisdiction, disabled: Iterable[str]) -> Jurisdicti
     try:
         registry = Registry(pm, disabled=jur.registry.disabled_codes)
         infos = [attrs.evolve(i, enabled=i.enabled and i.name not in disabled) for i in jur.plugins]
-        return Jurisdiction(jur.pack, pm, registry, infos, jur.chain)
+        draft = Jurisdiction(jur.pack, pm, registry, infos, jur.chain)
+        # keep what a version of the rules overrides (tongchou.versions)
+        draft.pack_values = [v for v in jur.pack_values if v[0] in registry.parameters]
+        return draft
     except ConfigurationError as exc:
         raise ConfigurationError(f"停用 {', '.join(sorted(disabled))} 后规则无法组合:{exc}") from exc
 
@@ -487,39 +495,71 @@ def _swept(pm, params, states: list[ProjectState], on: dt.date) -> dict[int, lis
 # -- the entry point ------------------------------------------------------------------------
 
 
-def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor | None = None) -> WhatIf:
-    """Replay the ledger (the projects ``actor`` may see; all when None) under
-    ``draft`` and report the projects it would change.  Writes nothing."""
+def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor | None = None,
+        project_ids: Iterable[int] | None = None) -> WhatIf:
+    """Replay the ledger (the projects ``actor`` may see; all when None; only
+    ``project_ids`` when given) under ``draft`` and report the projects it
+    would change.  Each project is compared with the version of the rules that
+    governs it.  Writes nothing."""
     on = on or dt.date.today()
-    jur = draft_jurisdiction(ledger.jurisdiction, draft.disabled) if draft.disabled else ledger.jurisdiction
-    params = draft_parameters(ledger, jur, draft.overrides)
+    target = ledger.rule_version(draft.version) if draft.version is not None else None
+    projects, _total = ledger.projects(actor)
+    if project_ids is not None:
+        wanted = {int(i) for i in project_ids}
+        projects = [p for p in projects if p.id in wanted]
+    governing = ledger.governing_versions({p.id for p in projects})
+    drafts: dict[str, tuple[Jurisdiction, ParameterSet]] = {}
+
+    def draft_rules(version) -> tuple[Jurisdiction, ParameterSet]:
+        if version.name not in drafts:
+            base = version.jurisdiction
+            jur = draft_jurisdiction(base, draft.disabled) if draft.disabled else base
+            drafts[version.name] = (jur, draft_parameters(ledger, jur, draft.overrides))
+        return drafts[version.name]
+
+    newest_jur, newest_params = draft_rules(target or ledger.rule_versions[-1])
     shown = {}
     for name in draft.overrides:
-        spec = jur.registry.parameters[name]
+        spec = newest_jur.registry.parameters[name]
         shown[name] = (render(spec.type, ledger.params.value(name, on)) if name in ledger.params.specs else "—",
-                       render(spec.type, params.value(name, on)))
-    projects, _total = ledger.projects(actor)
+                       render(spec.type, newest_params.value(name, on)))
     ids = {p.id for p in projects}
     histories = ledger.histories(sorted(ids))
     timelines = _timelines(ledger, ids, histories)
     units = {name: uid for uid, name in ledger.units()}
     documents = ledger.project_documents(ids)
-    # Draft guards reading other projects see them as recorded before each step's day.
-    others = readers_as_recorded(
-        projects, {pid: [(ev.date, ev.to_status) for ev in evs] for pid, evs in histories.items()},
-        {pid: steps[0].date for pid, steps in timelines.items() if steps and steps[0].kind == "create"},
-        ledger.registry.initial_status, jur.registry)
-    replayed = {p.id: _replay(ledger, jur, params, p, timelines[p.id], units, others, documents[p.id])
-                for p in projects}
+    statuses = {pid: [(ev.date, ev.to_status) for ev in evs] for pid, evs in histories.items()}
+    entered = {pid: steps[0].date for pid, steps in timelines.items() if steps and steps[0].kind == "create"}
+    # The projects of each version of the rules, replayed and swept together.
+    groups: dict[str, list[ProjectState]] = {}
+    for p in projects:
+        groups.setdefault(governing[p.id].name, []).append(p)
+    replayed: dict[int, tuple] = {}
+    base_swept: dict[int, list] = {}
+    draft_swept: dict[int, list] = {}
+    base_rules: dict[int, Any] = {}
+    draft_of: dict[int, tuple[Jurisdiction, ParameterSet]] = {}
+    for vname, members in groups.items():
+        version = ledger.rule_version(vname)
+        rules = ledger.rules_for(version=version)
+        jur, params = draft_rules(target or version)
+        # Draft guards reading other projects see them as recorded before each step's day.
+        others = readers_as_recorded(projects, statuses, entered, ledger.registry.initial_status, jur.registry)
+        for p in members:
+            base_rules[p.id] = rules
+            draft_of[p.id] = (jur, params)
+            replayed[p.id] = _replay(ledger, jur, params, p, timelines[p.id], units, others, documents[p.id])
+        base_swept.update(_swept(rules.pm, rules.params, members, on))
+        draft_swept.update(_swept(jur.pm, params, [replayed[p.id][0] for p in members], on))
     final = [r[0] for r in replayed.values()]
-    base_swept = _swept(ledger.pm, ledger.params, projects, on)
-    draft_swept = _swept(jur.pm, params, final, on)
     diffs = []
     for current in projects:
         recorded = histories[current.id]
-        base_obl, base_found = _derived(ledger.pm, ledger.params, current, recorded, on,
+        rules = base_rules[current.id]
+        jur, params = draft_of[current.id]
+        base_obl, base_found = _derived(rules.pm, rules.params, current, recorded, on,
                                         base_swept.get(current.id, ()),
-                                        MemoryReader(projects, current.id, ledger.registry), documents[current.id])
+                                        MemoryReader(projects, current.id, rules.registry), documents[current.id])
         state, history, refused, notes = replayed[current.id]
         draft_obl, draft_found = _derived(jur.pm, params, state, history, on, draft_swept.get(current.id, ()),
                                           MemoryReader(final, current.id, jur.registry), documents[current.id])
@@ -529,7 +569,8 @@ def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor
                            findings=tuple(_compare_findings(base_found, draft_found)), notes=tuple(notes))
         if diff.changed:
             diffs.append(diff)
-    return WhatIf(on=on, overrides=shown, disabled=draft.disabled, examined=len(projects), projects=tuple(diffs))
+    return WhatIf(on=on, overrides=shown, disabled=draft.disabled, examined=len(projects), projects=tuple(diffs),
+                  version=draft.version)
 
 
 def check_value(ledger: Ledger, name: str, raw: Any) -> Any:

@@ -174,6 +174,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rules_document": ("规则文件", "Rules"),
     "pack": ("规则包", "Pack"),
     "effective_period": ("有效期", "In force"),
+    "rules_version": ("适用规则版本", "Rules version"),
+    "rules_expired": ("已失效", "expired"),
     # documents and downloads on the project page
     "documents": ("项目材料", "Documents"),
     "documents_empty": ("尚未上传材料。", "No documents yet."),

@@ -215,13 +215,19 @@ def project_page(app, project=None, **_params):
         history = app.ledger.history(pid, app.actor)
         findings = app.ledger.findings(app.today(), app.actor, project_id=pid)
         obligations = app.ledger.obligations(app.actor, project_id=pid, open_only=False)
+        rules = app.ledger.project_rules(pid, app.actor)
     except NotFound:
         return not_found(app)
     reg = app.registry
+    expired = f' <span class="tc-badge overdue">{esc(app.t("rules_expired"))}</span>' \
+        if rules.expired(app.today()) else ""
     head = html_pane(f'<div style="font-size:1.35em;font-weight:600" class="tc-project-name">{esc(p.name)}</div>'
                      f'<div>#{p.id} · {esc(p["unit"])} · {esc(app.t("status"))}:'
                      f'<span class="tc-badge status tc-status" data-status="{esc(p.status)}">'
-                     f'{esc(reg.status_label(p.status))}</span></div>')
+                     f'{esc(reg.status_label(p.status))}</span></div>'
+                     f'<div class="tc-rules-version" data-version="{esc(rules.name)}">{esc(app.t("rules_version"))}:'
+                     f'{esc(rules.name)}{esc("(" + rules.description + ")" if rules.description else "")}'
+                     f'{expired}</div>')
     top = [head]
     if app.can_create():
         edit = widget(pn.widgets.Button, name=app.t("edit_project"), css_classes=["tc-edit"], width=140)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tongchou import Pack
+from tongchou import Pack, RuleVersion
 
 from . import (acceptance, ai, approval, change, cloud, demo, final, funds, general, official,
                operation, oversight, procurement, security, sharing, supervision)
@@ -21,6 +21,11 @@ PACK = Pack(
     effective=dt.date(2025, 8, 29),
     expires=dt.date(2027, 8, 28),
     default=True,
+    # The two-year trial (第三十九条) is the measures' one version so far; its own
+    # notice (xichuan.final) says when it has run out, so the core adds none.
+    versions=(RuleVersion("2025.6", effective=dt.date(2025, 8, 29), expires=dt.date(2027, 8, 28),
+                          description="淅政办〔2025〕6号(试行两年)", article=39,
+                          expiry_notice="xichuan.final.trial_ended"),),
     plugins={
         "xichuan.general": general,          # 第一条–第六条 总则
         "xichuan.approval": approval,        # 第七条–第十条 审批
