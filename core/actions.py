@@ -67,7 +67,8 @@ class ActionsMixin:
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
                   history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date)
+        return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date,
+                               parties=self.parties(state))
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
             args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
@@ -80,9 +81,10 @@ class ActionsMixin:
         date = date or dt.date.today()
         spec = self.registry.action(action)
         typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        self.check_units(spec.args, typed)
         with self._change():
             row = self._row(project_id, lock=True)
-            if not auth.can_read(self.registry, actor, row.unit_id):
+            if not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
                 # Logged like any refusal: an attempt on another unit's project is worth seeing.
                 refusals = [Refusal("permission", "只能办理本单位的项目")]
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
@@ -98,6 +100,7 @@ class ActionsMixin:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
             step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date)
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
+            self.check_units(self.registry.fields.values(), fields)  # effects may name a party
             digest = self._recompute(new_state, new_history, row.derived)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
@@ -106,6 +109,7 @@ class ActionsMixin:
                 Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
             if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            self._write_parties(row.id, self.parties(state), self.parties(new_state))
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
                       "from_status": state.status, "to_status": target, "recorded_at": moment}
@@ -123,9 +127,10 @@ class ActionsMixin:
         """Actions ``actor``'s role may take on the project in its present status
         (the guards may still refuse them)."""
         row = self._readable_row(project_id, actor)
+        party_units = self._row_parties(row)
         out = []
         for spec in self.registry.actions.values():
-            if auth.action_permission(self.registry, actor, spec, row.unit_id) is None \
+            if auth.action_permission(self.registry, actor, spec, row.unit_id, party_units) is None \
                     and row.status in self.registry.start_statuses(spec):
                 out.append(spec)
         return out

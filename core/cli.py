@@ -70,8 +70,11 @@ def _reader(ledger: Ledger, name: str | None):
 
 
 def _project_json(ledger: Ledger, p) -> dict:
-    return {"id": p.id, "status": p.status, "status_label": ledger.registry.status_label(p.status),
+    data = {"id": p.id, "status": p.status, "status_label": ledger.registry.status_label(p.status),
             "version": p.version, "fields": to_json_value(dict(p.fields))}
+    if ledger.registry.party_fields:  # only packs that declare parties: older output stays as it was
+        data["parties"] = [{"field": f, "label": label, "unit": unit} for f, label, unit in ledger.party_list(p)]
+    return data
 
 
 # -- commands ----------------------------------------------------------------
@@ -167,6 +170,8 @@ def cmd_project_show(args) -> int:
         reg = ledger.registry
         print(f"project {p.id}: {p.name}")
         print(f"  status: {reg.status_label(p.status)} ({p.status})")
+        if reg.party_fields:
+            print("  parties: " + ";".join(f"{label}:{unit}" for _f, label, unit in ledger.party_list(p)))
         for name, spec in reg.fields.items():
             value = p[name]
             if spec.type in ("enum",) and value is not None:

@@ -407,6 +407,9 @@ class Runner:
             return actors[key]
 
         ledger.add_unit(str(project_unit))
+        for name, spec in ledger.registry.fields.items():  # parties (e.g. the builder) are units too
+            if spec.type == "unit" and case.project.get(name):
+                ledger.add_unit(str(case.project[name]))
         first_day = (case.steps[0].date if case.steps else
                      (case.expect.date if case.expect and case.expect.date else dt.date.today()))
         creator = actor(self._creator_role(ledger), None)
