@@ -259,3 +259,27 @@ def test_cli_shows_the_builder_its_projects_and_the_parties(tmp_path, monkeypatc
     assert "parties: 建设单位:县卫健委;建设运营方:县城投公司" in capsys.readouterr().out
     code = main(["--db", path, "project", "show", str(ids[1]), "--user", "ct"])
     assert code != 0 and "no project" in capsys.readouterr().err
+
+
+SCENARIO = """
+- name: 建设运营方报送建设进度,需求单位和其他单位不得代报
+  project: {name: 全民健康信息平台, unit: 县卫健委, builder: 县城投公司, year: 2026, category: purchased_service,
+            kind: information_system, source: unit_application, estimate: 2000000}
+  steps:
+    - {date: 2025-06-20, as: unit@县城投公司, do: apply, refused: permission}
+    - {date: 2025-06-20, as: unit, do: apply}
+    - {date: 2025-07-01, as: unit, do: build_report, with: {percent: 30}, refused: permission}
+    - {date: 2025-07-01, as: unit@县教育局, do: build_report, with: {percent: 30}, refused: permission}
+    - {date: 2025-07-01, as: unit@县城投公司, do: build_report, with: {percent: 30}}
+  expect:
+    date: 2025-07-02
+    status: submitted
+"""
+
+
+def test_scenarios_name_the_builder_and_act_as_its_staff(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TONGCHOU_LOAD", "tests.toy_plugins:BUILDER")
+    path = tmp_path / "parties.yaml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    assert main(["scenario", "run", str(path)]) == 0
+    assert "1 passed, 0 failed" in capsys.readouterr().out
