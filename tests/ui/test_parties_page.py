@@ -69,6 +69,11 @@ def test_the_builder_sees_its_projects_and_takes_its_action(town):
     view = LedgerView(app)
     view.fetch()
     assert [p.id for p in view.rows] == [ids["全民健康信息平台"]] and view.total == 1
+    page = view.view()
+    unit_filter = [w for w in _walk(page) if isinstance(w, pn.widgets.Select) and "tc-filter-unit" in w.css_classes][0]
+    # Not fixed to the builder's own unit: the projects it builds belong to 县卫健委.
+    assert unit_filter.value == "" and not unit_filter.disabled
+    assert set(unit_filter.options.values()) == {"", "县城投公司"}
 
     pid = ids["全民健康信息平台"]
     app.go("project", project=pid)
