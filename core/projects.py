@@ -86,7 +86,9 @@ class ProjectsMixin:
 
     def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
         row = self._row(project_id, lock=lock)
-        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
+        # The parties are read only when the unit alone does not decide.
+        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id) \
+                and not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
             # Same answer as for a project that does not exist: nothing leaks.
             raise NotFound(f"no project {project_id!r}")
         return row
