@@ -283,3 +283,16 @@ def test_scenarios_name_the_builder_and_act_as_its_staff(tmp_path, monkeypatch, 
     path.write_text(SCENARIO, encoding="utf-8")
     assert main(["scenario", "run", str(path)]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_what_if_replays_the_builders_steps_as_the_builders(town):
+    from tongchou.whatif import Draft, run
+    led = town.ledger
+    led.act(town.wjw_ct.id, "apply", town.wjw, APPLY_DAY)
+    led.act(town.wjw_ct.id, "build_report", town.ct, D(2025, 7, 1), {"percent": 30})
+    # An empty draft changes nothing: the builder's report is not a refused step under the same rules.
+    answer = run(led, Draft(), on=D(2025, 7, 2))
+    assert answer.examined == 4 and answer.refused_steps == 0
+    assert [p.project_id for p in answer.projects] == []
+    mine = run(led, Draft(), on=D(2025, 7, 2), actor=town.ct)
+    assert mine.examined == 2
