@@ -9,14 +9,16 @@ __version__ = "0.1.0"
 
 from .citation import Citation, article_label, parse_article  # noqa: E402
 from .packs import Pack, hookimpl, sweep_statuses  # noqa: E402
+from .reads import NO_PROJECTS, DocumentInfo, ProjectReader  # noqa: E402
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action,  # noqa: E402
                          ActionArgument, ActionContext, Actor, Article, Choice, CitationMap, Field,
-                         Finding, Guard, HistoryEvent, Notice, Obligation, Parameter, ProjectState,
-                         Refusal, Report, Role, Status)
+                         Finding, FindingRule, Guard, HistoryEvent, Notice, Obligation, ObligationRule,
+                         Parameter, ProjectState, Refusal, Report, Role, Status)
 
 __all__ = [
     "__version__", "hookimpl", "sweep_statuses", "Pack", "Citation", "article_label", "parse_article",
     "ANY_ACTION", "CREATE_PROJECT", "UPDATE_PROJECT", "Action", "ActionArgument", "ActionContext",
     "Actor", "Article", "Choice", "CitationMap", "Field", "Finding", "Guard", "HistoryEvent",
-    "Notice", "Obligation", "Parameter", "ProjectState", "Refusal", "Report", "Role", "Status",
+    "Notice", "Obligation", "ObligationRule", "FindingRule", "Parameter", "ProjectState", "Refusal",
+    "Report", "Role", "Status", "DocumentInfo", "ProjectReader", "NO_PROJECTS",
 ]

@@ -23,8 +23,16 @@ class ActionsMixin:
     """Guards, refusals and actions."""
 
     def _guard(self, action: str, state: ProjectState, args: Mapping[str, Any],
-               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
-        return engine.guard(self.registry, self.params, action, state, args, history, actor, date)
+               history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date, *,
+               lock: bool = False) -> list[Refusal]:
+        """What the guards on ``action`` say.  ``lock`` (inside a change): the
+        project's unit is locked first when a guard says it reads other
+        projects, and on the first read otherwise (see :meth:`_lock_unit`)."""
+        if lock and self._guards_read(action):
+            self._lock_unit(state.unit_id)
+        reader, documents = self._rule_reads(state, lock=lock)
+        return engine.guard(self.registry, self.params, action, state, args, history, actor, date,
+                            reader, documents)
 
     def _refused(self, actor: Actor, project_id: int | None, action: str, date: dt.date,
                  refusals: list[Refusal], args: Mapping[str, Any]) -> Refused:
@@ -63,12 +71,16 @@ class ActionsMixin:
         row = self._readable_row(project_id, actor)
         state = self._state(row)
         history = self._history(row.id)
-        return self._refusals(spec, state, typed, history, actor, date or dt.date.today())
+        reader, documents = self._rule_reads(state)
+        return self._refusals(spec, state, typed, history, actor, date or dt.date.today(), reader, documents)
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
-                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date) -> list[Refusal]:
+                  history: tuple[HistoryEvent, ...], actor: Actor, date: dt.date,
+                  projects=None, documents=None) -> list[Refusal]:
+        if projects is None:
+            projects, documents = self._rule_reads(state, documents=documents)
         return engine.refusals(self.registry, self.params, spec, state, args, history, actor, date,
-                               parties=self.parties(state))
+                               projects, documents or (), parties=self.parties(state))
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
             args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
@@ -95,13 +107,18 @@ class ActionsMixin:
             history = self._history(row.id)
             if history and date < history[-1].date:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
-            refusals = self._refusals(spec, state, typed, history, actor, date)
+            # Guards that count the unit's projects decide one action of the unit at a time.
+            if self._guards_read(spec.name):
+                self._lock_unit(row.unit_id)
+            reader, documents = self._rule_reads(state, lock=True)
+            refusals = self._refusals(spec, state, typed, history, actor, date, reader, documents)
             if refusals:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
-            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date)
+            step = engine.apply(self.registry, self.params, spec, state, typed, history, actor, date,
+                                reader, documents)
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
             self.check_units(self.registry.fields.values(), fields)  # effects may name a party
-            digest = self._recompute(new_state, new_history, row.derived)
+            digest = self._recompute(new_state, new_history, row.derived, documents)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
             cursor = self.db.execute_sql(self._sql("act_update"), (

@@ -248,7 +248,10 @@ def cmd_plugins_list(args) -> int:
         infos = ledger.jurisdiction.plugins
         if args.json:
             _print_json([{"name": i.name, "version": i.version, "pack": i.pack, "enabled": i.enabled,
-                          "articles": list(i.articles), "hooks": list(i.hooks), "title": i.title}
+                          "articles": list(i.articles), "documents": list(i.documents),
+                          "hooks": list(i.hooks), "title": i.title, "guards": list(i.guards),
+                          "obligation_rules": list(i.obligation_rules), "finding_rules": list(i.finding_rules),
+                          "disabled_rules": list(i.disabled_rules)}
                          for i in infos])
             return 0
         print(f"jurisdiction: {ledger.jurisdiction.name} ({ledger.jurisdiction.title}, "
@@ -259,22 +262,36 @@ def cmd_plugins_list(args) -> int:
             state = "" if i.enabled else "  [disabled]"
             print(f"{i.name} {i.version}{state}  {i.title}  {arts}")
             print(f"    hooks: {', '.join(i.hooks) or '-'}")
+            for label, codes in (("documents", i.documents), ("guards", i.guards),
+                                 ("obligation rules", i.obligation_rules), ("finding rules", i.finding_rules),
+                                 ("disabled rules", i.disabled_rules)):
+                if codes:
+                    print(f"    {label}: {', '.join(codes)}")
     return 0
 
 
 def cmd_plugins_toggle(args, enable: bool) -> int:
+    """Switch a plugin (by name) or one rule (by code) on or off for this ledger."""
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
         names = {i.name for i in ledger.jurisdiction.plugins}
-        if args.name not in names:
-            raise NotFound(f"unknown plugin {args.name!r} (plugins: {', '.join(sorted(names))})")
-        disabled = set(ledger.setting("disabled_plugins", []))
-        (disabled.discard if enable else disabled.add)(args.name)
+        plugins = set(ledger.setting("disabled_plugins", []))
+        codes = set(ledger.setting("disabled_rules", []))
+        if args.name in names:
+            key, what, chosen = "disabled_plugins", "plugin", plugins
+        elif args.name in codes or not ledger.registry.unknown_codes([args.name]):
+            key, what, chosen = "disabled_rules", "rule", codes
+        else:
+            raise NotFound(f"unknown plugin or rule code {args.name!r} (plugins: {', '.join(sorted(names))}; "
+                           "rule codes: see 'tongchou plugins list')")
+        (chosen.discard if enable else chosen.add)(args.name)
         # Load it before saving, so a combination that does not hold together is refused.
         from .packs import load_jurisdiction
-        load_jurisdiction(ledger.jurisdiction.name, disabled=sorted(disabled))
-        ledger.set_setting("disabled_plugins", sorted(disabled), actor)
-        print(f"plugin {args.name} {'enabled' if enable else 'disabled'}; "
+        load_jurisdiction(ledger.jurisdiction.name, disabled=sorted(plugins | codes))
+        ledger.set_setting(key, sorted(chosen), actor)
+        if enable and what == "rule" and any(args.name in p.disable for p in ledger.jurisdiction.chain):
+            print(f"note: pack {ledger.jurisdiction.name!r} itself disables {args.name}", file=sys.stderr)
+        print(f"{what} {args.name} {'enabled' if enable else 'disabled'}; "
               "run 'tongchou recompute' to re-derive findings and obligations")
     return 0
 
@@ -473,6 +490,15 @@ def cmd_doc_get(args) -> int:
     return 0
 
 
+def cmd_doc_remove(args) -> int:
+    from .documents import DocumentStore
+    with _open(args) as ledger:
+        meta = DocumentStore.for_ledger(ledger).remove(ledger, args.document, _actor(ledger, args.user))
+        print(f"已删除项目 {meta.project_id} 的材料 {meta.id}({meta.kind}:{meta.filename}),"
+              "该项目的义务和问题已重新推导")
+    return 0
+
+
 def cmd_serve(args) -> int:
     # The UI is optional for scripts; import it only when serving.
     from tongchou.ui.server import serve
@@ -561,8 +587,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_plugins_list)
     for verb, enable in (("enable", True), ("disable", False)):
-        p = plug.add_parser(verb)
-        p.add_argument("name")
+        p = plug.add_parser(verb, help=f"{verb} a plugin (by name) or one rule (by code) for this ledger")
+        p.add_argument("name", help="a plugin name (xichuan.ai) or a rule code (xichuan.acceptance.due)")
         p.add_argument("--user", required=True)
         p.set_defaults(func=lambda a, e=enable: cmd_plugins_toggle(a, e))
 
@@ -651,6 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output")
     p.add_argument("--user", required=True)
     p.set_defaults(func=cmd_doc_get)
+    p = dc.add_parser("remove", help="take a document off its project (rules re-derive what it owes)")
+    p.add_argument("document", type=int)
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_remove)
 
     p = sub.add_parser("report", help="run a report: tongchou report catalogue unit=... year=...")
     p.add_argument("name")

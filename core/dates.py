@@ -1,9 +1,12 @@
-"""Date arithmetic that rules need: months that clamp to the end of the month."""
+"""Date arithmetic that rules need: months that clamp to the end of the month,
+and China's official working days (the calendar itself lives in :mod:`tongchou.workdays`)."""
 from __future__ import annotations
 
 import calendar
 import datetime as dt
 import re
+
+from .workdays import WorkingCalendar, WorkingDayResult, add_working_days  # noqa: F401  (public here)
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -10,6 +10,7 @@ from typing import Any
 from . import engine, parties
 from .db import write_transaction
 from .models import Project, Setting
+from .reads import DocumentInfo
 from .results import LedgerObligation
 from .storage import _Decoder, derived_rows
 from .vocabulary import Actor, HistoryEvent, ProjectState
@@ -21,14 +22,17 @@ RECOMPUTE_PENDING = "recompute_pending"
 class DerivedMixin:
     """Obligations and findings derived from each project's history."""
 
-    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "") -> str:
-        """Re-derive the project's obligations and findings from its history.
+    def _recompute(self, state: ProjectState, history: tuple[HistoryEvent, ...], known: str = "",
+                   documents: tuple[DocumentInfo, ...] | None = None) -> str:
+        """Re-derive the project's obligations and findings from its history
+        (and its ``documents``: read now when not given).
 
         Returns the SM3 digest of what was derived; when it equals ``known`` (the
         digest stored on the project) the stored rows are already right and
         nothing is written.
         """
-        obligations, findings = engine.derive(self.pm, self.params, state, history)
+        reader, documents = self._rule_reads(state, documents=documents)
+        obligations, findings = engine.derive(self.pm, self.params, state, history, reader, documents)
         ob_rows, fi_rows, digest = derived_rows(state.id, obligations, findings)
         if digest == known:
             return digest
@@ -36,6 +40,14 @@ class DerivedMixin:
         self.db.execute_sql(self._sql("findings_delete"), (state.id,))
         self.insert_derived(ob_rows, fi_rows)
         return digest
+
+    def rederive(self, project_id: int) -> None:
+        """Re-derive one project's obligations and findings now, inside the
+        caller's change (after something rules read, e.g. its documents, changed)."""
+        row = self._row(project_id, lock=True)
+        digest = self._recompute(self._state(row), self._history(row.id), row.derived)
+        if digest != row.derived:
+            self.db.execute_sql(self._sql("derived_update"), (digest, row.id))
 
     def insert_derived(self, ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> None:
         """Insert rows made by :func:`derived_rows` (inside the caller's
@@ -56,8 +68,9 @@ class DerivedMixin:
                 rows = {r.id: r for r in Project.select().where(Project.id.in_(ids[i:i + batch]))}
                 histories = self.histories(list(rows))
                 self._resync_parties(rows.values())
+                documents = self.project_documents(list(rows))
                 for pid, row in rows.items():
-                    digest = self._recompute(self._state(row), histories[pid])
+                    digest = self._recompute(self._state(row), histories[pid], documents=documents[pid])
                     Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
         with write_transaction(self.db):

@@ -171,7 +171,30 @@ class DocumentStore:
             ledger.audit.append("document", actor.name, {"op": "add", "document": doc_id, "digest": digest,
                                                          "kind": kind, "filename": name, "size": len(data)},
                                 project_id=row.id)
+            # Rules see the kinds uploaded: what the project owes may change with them.
+            ledger.rederive(row.id)
         return StoredDocument(doc_id, row.id, kind, name, media, len(data), digest, self.encrypt)
+
+    def remove(self, ledger, doc_id: int, actor: Actor) -> StoredDocument:
+        """Take a document off its project (who may upload may remove); the
+        project's obligations and findings are re-derived in the same
+        transaction.  The file stays in the store: the same bytes may belong to
+        another project, and the audit log keeps its digest."""
+        d = Document.get_or_none(Document.id == doc_id)
+        if d is None or d.project_id is None:
+            raise NotFound(f"no document {doc_id!r}")
+        row = ledger._readable_row(d.project_id, actor)
+        refusal = auth.may_add_document(ledger.registry, actor, row.unit_id)
+        if refusal is not None:
+            raise PermissionDenied(refusal.message.replace("上传", "删除"))
+        meta = StoredDocument(d.id, d.project_id, d.kind, d.filename, d.media_type, d.size, d.digest, d.encrypted)
+        with ledger._change():
+            Document.delete().where(Document.id == d.id).execute()
+            ledger.audit.append("document", actor.name, {"op": "remove", "document": d.id, "digest": d.digest,
+                                                         "kind": d.kind, "filename": d.filename},
+                                project_id=row.id)
+            ledger.rederive(row.id)
+        return meta
 
     def list(self, ledger, project_id: int, actor: Actor) -> list[StoredDocument]:
         ledger._readable_row(project_id, actor)

@@ -78,11 +78,49 @@ def tongchou_guards():
     Called once at start-up.  Returns a list of :class:`tongchou.Guard`.  A guard
     may watch any plugin's action, ``tongchou.ANY_ACTION`` (every action, not
     the pseudo-actions), and the pseudo-actions ``tongchou.CREATE_PROJECT``
-    (``ctx.project`` is the project to be entered, ``ctx.args`` is ``{}``) and
+    (``ctx.project`` is the project to be entered, with no id yet,
+    ``ctx.args`` is ``{}``) and
     ``tongchou.UPDATE_PROJECT`` (``ctx.project`` is the project after the edit,
     ``ctx.args`` is ``{"changes": ..., "before": ProjectState}``).  When an
     action is taken every guard watching it runs; all refusals are reported,
-    sorted by article, and any refusal means nothing is changed.
+    sorted by article, and any refusal means nothing is changed.  A guard
+    reads the other projects through ``ctx.projects`` (read-only, never the
+    project itself) and the project's uploaded documents through
+    ``ctx.documents``; one that reads other projects should be declared with
+    ``Guard(..., reads_projects=True)`` so that actions on one unit are
+    decided one at a time.  A pack's
+    ``disable`` or the ledger's ``disabled_rules`` setting switches one guard
+    off by its code; a guard whose ``requires`` names an action the
+    jurisdiction lacks is left out.
+    """
+
+
+@hookspec
+def tongchou_obligation_rules():
+    """Contribute obligation rules, each named by a code of its own.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.ObligationRule`:
+    a ``code``, the ``citation`` of its article and ``derive(project, history,
+    params, **optional)``, called after every change to a project with the
+    arguments of :func:`tongchou_obligations` (a rule may take only some of
+    them) and returning the :class:`tongchou.Obligation` records it derives
+    (or None), each carrying the rule's code or ``code + "." + suffix`` (else
+    ConfigurationError naming the plugin).  A code contributed twice is a
+    conflict unless one side sets ``replaces`` to the other plugin's name; a
+    pack's ``disable`` or the ledger's ``disabled_rules`` setting switches one
+    rule off by its code.  A rule whose ``requires`` names an action the
+    jurisdiction lacks is left out.
+    """
+
+
+@hookspec
+def tongchou_finding_rules():
+    """Contribute finding rules, each named by a code of its own.
+
+    Called once at start-up.  Returns a list of :class:`tongchou.FindingRule`;
+    as :func:`tongchou_obligation_rules`, but ``derive`` returns
+    :class:`tongchou.Finding` records (never of severity ``overdue``), with the
+    arguments of :func:`tongchou_findings`.
     """
 
 
@@ -147,28 +185,45 @@ def tongchou_citation_maps():
 
 
 @hookspec
-def tongchou_obligations(project, history, params):
+def tongchou_obligations(project, history, params, projects, documents):
     """Derive the obligations a project has (open and closed) from its history.
 
-    Called after every change to a project, inside its transaction.
+    Called after every change to a project (an action, an edit, a document
+    uploaded or removed), inside its transaction, and for every project when
+    the rules change (``tongchou recompute``).
 
     :param project: the :class:`tongchou.ProjectState` after the change.
     :param history: tuple of :class:`tongchou.HistoryEvent`, oldest first.
     :param params: :class:`tongchou.parameters.ParameterSet`; use
         ``params.value(name, event.date)`` for the value in force on a date.
+    :param projects: optional (take it only if needed): the other projects of
+        the ledger, read-only, as a :class:`tongchou.reads.ProjectReader`
+        (``projects.count(unit=..., year=..., status=[...])``,
+        ``projects.find(...)``); never includes ``project``.  What is derived
+        from it is stored and only re-derived when this project changes, so
+        a finding about what *other* projects did later belongs in
+        :func:`tongchou_sweep` instead.
+    :param documents: optional: tuple of :class:`tongchou.reads.DocumentInfo`
+        (kind, upload date, file name, SM3 digest), the project's uploaded
+        documents, oldest first.
     :return: a list of :class:`tongchou.Obligation`, or None.  The core replaces
-        the project's stored obligations with the union from all plugins.  An open
+        the project's stored obligations with the union from all plugins (and
+        their :func:`tongchou_obligation_rules`, the way to write a rule that
+        can be disabled or replaced alone); outputs whose code a pack or the
+        ledger disabled are dropped.  An open
         obligation whose due date has passed is reported as an ``overdue`` finding
         citing the obligation's article; the due day itself is on time.
     """
 
 
 @hookspec
-def tongchou_findings(project, history, params):
+def tongchou_findings(project, history, params, projects, documents):
     """Derive the findings (problems, advice) a project has from its state.
 
-    Called after every change to a project, inside its transaction.  Parameters
-    as for :func:`tongchou_obligations`.
+    Called after every change to a project (an action, an edit, a document
+    uploaded or removed), inside its transaction.  Parameters as for
+    :func:`tongchou_obligations`; ``projects`` and ``documents`` are optional
+    (an implementation takes only the arguments it names).
 
     :return: a list of :class:`tongchou.Finding`, or None.  Overdue findings are
         made by the core from obligations; do not return them here.

@@ -737,7 +737,8 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
         audit.append(("project", {"op": "create", "fields": to_json_value(values), "date": date,
                                   "import": True}, pid))
         # What Ledger._recompute derives and digests for a project without history.
-        obs, fis = engine.derive(ledger.pm, ledger.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), ())
+        obs, fis = engine.derive(ledger.pm, ledger.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), (),
+                                 ledger.project_reader(exclude=pid), ())
         ob_rows, fi_rows, digest = derived_rows(pid, obs, fis)
         obligations += ob_rows
         findings += fi_rows

@@ -36,6 +36,7 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
+from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
 from .parameters import ParameterSet, coerce
@@ -70,7 +71,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
     return None  # in-memory: a key for this process only
 
 
-class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin):
+class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",
@@ -114,6 +115,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
             stored = Setting.get_or_none(Setting.key == "jurisdiction")
             disabled = Setting.get_or_none(Setting.key == "disabled_plugins")
             disabled_names = list(disabled.value) if disabled else []
+            rules_off = Setting.get_or_none(Setting.key == "disabled_rules")
+            disabled_names += list(rules_off.value) if rules_off else []
             if isinstance(jurisdiction, Jurisdiction):
                 jur = jurisdiction
                 if stored and stored.value != jur.name:
@@ -238,8 +241,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
             (Setting.insert(key=key, value=value)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
             self.audit.append("setting", actor.name, {"key": key, "value": value})
-            if key == "disabled_plugins":
-                self._mark_recompute_pending("plugins")
+            if key in ("disabled_plugins", "disabled_rules"):
+                self._mark_recompute_pending("plugins" if key == "disabled_plugins" else "rules")
 
     # A rule change and the re-derivation it needs are not one transaction (a
     # province's re-derivation runs in batches so writers are not held up), so

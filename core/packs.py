@@ -11,8 +11,9 @@ Switches (environment, or arguments of :func:`load_jurisdiction`):
   with ``TONGCHOU_LOAD=package.module:ATTR,...`` (as with pytest's ``-p``).
 - ``TONGCHOU_PLUGINS=name,name`` is an allow-list of plugin names: plugins not
   in it are not registered (the core's own plugin always is).
-- The ledger's ``disabled_plugins`` setting (``tongchou plugins disable``)
-  switches plugins off for one ledger.
+- The ledger's ``disabled_plugins`` and ``disabled_rules`` settings
+  (``tongchou plugins disable NAME``) switch plugins and single rules (by
+  code, see :mod:`tongchou.rules`) off for one ledger.
 """
 from __future__ import annotations
 
@@ -60,9 +61,11 @@ class Pack:
     ``version`` is the version of the rules, shown by ``tongchou plugins
     list`` (left at ``"0"``, the distribution's version is shown instead).
     ``extends`` names another pack whose plugins this one starts from;
-    ``disable`` drops plugins (by name) from it; ``plugins`` adds this pack's
-    own.  ``parameter_overrides`` maps a parameter name to ``{effective date:
-    value}`` and may only name parameters that some plugin declares.
+    ``disable`` drops plugins (by name) from it, or single guards, obligation
+    rules and finding rules (by code, e.g. ``xichuan.acceptance.due``);
+    ``plugins`` adds this pack's own.  ``parameter_overrides`` maps a parameter
+    name to ``{effective date: value}`` and may only name parameters that some
+    plugin declares.
     """
 
     name: str
@@ -91,6 +94,14 @@ class PluginInfo:
     articles: tuple[int, ...]
     title: str
     enabled: bool = True
+    #: codes of the rules in force that the plugin contributes
+    guards: tuple[str, ...] = ()
+    obligation_rules: tuple[str, ...] = ()
+    finding_rules: tuple[str, ...] = ()
+    #: codes of its rules that are switched off (or lack an action they need)
+    disabled_rules: tuple[str, ...] = ()
+    #: the documents (文号) its contributions cite
+    documents: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -177,10 +188,7 @@ def _resolve(name: str, packs: Mapping[str, Pack], seen: tuple[str, ...] = ()) -
     except KeyError:
         raise NotFound(f"unknown jurisdiction {name!r} (installed: {', '.join(sorted(packs)) or 'none'})") from None
     plugins = _resolve(pack.extends, packs, seen + (name,)) if pack.extends else []
-    present = {p[0] for p in plugins}
-    for d in pack.disable:
-        if d not in present:
-            raise ConfigurationError(f"pack {name!r} disables {d!r}, which its base packs do not have")
+    # names that are no plugin of the base packs are rule codes (checked once loaded)
     plugins = [p for p in plugins if p[0] not in pack.disable]
     for pname, obj in pack.plugins:
         if any(p[0] == pname for p in plugins):
@@ -188,6 +196,15 @@ def _resolve(name: str, packs: Mapping[str, Pack], seen: tuple[str, ...] = ()) -
                 f"pack {name!r} adds plugin {pname!r}, which its base pack already has; disable it first")
         plugins.append((pname, obj, name))
     return plugins
+
+
+def _pack_rule_codes(name: str, packs: Mapping[str, Pack]) -> dict[str, str]:
+    """The names in the ``disable`` of pack ``name`` and its base packs that
+    are not plugins of those packs: rule codes, each with the pack that
+    disables it."""
+    chain = _pack_chain(name, packs)
+    plugins = {pname for p in chain for pname, _obj in p.plugins}
+    return {d: p.name for p in chain for d in p.disable if d not in plugins}
 
 
 def _pack_chain(name: str, packs: Mapping[str, Pack]) -> list[Pack]:
@@ -252,10 +269,10 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
 
     :param name: the pack's entry-point name (default: see :func:`default_jurisdiction`).
     :param allow: allow-list of plugin names (default: ``TONGCHOU_PLUGINS`` or all).
-    :param disabled: plugin names to leave out (the ledger's setting).
+    :param disabled: plugin names or rule codes to leave out (the ledger's settings).
     :param strict_disabled: an unknown name in ``disabled`` is an error; a ledger
-        passes False, so a plugin uninstalled after it was disabled does not
-        lock the ledger.
+        passes False, so a plugin or rule uninstalled after it was disabled does
+        not lock the ledger.
     :param extra_plugins: ``(name, plugin)`` pairs to register too (tests, tools).
     """
     found = found or discover(autoload, load)
@@ -269,11 +286,13 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
     allow_set = set(allow) if allow is not None else None
     disabled_set = set(disabled)
     known = {n for n, _o, _p in resolved}
-    if not strict_disabled:
-        disabled_set &= known
-    for d in disabled_set | (allow_set or set()):
+    # names that are no plugin are rule codes, checked once the rules are merged
+    codes = sorted(disabled_set - known - {CORE_PLUGIN})
+    disabled_set -= set(codes)
+    for d in allow_set or set():
         if d not in known and d != CORE_PLUGIN:
             raise NotFound(f"unknown plugin {d!r} (loaded plugins: {', '.join(sorted(known))})")
+    pack_codes = _pack_rule_codes(name, found.packs)
 
     pm = make_plugin_manager()
     pm.register(builtin, name=CORE_PLUGIN)
@@ -293,7 +312,15 @@ def load_jurisdiction(name: str | None = None, *, autoload: bool | None = None,
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigurationError(f"plugin hook error: {exc}") from exc
-    registry = Registry(pm)
+    registry = Registry(pm, disabled=set(codes) | set(pack_codes))
+    for code in registry.unknown_codes(pack_codes):
+        raise ConfigurationError(f"pack {pack_codes[code]!r} disables {code!r}, which is neither a plugin "
+                                 "of its base packs nor a rule code")
+    unknown = registry.unknown_codes(codes)
+    if unknown and strict_disabled:
+        raise NotFound(f"unknown plugin or rule code {unknown[0]!r} (loaded plugins: {', '.join(sorted(known))})")
+    infos = [attrs.evolve(i, **registry.plugin_rules(i.name), documents=registry.plugin_documents.get(i.name, ()))
+             for i in infos]
     return Jurisdiction(found.packs[name], pm, registry, infos, _pack_chain(name, found.packs))
 
 

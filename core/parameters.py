@@ -21,7 +21,12 @@ from .dates import month_day, parse_date
 from .errors import InvalidInput, NotFound
 from .vocabulary import Parameter
 
-PARAMETER_TYPES = ("int", "decimal", "month_day", "date", "text", "mapping")
+PARAMETER_TYPES = ("int", "decimal", "month_day", "date", "text", "mapping", "date_list")
+
+# A date_list may write a run of days as "2027-02-06..2027-02-13"; a run longer
+# than a year is surely a typo (a holiday never lasts that long).
+_RANGE_SEP = ".."
+_MAX_RUN = 366
 
 
 def coerce(param_type: str, raw: Any, name: str = "") -> Any:
@@ -50,6 +55,8 @@ def coerce(param_type: str, raw: Any, name: str = "") -> Any:
             if not isinstance(raw, Mapping):
                 raise ValueError("需要形如 {3: 12, 4: 6} 的映射")
             return {int(k): int(v) for k, v in raw.items()}
+        if param_type == "date_list":
+            return date_list(raw)
     except ArithmeticError:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:需要数值") from None
     except (ValueError, TypeError) as exc:
@@ -67,15 +74,74 @@ def render(param_type: str, value: Any) -> str:
         return value.isoformat()
     if param_type == "mapping":
         return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(value.items())) + "}"
+    if param_type == "date_list":
+        return _render_date_list(value)
     return str(value)
+
+
+def date_list(raw: Any) -> tuple[dt.date, ...]:
+    """A sorted tuple of distinct dates from a YAML list, or from text such as
+    ``"2027-01-01, 2027-02-06..2027-02-13"`` (a run ``A..B`` includes both ends).
+    An empty list is allowed: a pack may declare that it has no extra days."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("["):
+            raw = yaml.safe_load(text)
+        else:
+            raw = [p for p in text.replace("，", ",").replace("、", ",").replace(",", " ").split() if p]
+    if raw is None:
+        raw = []
+    if isinstance(raw, (dt.date, Mapping)) or not isinstance(raw, (list, tuple, set, frozenset)):
+        raise ValueError("需要日期列表,如 [2027-01-01, 2027-02-06..2027-02-13]")
+    days: set[dt.date] = set()
+    for index, item in enumerate(raw, 1):
+        days.update(_date_run(item, index))
+    return tuple(sorted(days))
+
+
+def _date_run(item: Any, index: int) -> list[dt.date]:
+    if isinstance(item, str) and _RANGE_SEP in item:
+        first, _, last = item.partition(_RANGE_SEP)
+        try:
+            start, end = parse_date(first), parse_date(last)
+        except ValueError:
+            raise ValueError(f"第{index}项 {item!r} 不是 YYYY-MM-DD..YYYY-MM-DD 形式的日期区间") from None
+        if end < start:
+            raise ValueError(f"第{index}项 {item!r} 的结束日早于开始日")
+        if (end - start).days >= _MAX_RUN:
+            raise ValueError(f"第{index}项 {item!r} 超过一年,请检查是否笔误")
+        return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
+    try:
+        return [parse_date(item)]
+    except ValueError:
+        raise ValueError(f"第{index}项 {item!r} 不是 YYYY-MM-DD 形式的日期") from None
+
+
+def _render_date_list(days: Iterable[dt.date]) -> str:
+    """Runs of consecutive days written as ``A..B`` so that a 9-day holiday stays one item."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + dt.timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    if not runs:
+        return "[]"
+    return ", ".join(a.isoformat() if a == b else f"{a.isoformat()}{_RANGE_SEP}{b.isoformat()}"
+                     for a, b in runs)
 
 
 def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") -> Parameter:
     """Read one parameter file (``description``, ``reference``, ``type``,
     ``unit`` and ``values`` keyed by effective date); its name is the file's stem."""
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
     name = path.stem
+    with open(path, encoding="utf-8") as fh:
+        try:
+            data = yaml.safe_load(fh)
+        except (yaml.YAMLError, ValueError) as exc:
+            # PyYAML itself raises ValueError for an unquoted impossible date such as
+            # 2027-02-30 (easy to type in a date_list); name the file, not a traceback.
+            raise InvalidInput(name, f"{path}: 不是有效的 YAML:{str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InvalidInput(name, f"{path}: a parameter file is a mapping")
     for key in ("description", "reference", "type", "values"):

@@ -211,7 +211,8 @@ class ProjectsMixin:
         state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
         with self._change():
             refusal = auth.may_create(self.registry, actor, unit_id)
-            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date)
+            refusals = [refusal] if refusal else self._guard(CREATE_PROJECT, state, {}, (), actor, date,
+                                                             lock=True)
             if refusals:
                 raise self._refused(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
             data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
@@ -223,7 +224,7 @@ class ProjectsMixin:
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
             new = self._state(self._row(pid))
-            digest = self._recompute(new, ())
+            digest = self._recompute(new, (), documents=())
             self.db.execute_sql(self._sql("derived_update"), (digest, pid))
         return new
 
@@ -250,7 +251,7 @@ class ProjectsMixin:
                 refusal = auth.may_create(self.registry, actor, unit_id)
             history = self._history(row.id)
             refusals = [refusal] if refusal else self._guard(
-                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date)
+                UPDATE_PROJECT, after, {"changes": typed, "before": before}, history, actor, date, lock=True)
             if refusals:
                 raise self._refused(actor, row.id, UPDATE_PROJECT, date, refusals, {"changes": to_json_value(typed)})
             new = attrs.evolve(after, version=row.version + 1)

@@ -16,8 +16,10 @@ import pluggy
 
 from .citation import Citation
 from .errors import ConfigurationError, NotFound, PluginConflict
+from .rules import LEGACY_HOOKS, covered, unknown_codes
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action, ActionArgument,
-                         Article, CitationMap, Field, Guard, Parameter, Report, Role, Status)
+                         Article, CitationMap, Field, FindingRule, Guard, ObligationRule, Parameter,
+                         Report, Role, Status)
 
 #: (hook name, kind label, key attribute) for every start-up contribution hook.
 CONTRIBUTIONS = (
@@ -26,6 +28,8 @@ CONTRIBUTIONS = (
     ("tongchou_fields", "field", "name", Field),
     ("tongchou_actions", "action", "name", Action),
     ("tongchou_guards", "guard", "code", Guard),
+    ("tongchou_obligation_rules", "obligation rule", "code", ObligationRule),
+    ("tongchou_finding_rules", "finding rule", "code", FindingRule),
     ("tongchou_parameters", "parameter", "name", Parameter),
     ("tongchou_reports", "report", "name", Report),
     ("tongchou_action_arguments", "action argument", "key", ActionArgument),
@@ -36,6 +40,11 @@ CONTRIBUTIONS = (
 #: the registry built on each plugin manager, so that code holding only the
 #: manager (engine.derive) cites as the jurisdiction does
 _REGISTRIES: "weakref.WeakKeyDictionary[pluggy.PluginManager, Registry]" = weakref.WeakKeyDictionary()
+
+
+def registry_of(pm: pluggy.PluginManager) -> "Registry | None":
+    """The registry built on ``pm`` (None before one is)."""
+    return _REGISTRIES.get(pm)
 
 
 def reciter(pm: pluggy.PluginManager) -> Callable[[Citation], Citation] | None:
@@ -91,11 +100,29 @@ def merge(kind: str, key: str, items: Iterable[tuple[str, Any]], expected: type)
 
 
 class Registry:
-    """What a jurisdiction's plugins contribute, merged and checked."""
+    """What a jurisdiction's plugins contribute, merged and checked.
 
-    def __init__(self, pm: pluggy.PluginManager):
+    ``disabled`` names rule codes to leave out (a pack's ``disable``, a
+    ledger's ``disabled_rules``); a code covers the codes under it.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, disabled: Iterable[str] = ()):
         merged = {kind: merge(kind, key, collect(pm, hook), cls)
                   for hook, kind, key, cls in CONTRIBUTIONS}
+        #: every rule code contributed (before disabling): code -> (kind, plugin)
+        self.rule_codes: dict[str, tuple[str, str]] = {}
+        for kind in ("guard", "obligation rule", "finding rule"):
+            for code, item in merged[kind].items():
+                if code in self.rule_codes:
+                    other_kind, other = self.rule_codes[code]
+                    raise PluginConflict(f"rule code ({other_kind}/{kind})", code, other, item.plugin)
+                self.rule_codes[code] = (kind, item.plugin)
+        #: plugins whose older derive hooks return codes no one declared
+        self.legacy_plugins = sorted({impl.plugin_name for hook in LEGACY_HOOKS
+                                      for impl in getattr(pm.hook, hook).get_hookimpls()})
+        self.disabled_codes: frozenset[str] = frozenset(disabled)
+        self.obligation_rules: dict[str, ObligationRule] = merged["obligation rule"]
+        self.finding_rules: dict[str, FindingRule] = merged["finding rule"]
         self.statuses: dict[str, Status] = dict(
             sorted(merged["status"].items(), key=lambda kv: (kv[1].order, kv[0])))
         self.roles: dict[str, Role] = merged["role"]
@@ -108,6 +135,11 @@ class Registry:
         self.parameters: dict[str, Parameter] = merged["parameter"]
         self.reports: dict[str, Report] = merged["report"]
         self.citation_maps: dict[str, CitationMap] = merged["citation map"]
+        documents: dict[str, set[str]] = {}  # as the plugins cite, before any citation map
+        for kind in ("action", "guard", "obligation rule", "finding rule", "parameter", "report"):
+            for item in merged[kind].values():
+                if item.citation is not None:
+                    documents.setdefault(item.plugin, set()).add(item.citation.document)
         if self.citation_maps:
             self._recite_contributions()
         _REGISTRIES[pm] = self
@@ -120,6 +152,7 @@ class Registry:
                 raise PluginConflict("action argument", ext.key, action.plugin, ext.plugin)
             self.actions[ext.action] = attrs.evolve(
                 action, args=action.args + (attrs.evolve(ext.field, plugin=ext.plugin),))
+        self._leave_out_rules()
         self.articles: dict[tuple[str, int], Article] = {}
         article_plugin: dict[tuple[str, int], str] = {}
         for plugin, art in collect(pm, "tongchou_articles"):
@@ -131,6 +164,10 @@ class Registry:
                 raise PluginConflict("article", f"{art.document} {art.number}", article_plugin[k], plugin)
             self.articles.setdefault(k, art)
             article_plugin.setdefault(k, plugin)
+            if art.document:
+                documents.setdefault(plugin, set()).add(art.document)
+        #: plugin -> the documents (文号) its contributions cite
+        self.plugin_documents: dict[str, tuple[str, ...]] = {p: tuple(sorted(d)) for p, d in documents.items()}
         self._guards_by_action: dict[str, list[Guard]] = {}
         for g in self.guards.values():
             targets = list(self.actions) if ANY_ACTION in g.actions else g.actions
@@ -139,6 +176,48 @@ class Registry:
         for lst in self._guards_by_action.values():
             lst.sort(key=lambda g: (g.citation.articles, g.code))
         self._check()
+
+    def _leave_out_rules(self) -> None:
+        """Drop disabled rules, and rules needing an action the jurisdiction
+        lacks (the plugin that brings it is disabled)."""
+        #: code -> plugin of the rules left out by ``disabled``
+        self.disabled_rules: dict[str, str] = {}
+        #: code -> (plugin, missing actions) of the rules left out for lack of an action
+        self.inactive_rules: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+        def keep(items: dict[str, Any]) -> dict[str, Any]:
+            out = {}
+            for code, item in items.items():
+                missing = tuple(a for a in item.requires if a not in self.actions)
+                if self.rule_disabled(code):
+                    self.disabled_rules[code] = item.plugin
+                elif missing:
+                    self.inactive_rules[code] = (item.plugin, missing)
+                else:
+                    out[code] = item
+            return out
+        self.guards = keep(self.guards)
+        self.obligation_rules = keep(self.obligation_rules)
+        self.finding_rules = keep(self.finding_rules)
+
+    def rule_disabled(self, code: str) -> bool:
+        """Whether outputs and checks carrying ``code`` are switched off."""
+        return covered(code, self.disabled_codes)
+
+    def unknown_codes(self, names: Iterable[str]) -> list[str]:
+        """Of ``names``, those that are no rule code of this jurisdiction."""
+        return unknown_codes(names, self.rule_codes, self.legacy_plugins)
+
+    def plugin_rules(self, plugin: str) -> dict[str, tuple[str, ...]]:
+        """The codes of the rules ``plugin`` contributes that are in force, and
+        of those it contributes that are disabled."""
+        def codes(items: dict[str, Any]) -> tuple[str, ...]:
+            return tuple(sorted(c for c, i in items.items() if i.plugin == plugin))
+        return {"guards": codes(self.guards), "obligation_rules": codes(self.obligation_rules),
+                "finding_rules": codes(self.finding_rules),
+                "disabled_rules": tuple(sorted(c for c, p in self.disabled_rules.items() if p == plugin)
+                                        + sorted(c for c, (p, _m) in self.inactive_rules.items()
+                                                 if p == plugin))}
 
     def cite(self, citation: Citation) -> Citation:
         """``citation`` as this jurisdiction cites it (see ``tongchou_citation_maps``)."""
@@ -151,6 +230,8 @@ class Registry:
                     for k, v in items.items()}
         self.actions = recite(self.actions)
         self.guards = recite(self.guards)
+        self.obligation_rules = recite(self.obligation_rules)
+        self.finding_rules = recite(self.finding_rules)
         self.parameters = recite(self.parameters)
         self.reports = recite(self.reports)
 

@@ -147,7 +147,7 @@ class SweepMixin:
                     for f in found:
                         if f.severity == "overdue":
                             raise ConfigurationError(f"finding {f.code!r}: overdue findings come from obligations")
-                        if f.severity == "advice" and not include_advice:
+                        if (f.severity == "advice" and not include_advice) or self.registry.rule_disabled(f.code):
                             continue
                         out.append(LedgerFinding(pid, names[pid][0], names[pid][1], f.code, f.severity,
                                                  self.registry.cite(f.citation), f.message))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .citation import Citation
+from .reads import NO_PROJECTS, DocumentInfo, ProjectReader
 
 if TYPE_CHECKING:  # pragma: no cover
     from .parameters import ParameterView
@@ -195,6 +196,12 @@ class Guard:
     ``check(ctx)`` returns None when the action may go ahead, or a message in
     Chinese saying why not; the refusal cites ``citation``.  Guards are named by
     ``code`` so that a pack can switch one off without touching the others.
+
+    A guard that reads other projects (``ctx.projects``, e.g. a per-unit
+    quota) says so with ``reads_projects=True``: the action then takes a lock
+    on the project's unit before any guard runs, so two actions on one unit
+    are decided one after the other and cannot both slip under a quota.  (A
+    guard that reads without saying so takes the lock on its first read.)
     """
 
     code: str
@@ -204,6 +211,50 @@ class Guard:
     label: str = ""
     replaces: str | None = None
     plugin: str = ""
+    #: actions of other plugins the check looks for in the history; when the
+    #: jurisdiction lacks one of them (its plugin is disabled) the guard is left out
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+    #: the check reads other projects (``ctx.projects``): the action then takes a
+    #: per-unit lock first, so concurrent actions cannot both pass a quota
+    reads_projects: bool = False
+
+
+@attrs.frozen
+class ObligationRule:
+    """One rule deriving obligations, named by ``code`` so that a pack or a
+    ledger can switch it off or replace it alone.
+
+    ``derive(project, history, params, **optional)`` returns a list of
+    :class:`Obligation` (or None), each carrying ``code`` itself or
+    ``code + "." + suffix``.  It is called after every change to a project with
+    the arguments of :func:`tongchou.hookspecs.tongchou_obligations`; it may
+    accept only some of them, and with ``**kwargs`` also whatever later
+    versions of the core pass.  ``requires`` names the actions of other
+    plugins it looks for in the history: without one of them in the
+    jurisdiction the rule is left out.
+    """
+
+    code: str
+    citation: Citation
+    derive: Callable[..., Any]
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class FindingRule:
+    """One rule deriving findings; as :class:`ObligationRule`, but ``derive``
+    returns :class:`Finding` records (never of severity ``overdue``)."""
+
+    code: str
+    citation: Citation
+    derive: Callable[..., Any]
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
@@ -378,7 +429,10 @@ class Actor:
 class ActionContext:
     """All a guard needs to decide: the action, its typed arguments, the project
     before the action, its history, the actor, the date and the parameters in
-    force on that date."""
+    force on that date; ``projects``, the other projects of the ledger
+    (read-only, :class:`tongchou.reads.ProjectReader`, never this project), and
+    ``documents``, the project's uploaded documents
+    (:class:`tongchou.reads.DocumentInfo`, oldest first)."""
 
     action: str
     args: Mapping[str, Any]
@@ -387,6 +441,8 @@ class ActionContext:
     actor: Actor
     date: dt.date
     params: "ParameterView"
+    projects: ProjectReader = NO_PROJECTS
+    documents: tuple[DocumentInfo, ...] = attrs.field(default=(), converter=_tuple)
 
     def last(self, action: str, **matching: Any) -> HistoryEvent | None:
         """The latest event of ``action`` whose arguments match ``matching``."""
@@ -397,3 +453,7 @@ class ActionContext:
 
     def happened(self, action: str, **matching: Any) -> bool:
         return self.last(action, **matching) is not None
+
+    def has_document(self, kind: str) -> bool:
+        """Whether a document of ``kind`` has been uploaded for the project."""
+        return any(d.kind == kind for d in self.documents)

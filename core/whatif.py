@@ -26,6 +26,11 @@ How a project is replayed
   recorded status is kept, for the same reason.
 - An event whose action the draft does not have (its plugin is disabled) is
   reported as a divergence and kept as recorded.
+- Draft rules that read other projects see them as recorded at the end of the
+  day before the step (entered by then, in the status their recorded events
+  left them in, with today's fields), and the documents uploaded by the
+  step's day; on the date looked at, the current rules see the projects as
+  they are and the draft's the replayed ones.
 
 What is compared
 ----------------
@@ -41,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -53,6 +58,7 @@ from .ledger import CORE_COLUMNS, Ledger
 from .models import Account, AuditEntry, Event
 from .packs import CORE_PLUGIN, Jurisdiction, make_plugin_manager
 from .parameters import ParameterSet, coerce, render
+from .reads import NO_PROJECTS, DocumentInfo, MemoryReader, ProjectReader, readers_as_recorded
 from .registry import Registry
 from .values import from_json_value
 from .vocabulary import CREATE_PROJECT, UPDATE_PROJECT, Actor, HistoryEvent, Obligation, ProjectState, Refusal
@@ -211,7 +217,7 @@ def draft_jurisdiction(jur: Jurisdiction, disabled: Iterable[str]) -> Jurisdicti
         if name not in disabled:
             pm.register(plugin, name=name)
     try:
-        registry = Registry(pm)
+        registry = Registry(pm, disabled=jur.registry.disabled_codes)
         infos = [attrs.evolve(i, enabled=i.enabled and i.name not in disabled) for i in jur.plugins]
         return Jurisdiction(jur.pack, pm, registry, infos, jur.chain)
     except ConfigurationError as exc:
@@ -332,9 +338,15 @@ def _draft_fields(registry: Registry, values: Mapping[str, Any]) -> dict[str, An
 
 
 def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: ProjectState,
-            steps: list[_Step], units: Mapping[str, int]) -> tuple[ProjectState, tuple[HistoryEvent, ...],
-                                                                    list[StepRefusal], list[str]]:
+            steps: list[_Step], units: Mapping[str, int],
+            others: Callable[[int | None, dt.date], ProjectReader] = lambda pid, day: NO_PROJECTS,
+            documents: tuple[DocumentInfo, ...] = ()) -> tuple[ProjectState, tuple[HistoryEvent, ...],
+                                                               list[StepRefusal], list[str]]:
     reg = jur.registry
+
+    def reads(day: dt.date) -> tuple[ProjectReader, tuple[DocumentInfo, ...]]:
+        # Other projects as recorded before the step's day; documents uploaded by then.
+        return others(current.id, day), tuple(d for d in documents if d.uploaded <= day)
     refused: list[StepRefusal] = []
     notes: list[str] = []
     create = steps[0] if steps and steps[0].kind == "create" else None
@@ -348,7 +360,8 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
                          unit_id=unit_id, version=1)
     history: tuple[HistoryEvent, ...] = ()
     if create is not None and create.date is not None:
-        said = engine.guard(reg, params, CREATE_PROJECT, state, {}, (), create.actor, create.date)
+        said = engine.guard(reg, params, CREATE_PROJECT, state, {}, (), create.actor, create.date,
+                            others(None, create.date))
         if said:
             refused.append(StepRefusal(0, CREATE_PROJECT, "登记项目", create.date, create.actor.role, tuple(said)))
     for step in steps:
@@ -362,7 +375,7 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
                                  unit_id=units.get(fields.get("unit"), state.unit_id))
             if step.date is not None:
                 said = engine.guard(reg, params, UPDATE_PROJECT, after, {"changes": changes, "before": state},
-                                    history, step.actor, step.date)
+                                    history, step.actor, step.date, *reads(step.date))
                 if said:
                     refused.append(StepRefusal(0, UPDATE_PROJECT, "修改项目信息", step.date, step.actor.role,
                                                tuple(said)))
@@ -382,11 +395,12 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
             history = history + (attrs.evolve(ev, seq=len(history) + 1, to_status=target),)
             continue
         party_units = {f: units[state.fields[f]] for f in reg.party_fields if state.fields.get(f) in units}
-        said = engine.refusals(reg, params, spec, state, ev.args, history, actor, ev.date, parties=party_units)
+        said = engine.refusals(reg, params, spec, state, ev.args, history, actor, ev.date, *reads(ev.date),
+                               parties=party_units)
         if said:
             refused.append(StepRefusal(ev.seq, ev.action, spec.label, ev.date, ev.role, tuple(said)))
         try:
-            step_ = engine.apply(reg, params, spec, state, ev.args, history, actor, ev.date)
+            step_ = engine.apply(reg, params, spec, state, ev.args, history, actor, ev.date, *reads(ev.date))
             new_state, computed = step_.project, step_.to_status
         except (ConfigurationError, KeyError, TypeError, ValueError) as exc:
             # a refused step's arguments may not even make sense to the draft's effects
@@ -449,8 +463,8 @@ def _compare_findings(before, after) -> list[FindingChange]:
     return sorted(changes, key=lambda c: (c.citation.articles, c.code, c.change))
 
 
-def _derived(pm, params, state, history, on, swept=()):
-    obligations, findings = engine.derive(pm, params, state, history)
+def _derived(pm, params, state, history, on, swept=(), projects=NO_PROJECTS, documents=()):
+    obligations, findings = engine.derive(pm, params, state, history, projects, documents)
     found = [(f.code, f.severity, f.citation, f.message) for f in list(findings) + list(swept)]
     return obligations, found + _overdue(obligations, on)
 
@@ -491,16 +505,26 @@ def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor
     histories = ledger.histories(sorted(ids))
     timelines = _timelines(ledger, ids, histories)
     units = {name: uid for uid, name in ledger.units()}
-    replayed = {p.id: _replay(ledger, jur, params, p, timelines[p.id], units) for p in projects}
+    documents = ledger.project_documents(ids)
+    # Draft guards reading other projects see them as recorded before each step's day.
+    others = readers_as_recorded(
+        projects, {pid: [(ev.date, ev.to_status) for ev in evs] for pid, evs in histories.items()},
+        {pid: steps[0].date for pid, steps in timelines.items() if steps and steps[0].kind == "create"},
+        ledger.registry.initial_status, jur.registry)
+    replayed = {p.id: _replay(ledger, jur, params, p, timelines[p.id], units, others, documents[p.id])
+                for p in projects}
+    final = [r[0] for r in replayed.values()]
     base_swept = _swept(ledger.pm, ledger.params, projects, on)
-    draft_swept = _swept(jur.pm, params, [r[0] for r in replayed.values()], on)
+    draft_swept = _swept(jur.pm, params, final, on)
     diffs = []
     for current in projects:
         recorded = histories[current.id]
         base_obl, base_found = _derived(ledger.pm, ledger.params, current, recorded, on,
-                                        base_swept.get(current.id, ()))
+                                        base_swept.get(current.id, ()),
+                                        MemoryReader(projects, current.id, ledger.registry), documents[current.id])
         state, history, refused, notes = replayed[current.id]
-        draft_obl, draft_found = _derived(jur.pm, params, state, history, on, draft_swept.get(current.id, ()))
+        draft_obl, draft_found = _derived(jur.pm, params, state, history, on, draft_swept.get(current.id, ()),
+                                          MemoryReader(final, current.id, jur.registry), documents[current.id])
         diff = ProjectDiff(project_id=current.id, name=current.name, unit=current["unit"] or "",
                            status=ledger.registry.status_label(current.status), refused=tuple(refused),
                            obligations=tuple(_compare_obligations(base_obl, draft_obl)),

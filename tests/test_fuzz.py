@@ -49,7 +49,7 @@ def test_fuzzed_action_arguments_are_rejected_or_refused_never_half_written(xich
     led.close()
 
 
-case_keys = st.sampled_from(["name", "project", "steps", "expect", "parameters", "jurisdiction",
+case_keys = st.sampled_from(["name", "project", "projects", "steps", "expect", "parameters", "jurisdiction",
                              "project_refused", "bogus"])
 
 
@@ -65,6 +65,24 @@ def test_fuzzed_scenario_files_are_errors_not_crashes(doc):
     for item in items:
         if isinstance(item, ScenarioError):
             assert "fuzz.yaml: case" in str(item)
+
+
+step_keys = st.sampled_from(["date", "as", "do", "with", "refused", "project", "create", "bogus"])
+PROJECT = {"unit": "县教育局", "year": 2026, "category": "purchased_service", "kind": "information_system",
+           "source": "ad_hoc"}
+
+
+@SETTINGS
+@given(steps=st.lists(st.dictionaries(step_keys, st.one_of(values, st.sampled_from(["a", "b", "apply", "unit"])),
+                                      max_size=5), max_size=3),
+       expect=st.one_of(values, st.dictionaries(st.sampled_from(["date", "projects", "status", "findings"]),
+                                                st.one_of(values, st.just({"a": {"status": "draft"}})),
+                                                max_size=3)))
+def test_fuzzed_multi_project_cases_are_errors_not_crashes(steps, expect):
+    doc = [{"name": "多项目", "projects": {"a": PROJECT, "b": PROJECT}, "steps": steps, "expect": expect}]
+    for item in Loader().load_text_lenient(yaml.safe_dump(doc, allow_unicode=True), "fuzz.yaml"):
+        if isinstance(item, ScenarioError):
+            assert "fuzz.yaml: case 1 “多项目”" in str(item)
 
 
 def test_step_key_on_is_explained():

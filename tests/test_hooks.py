@@ -318,6 +318,53 @@ def test_tongchou_obligations_open_close_and_fall_overdue(toy_county):
     assert "toy.review_due.overdue" not in codes(D(2025, 8, 1))
 
 
+def test_tongchou_obligation_rules_open_close_and_can_be_switched_off_alone(toy_county):
+    from tongchou import ObligationRule
+
+    def review_due(project, history, params, **optional):  # **optional: arguments the core adds later
+        applied = next((ev for ev in history if ev.action == "apply"), None)
+        if applied is None:
+            return None
+        reviewed = next((ev for ev in history if ev.action == "review"), None)
+        due = applied.date + dt.timedelta(days=params.value("toy_days", applied.date))
+        return [Obligation("toy.review_due", cite(6), due, "申报后按期完成审查",
+                           closed_on=reviewed.date if reviewed else None)]
+
+    days = Parameter("toy_days", "审查期限(日)", cite(6), "int", {D(2025, 1, 1): 20})
+    toy = contributing(tongchou_parameters=[days], tongchou_obligation_rules=[
+        ObligationRule("toy.review_due", cite(6), review_due, "按期审查")])
+    c = toy_county(toy)
+    p = c.project()
+    c.act(p, "apply", "unit", APPLY_DAY)
+    (ob,) = c.ledger.obligations(project_id=p.id)
+    assert (ob.code, ob.due, ob.closed_on) == ("toy.review_due", D(2025, 7, 10), None)
+    assert ob.citation.document == DOCUMENT and ob.citation.cites(6)
+    c.act(p, "review", "bureau", D(2025, 7, 15), result="pass",
+          dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+    (closed,) = c.ledger.obligations(project_id=p.id, open_only=False)
+    assert closed.closed_on == D(2025, 7, 15)
+    off = load_jurisdiction("xichuan", extra_plugins=[("toy", toy)], disabled=["toy.review_due"])
+    assert "toy.review_due" not in off.registry.obligation_rules and "toy_days" in off.registry.parameters
+
+
+def test_tongchou_finding_rules_take_the_arguments_they_name_and_keep_to_their_code(toy_county):
+    from tongchou import FindingRule
+
+    def big(project):  # a rule may take only some of the arguments
+        if project["estimate"] is not None and project["estimate"] > 3_000_000:
+            return [Finding("toy.big.estimate", "violation", cite(7), "概算超过三百万元")]
+        return None
+
+    c = toy_county(contributing(tongchou_finding_rules=[FindingRule("toy.big", cite(7), big)]))
+    p = c.project(estimate="4000000")
+    assert [f.code for f in c.ledger.findings(D(2025, 6, 2), project_id=p.id) if f.code.startswith("toy.")] == [
+        "toy.big.estimate"]
+    stray = FindingRule("toy.stray", cite(7), lambda project: [Finding("toy.other", "advice", cite(7), "x")])
+    c2 = toy_county(contributing(tongchou_finding_rules=[stray]))
+    with pytest.raises(ConfigurationError, match=r"'toy\.stray' \(plugin 'toy'\)"):
+        c2.project()
+
+
 def test_tongchou_findings_follow_the_project(toy_county):
     class Toy:
         @hookimpl

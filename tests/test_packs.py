@@ -388,7 +388,7 @@ def test_plugins_list_shows_name_version_and_hooks(cli_db, capsys):
     line = next(ln for ln in out.splitlines() if ln.startswith("xichuan.acceptance "))
     assert line.startswith(f"xichuan.acceptance {xichuan_pkg.PACK.version}") and "第十八条" in line
     hooks_line = out.splitlines()[out.splitlines().index(line) + 1]
-    assert "tongchou_obligations" in hooks_line and "tongchou_guards" in hooks_line
+    assert "tongchou_obligation_rules" in hooks_line and "tongchou_guards" in hooks_line
     assert cli.main(["--db", cli_db, "plugins", "list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     by_name = {p["name"]: p for p in data}
@@ -397,7 +397,7 @@ def test_plugins_list_shows_name_version_and_hooks(cli_db, capsys):
     assert acc["version"] == "2025.6" and acc["enabled"] is True and acc["pack"] == "xichuan"
     assert acc["articles"] == [18, 19]
     assert set(acc["hooks"]) == {"tongchou_statuses", "tongchou_actions", "tongchou_guards",
-                                 "tongchou_obligations", "tongchou_parameters", "tongchou_articles"}
+                                 "tongchou_obligation_rules", "tongchou_parameters", "tongchou_articles"}
 
 
 def test_plugins_disable_and_enable_per_ledger(cli_db, capsys):

@@ -3,10 +3,15 @@ explanation when it will be late, and rectification after a failed acceptance.
 """
 from __future__ import annotations
 
-from tongchou import Action, Field, Guard, Obligation, Status
+import datetime as dt
+
+import attrs
+
+from tongchou import Action, Field, Guard, HistoryEvent, Obligation, ObligationRule, Status
 from tongchou.dates import add_months
 
-from .common import ACCEPTANCE_DOCUMENTS, RESULT, articles, cite, hookimpl, labels, missing, parameters
+from .common import (ACCEPTANCE_DOCUMENTS, RESULT, articles, cite, former_hook, hookimpl, labels, missing,
+                     parameters)
 
 TITLE = "验收:按期验收、逾期说明与整改"
 ARTICLES = (18, 19)
@@ -53,42 +58,87 @@ def tongchou_guards():
     return [Guard("xichuan.acceptance.documents", ("accept",), _documents, cite(18), "验收材料齐全")]
 
 
-@hookimpl
-def tongchou_obligations(project, history, params):
+@attrs.frozen
+class Stage:
+    """One acceptance deadline the history opens: ``kind`` is ``due`` (opened by
+    ``complete``), ``explained`` (by ``explain_delay``) or ``rectify`` (by a
+    failed ``accept``); it closes on the next of those events or a passed
+    acceptance (``closed_on``), or is still open (None)."""
+
+    kind: str
+    event: HistoryEvent
+    closed_on: dt.date | None
+
+
+def stages(history) -> list[Stage]:
     """Replay the history: completion opens the acceptance deadline; a written
     explanation moves it to the date it names; a failed acceptance opens the
-    rectification deadline; a passed one closes whatever is open."""
-    out: list[Obligation] = []
-    current: dict | None = None
-
-    def close(day):
-        nonlocal current
-        if current is not None:
-            out.append(Obligation(current["code"], current["citation"], current["due"],
-                                  current["message"], closed_on=day))
-            current = None
-
+    rectification deadline; a passed one closes whatever is open.  At most one
+    is open at a time.  The deadlines' rules (and a pack replacing one of them)
+    read their own stages from here."""
+    global _LAST
+    if _LAST[0] is history:  # the three deadline rules read the same history in a row
+        return list(_LAST[1])
+    out: list[Stage] = []
+    current: tuple[str, HistoryEvent] | None = None
     for ev in history:
         if ev.action == "complete":
-            close(ev.date)
-            months = params.value("acceptance_months", ev.date)
-            current = {"code": "xichuan.acceptance.due", "citation": cite(18),
-                       "due": add_months(ev.date, months),
-                       "message": f"项目建成后 {months} 个月内组织验收"}
+            opened = ("due", ev)
         elif ev.action == "explain_delay" and current is not None:
-            close(ev.date)
-            current = {"code": "xichuan.acceptance.explained", "citation": cite(19),
-                       "due": ev.args["date"], "message": "按书面说明明确的时间完成验收"}
+            opened = ("explained", ev)
         elif ev.action == "accept":
-            close(ev.date)
-            if ev.args["result"] == "fail":
-                months = params.value("rectification_months", ev.date)
-                current = {"code": "xichuan.acceptance.rectify", "citation": cite(19),
-                           "due": add_months(ev.date, months),
-                           "message": f"未通过验收,{months} 个月内完成整改后重新组织验收"}
+            opened = ("rectify", ev) if ev.args["result"] == "fail" else None
+        else:
+            continue
+        if current is not None:
+            out.append(Stage(current[0], current[1], ev.date))
+        current = opened
     if current is not None:
-        out.append(Obligation(current["code"], current["citation"], current["due"], current["message"]))
+        out.append(Stage(current[0], current[1], None))
+    _LAST = (history, tuple(out))
     return out
+
+
+_LAST: tuple = (None, ())
+
+
+def _due(project, history, params, **_optional):
+    out = []
+    for s in stages(history):
+        if s.kind == "due":
+            months = params.value("acceptance_months", s.event.date)
+            out.append(Obligation("xichuan.acceptance.due", cite(18), add_months(s.event.date, months),
+                                  f"项目建成后 {months} 个月内组织验收", closed_on=s.closed_on))
+    return out
+
+
+def _explained(project, history, params, **_optional):
+    return [Obligation("xichuan.acceptance.explained", cite(19), s.event.args["date"],
+                       "按书面说明明确的时间完成验收", closed_on=s.closed_on)
+            for s in stages(history) if s.kind == "explained"]
+
+
+def _rectify(project, history, params, **_optional):
+    out = []
+    for s in stages(history):
+        if s.kind == "rectify":
+            months = params.value("rectification_months", s.event.date)
+            out.append(Obligation("xichuan.acceptance.rectify", cite(19), add_months(s.event.date, months),
+                                  f"未通过验收,{months} 个月内完成整改后重新组织验收", closed_on=s.closed_on))
+    return out
+
+
+@hookimpl
+def tongchou_obligation_rules():
+    return [
+        ObligationRule("xichuan.acceptance.due", cite(18), _due, "建成后按期验收"),
+        ObligationRule("xichuan.acceptance.explained", cite(19), _explained, "按说明的时间验收"),
+        ObligationRule("xichuan.acceptance.rectify", cite(19), _rectify, "未通过验收限期整改"),
+    ]
+
+
+#: the former hookimpl, for code that imports it
+tongchou_obligations = former_hook(__name__, tongchou_obligation_rules, "tongchou_obligations")
 
 
 @hookimpl

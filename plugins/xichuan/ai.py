@@ -2,9 +2,9 @@
 their effect."""
 from __future__ import annotations
 
-from tongchou import ActionArgument, Field, Finding, Guard
+from tongchou import ActionArgument, Field, Finding, FindingRule, Guard
 
-from .common import articles, cite, hookimpl
+from .common import articles, cite, former_hook, hookimpl
 
 TITLE = "人工智能大模型应用"
 ARTICLES = (12,)
@@ -32,12 +32,20 @@ def tongchou_guards():
     return [Guard("xichuan.ai.effect_at_acceptance", ("accept",), _ai_effect, cite(12), "验收评估大模型效果")]
 
 
-@hookimpl
-def tongchou_findings(project, history, params):
+def _consider(project, history, params, **_optional):
     if not project["uses_ai"] and project["kind"] in AI_KINDS and project.status in ("draft", "submitted"):
         return [Finding("xichuan.ai.consider", "advice", cite(12),
                         "新建项目应在规划阶段调研人工智能大模型的应用场景")]
     return None
+
+
+@hookimpl
+def tongchou_finding_rules():
+    return [FindingRule("xichuan.ai.consider", cite(12), _consider, "规划阶段调研大模型应用")]
+
+
+#: the former hookimpl, for code that imports it
+tongchou_findings = former_hook(__name__, tongchou_finding_rules, "tongchou_findings")
 
 
 @hookimpl

@@ -3,11 +3,11 @@ approval, the ad-hoc track, and the approval documents.
 """
 from __future__ import annotations
 
-from tongchou import Action, Field, Finding, Guard, Status, sweep_statuses
+from tongchou import Action, Field, Finding, FindingRule, Guard, Status, sweep_statuses
 from tongchou.dates import on_month_day
 
-from .common import (APPROVAL_DOCUMENTS, RESULT, REVIEW_DIMENSIONS, articles, cite, hookimpl,
-                     labels, missing, parameters)
+from .common import (APPROVAL_DOCUMENTS, RESULT, REVIEW_DIMENSIONS, articles, cite, former_hook,
+                     hookimpl, labels, missing, parameters)
 
 TITLE = "审批:申报、技术审查、批准与审批环节"
 ARTICLES = (7, 8, 9, 10)
@@ -145,14 +145,23 @@ def tongchou_guards():
     ]
 
 
-@hookimpl
-def tongchou_findings(project, history, params):
+def _assessments_needed(project, history, params, **_optional):
     if project["civil_works"] or project["high_energy"]:
         what = "、".join(x for x, on in (("新建土建工程", project["civil_works"]),
                                          ("高耗能", project["high_energy"])) if on)
         return [Finding("xichuan.approval.assessments_needed", "advice", cite(10),
                         f"项目涉及{what},须履行节能评估、规划选址、用地预审、环境影响评价等审批")]
     return None
+
+
+@hookimpl
+def tongchou_finding_rules():
+    return [FindingRule("xichuan.approval.assessments_needed", cite(10), _assessments_needed,
+                        "土建与高耗能项目的专项审批")]
+
+
+#: the former hookimpl, for code that imports it
+tongchou_findings = former_hook(__name__, tongchou_finding_rules, "tongchou_findings")
 
 
 @hookimpl
@@ -176,7 +185,9 @@ def tongchou_sweep(projects, on, params):
 
 @hookimpl
 def tongchou_parameters():
-    return parameters("application_deadline")
+    # the bodies' names in reports and documents: a county that approves
+    # elsewhere overrides one value instead of rewording the plugins
+    return parameters("application_deadline", "approval_body", "document_approval_body", "consent_body")
 
 
 @hookimpl

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .common import wording
 from .general import CATEGORY, KIND, SOURCE
 
 IN_SERVICE = ("accepted", "in_operation")
@@ -26,6 +27,7 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
     year_end = dt.date(year, 12, 31) if year else None
     year_start = dt.date(year, 1, 1) if year else None
     rows = []
+    params = ledger.params
     for p in projects:
         history = histories.get(p.id, ())
         # by the status reached, not the action's name, so a pack that splits
@@ -36,8 +38,11 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
             continue
         if year_start and retired is not None and retired < year_start:
             continue
-        approvals = [f"县政府批准({ev.date})" for ev in history if ev.action == "approve"]
-        approvals += [f"县发改委批复{DOC_LABEL.get(ev.args.get('document'), '')}({ev.date})"
+        # the bodies as named on the day (a pack or a ledger may rename them from a date)
+        approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准({ev.date})"
+                     for ev in history if ev.action == "approve"]
+        approvals += [f"{wording(params, 'document_approval_body', ev.date, '县发改委')}批复"
+                      f"{DOC_LABEL.get(ev.args.get('document'), '')}({ev.date})"
                       for ev in history if ev.action == "approve_document"]
         fees = [ev.args["amount"] for ev in history
                 if ev.action == "review_om_fee" and ev.args.get("result") == "pass"

@@ -44,7 +44,8 @@ def _approvals_complete(ctx):
         done = approved_documents(ctx.history)
         if not all(d in done for d in DOC_ORDER):
             return "项目审批环节尚未全部完成,调整内容应在初步设计中以独立章节说明"
-    elif not ctx.happened("approve"):
+    elif not any(ev.to_status == "approved" for ev in ctx.history):
+        # by the status reached, not the action's name: a pack may approve otherwise
         return "项目尚未批准,不能由建设单位自行调整"
     return None
 
@@ -89,7 +90,7 @@ def _edit_content(ctx):
 def tongchou_guards():
     return [
         Guard("xichuan.change.approvals_complete", ("request_change",), _approvals_complete, cite(17),
-              "审批环节已全部完成"),
+              "审批环节已全部完成", requires=("approve_document",)),
         Guard("xichuan.change.threshold", ("request_change",), _threshold, cite(17), "不超过概算的比例"),
         Guard("xichuan.change.goal_unchanged", ("request_change",), _goal, cite(17), "建设目标不变"),
         Guard("xichuan.change.reason", ("request_change",), _reason, cite(17), "属于所列情形"),

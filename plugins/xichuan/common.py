@@ -2,6 +2,8 @@
 citation helper, parameter loading, and the lists the measures enumerate."""
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -35,6 +37,13 @@ def articles(*numbers: int) -> list[Article]:
             rows = yaml.safe_load(fh)
         _ARTICLES = {r["number"]: Article(r["number"], r["text"], r["title"], DOCUMENT) for r in rows}
     return [_ARTICLES[n] for n in numbers]
+
+
+def wording(params, name: str, on, default: str) -> str:
+    """The text parameter ``name`` in force ``on`` (the name of a body in a
+    report or document), or ``default`` when no plugin declares it (the plugin
+    declaring it, xichuan.approval, may be disabled)."""
+    return params.value(name, on) if name in params.specs else default
 
 
 def choices(*pairs: tuple[str, str]) -> tuple[Choice, ...]:
@@ -79,3 +88,24 @@ def missing(required: tuple[Choice, ...], given) -> list[Choice]:
 
 def labels(items: list[Choice]) -> str:
     return "、".join(c.label for c in items)
+
+
+_WARNED: set[str] = set()
+
+
+def former_hook(module: str, rules: Callable[[], list], hook: str) -> Callable[..., list]:
+    """The plain function that stands where a module's ``tongchou_obligations``
+    or ``tongchou_findings`` hookimpl was, before its rules were declared one by
+    one: it still answers callers that import it, with every rule's outputs.
+    It is not a hookimpl (pluggy registers only marked functions)."""
+    def derive(project, history, params, **optional):
+        if f"{module}.{hook}" not in _WARNED:
+            _WARNED.add(f"{module}.{hook}")
+            warnings.warn(f"{module}.{hook} is deprecated; use {module}.{hook[:-1]}_rules(), "
+                          "whose rules have codes of their own", DeprecationWarning, stacklevel=2)
+        kwargs = dict(project=project, history=history, params=params, **optional)
+        from tongchou.rules import call
+        return [item for rule in rules() for item in call(rule, kwargs)]
+    derive.__name__ = hook
+    derive.__doc__ = f"Deprecated: the outputs of every rule of ``{hook[:-1]}_rules()``."
+    return derive

@@ -3,9 +3,9 @@ construction once the money is there.
 """
 from __future__ import annotations
 
-from tongchou import Action, Field, Finding, Guard, Status
+from tongchou import Action, Field, Finding, FindingRule, Guard, Status
 
-from .common import articles, cite, hookimpl, yuan
+from .common import articles, cite, former_hook, hookimpl, yuan
 
 TITLE = "资金:投资计划、预算与开工"
 ARTICLES = (11,)
@@ -54,19 +54,31 @@ def _no_budget(ctx):
 @hookimpl
 def tongchou_guards():
     return [
-        Guard("xichuan.funds.budget_unreviewed", ("budget",), _unreviewed, cite(7), "未经审查不予安排预算"),
+        # reads xichuan.approval's review: without that action (the plugin disabled or
+        # replaced by one that reviews otherwise) no project could ever be budgeted
+        Guard("xichuan.funds.budget_unreviewed", ("budget",), _unreviewed, cite(7), "未经审查不予安排预算",
+              requires=("review",)),
         Guard("xichuan.funds.no_budget", ("start_construction",), _no_budget, cite(11), "开工须有预算"),
     ]
 
 
-@hookimpl
-def tongchou_findings(project, history, params):
+def _budget_over_estimate(project, history, params, **_optional):
     total = sum(budgets(history), start=0)
     estimate = project["estimate"]
     if estimate is not None and total and total > estimate:
         return [Finding("xichuan.funds.budget_over_estimate", "advice", cite(11),
                         f"已安排预算 {yuan(total)} 超过概算总投资 {yuan(estimate)}")]
     return None
+
+
+@hookimpl
+def tongchou_finding_rules():
+    return [FindingRule("xichuan.funds.budget_over_estimate", cite(11), _budget_over_estimate,
+                        "预算不超过概算")]
+
+
+#: the former hookimpl, for code that imports it
+tongchou_findings = former_hook(__name__, tongchou_finding_rules, "tongchou_findings")
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from tongchou.citation import article_label
 from tongchou.dates import add_months
 from tongchou.official import DocumentContext, DocumentTemplate, chinese_date
 
-from .common import ACCEPTANCE_DOCUMENTS, REVIEW_DIMENSIONS, TITLE as MEASURES, articles, hookimpl
+from .common import ACCEPTANCE_DOCUMENTS, REVIEW_DIMENSIONS, TITLE as MEASURES, articles, hookimpl, wording
 
 TITLE = "公文:技术审查意见、整改通知、验收意见"
 ARTICLES = (7, 8, 18, 19, 35)
@@ -45,6 +45,8 @@ def review_context(doc: DocumentContext):
     seen = set(review.args.get("dimensions") or ())
     basis = (7, 8) if doc.project["source"] == "ad_hoc" else (7,)
     consent = doc.last("leader_consent")
+    approver = wording(doc.params, "approval_body", review.date, "县政府")
+    leader = wording(doc.params, "consent_body", consent.date if consent else review.date, "县分管领导")
     return {
         "measures": MEASURES,
         "review": {
@@ -52,10 +54,10 @@ def review_context(doc: DocumentContext):
             "result": RESULT_LABEL.get(review.args.get("result"), ""),
             "basis": _articles_label(*basis),
             "article_text": _article_text(7, "进行审查"),
-            "consent": (f"该项目属国家和省、市临时安排,已于{chinese_date(consent.date)}经县分管领导同意。"
+            "consent": (f"该项目属国家和省、市临时安排,已于{chinese_date(consent.date)}经{leader}同意。"
                         if consent is not None and 8 in basis else ""),
             "conclusion": ("经审查,该项目建设必要、规模合理、技术先进、安全可靠、集约建设,同意通过技术审查,"
-                           "请按程序报县政府批准。" if passed else
+                           f"请按程序报{approver}批准。" if passed else
                            "经审查,该项目未通过技术审查,请根据审查意见修改完善后重新申报。"),
         },
         "dimensions": [{"label": c.label,

@@ -97,8 +97,10 @@ def tongchou_guards():
               "外包运维须政府采购"),
         Guard("xichuan.operation.om_fee_reviewed", ("request_om_budget",), _fee_reviewed, cite(22),
               "运维费须经审核"),
+        # the state of sharing is recorded by xichuan.sharing's record_sharing; without
+        # that action it could never be shown, and every O&M budget would be refused
         Guard("xichuan.operation.om_sharing", ("request_om_budget",), _sharing, cite(23),
-              "完成对接、归集与共享"),
+              "完成对接、归集与共享", requires=("record_sharing",)),
         Guard("xichuan.operation.om_idle", ("request_om_budget",), _idle, cite(23), "系统在用"),
         Guard("xichuan.operation.om_evaluation", ("request_om_budget",), _evaluation, cite(23),
               "评估评价合格"),

@@ -2,9 +2,9 @@
 suspending funds and construction, and third-party performance evaluation."""
 from __future__ import annotations
 
-from tongchou import ANY_ACTION, Action, Field, Guard, Obligation, Status
+from tongchou import ANY_ACTION, Action, Field, Guard, Obligation, ObligationRule, Status
 
-from .common import RESULT, articles, cite, hookimpl
+from .common import RESULT, articles, cite, former_hook, hookimpl
 
 TITLE = "监督:限期整改、暂停建设与绩效评价"
 ARTICLES = (34, 35, 36, 37)
@@ -78,8 +78,8 @@ def tongchou_guards():
     ]
 
 
-@hookimpl
-def tongchou_obligations(project, history, params):
+def _rectification(project, history, params, **_optional):
+    """Each order's deadline; reporting the rectification closes every open order."""
     out: list[Obligation] = []
     pending: list = []
     for ev in history:
@@ -94,6 +94,15 @@ def tongchou_obligations(project, history, params):
         out.append(Obligation("xichuan.oversight.rectification", cite(35), order.args["deadline"],
                               f"限期整改:{order.args['reason']}"))
     return out
+
+
+@hookimpl
+def tongchou_obligation_rules():
+    return [ObligationRule("xichuan.oversight.rectification", cite(35), _rectification, "限期整改")]
+
+
+#: the former hookimpl, for code that imports it
+tongchou_obligations = former_hook(__name__, tongchou_obligation_rules, "tongchou_obligations")
 
 
 @hookimpl

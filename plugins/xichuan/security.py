@@ -3,10 +3,10 @@ assessment by level (第三十二条), the commercial-cryptography assessment
 (第三十一条), and secure and reliable products (第三十三条)."""
 from __future__ import annotations
 
-from tongchou import Action, Field, Finding, Obligation
+from tongchou import Action, Field, Finding, FindingRule, Obligation, ObligationRule
 from tongchou.dates import add_months
 
-from .common import RESULT, articles, choices, cite, hookimpl, parameters
+from .common import RESULT, articles, choices, cite, former_hook, hookimpl, parameters
 
 TITLE = "等保与密评"
 ARTICLES = (30, 31, 32, 33)
@@ -31,43 +31,70 @@ def tongchou_actions():
     ]
 
 
-@hookimpl
-def tongchou_obligations(project, history, params):
-    if project.status == "retired":
-        return None
-    level = project["mlps_level"]
-    out = []
-    for kind, (param, article) in INTERVAL.items():
+def _next_assessment(kind: str):
+    """The rule for the next assessment of one ``kind`` (等保 or 密评)."""
+    param, article = INTERVAL[kind]
+    label = TYPES[0].label if kind == "mlps" else TYPES[1].label
+
+    def derive(project, history, params, **_optional):
+        level = project["mlps_level"]
+        if project.status == "retired" or level is None:
+            return None
         events = [ev for ev in history if ev.action == "record_assessment" and ev.args["type"] == kind]
-        if not events or level is None:
-            continue
+        if not events:
+            return None
         last = events[-1]
         months = params.value(param, last.date).get(level)
         if not months:
-            continue
-        label = TYPES[0].label if kind == "mlps" else TYPES[1].label
-        out.append(Obligation(f"xichuan.security.{kind}_next", cite(article), add_months(last.date, months),
-                              f"等保{level}级系统每 {months} 个月进行一次{label}"))
-    return out
+            return None
+        return [Obligation(f"xichuan.security.{kind}_next", cite(article), add_months(last.date, months),
+                           f"等保{level}级系统每 {months} 个月进行一次{label}")]
+    return derive
+
+
+def _assessment_failed(kind: str):
+    """The rule for a failed last assessment of one ``kind``."""
+    article = INTERVAL[kind][1]
+    label = "等级保护测评" if kind == "mlps" else "密码应用安全性评估"
+
+    def derive(project, history, params, **_optional):
+        last = next((ev for ev in reversed(history)
+                     if ev.action == "record_assessment" and ev.args["type"] == kind), None)
+        if last is not None and last.args["result"] == "fail":
+            return [Finding(f"xichuan.security.{kind}_failed", "advice", cite(article),
+                            f"最近一次{label}未通过,应整改后复测")]
+        return None
+    return derive
+
+
+def _secure_products(project, history, params, **_optional):
+    if project["kind"] in KEY_PRODUCT_KINDS and project.status in ("draft", "submitted", "reviewed", "approved",
+                                                                   "planned", "procuring"):
+        return [Finding("xichuan.security.secure_products", "advice", cite(33),
+                        "应优先采购自主可靠的信息安全设备、核心网络设备、基础软件等关键产品")]
+    return None
 
 
 @hookimpl
-def tongchou_findings(project, history, params):
-    out = []
-    latest = {}
-    for ev in history:
-        if ev.action == "record_assessment":
-            latest[ev.args["type"]] = ev
-    for kind, ev in sorted(latest.items()):
-        if ev.args["result"] == "fail":
-            article = INTERVAL[kind][1]
-            out.append(Finding(f"xichuan.security.{kind}_failed", "advice", cite(article),
-                               f"最近一次{'等级保护测评' if kind == 'mlps' else '密码应用安全性评估'}未通过,应整改后复测"))
-    if project["kind"] in KEY_PRODUCT_KINDS and project.status in ("draft", "submitted", "reviewed", "approved",
-                                                                   "planned", "procuring"):
-        out.append(Finding("xichuan.security.secure_products", "advice", cite(33),
-                           "应优先采购自主可靠的信息安全设备、核心网络设备、基础软件等关键产品"))
-    return out
+def tongchou_obligation_rules():
+    return [
+        ObligationRule("xichuan.security.mlps_next", cite(32), _next_assessment("mlps"), "按期等保测评"),
+        ObligationRule("xichuan.security.crypto_next", cite(31), _next_assessment("crypto"), "按期密评"),
+    ]
+
+
+@hookimpl
+def tongchou_finding_rules():
+    return [
+        FindingRule("xichuan.security.mlps_failed", cite(32), _assessment_failed("mlps"), "等保测评未通过"),
+        FindingRule("xichuan.security.crypto_failed", cite(31), _assessment_failed("crypto"), "密评未通过"),
+        FindingRule("xichuan.security.secure_products", cite(33), _secure_products, "采购自主可靠产品"),
+    ]
+
+
+#: the former hookimpls, for code that imports them
+tongchou_obligations = former_hook(__name__, tongchou_obligation_rules, "tongchou_obligations")
+tongchou_findings = former_hook(__name__, tongchou_finding_rules, "tongchou_findings")
 
 
 @hookimpl

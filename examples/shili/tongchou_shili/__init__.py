@@ -15,7 +15,9 @@ What differs from Xichuan, and how the pack says it:
 - Xichuan's demo county is switched off (it accepts projects in one step);
 - its own validity period: ``xichuan.final`` is disabled, ``shili.final``
   reuses its check for classified projects;
-- the city's departments: ``shili.roles`` relabels the roles;
+- the city's departments: ``shili.roles`` relabels the roles, and the
+  text parameters ``approval_body`` etc. name them in the catalogue and the
+  review opinion;
 - its own article numbers: ``shili.citations`` maps every reused Xichuan
   article to the city's, so reused rules cite 示政办〔2026〕3号.
 """
@@ -49,6 +51,10 @@ PACK = Pack(
     parameter_overrides={
         "application_deadline": {"2026-01-01": "05-31"},  # 第四条
         "change_threshold": {"2026-01-01": "0.10"},       # 第十二条
+        # the bodies' names in the catalogue and the review opinion (第三条)
+        "approval_body": {"2026-01-01": "市人民政府"},
+        "document_approval_body": {"2026-01-01": "市发展改革委"},
+        "consent_body": {"2026-01-01": "市分管领导"},
     },
     effective=dt.date(2026, 1, 1),
     expires=dt.date(2030, 12, 31),
