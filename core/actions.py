@@ -88,7 +88,7 @@ class ActionsMixin:
         if projects is None:
             projects, documents = self._rule_reads(state, documents=documents)
         return engine.refusals(rules.registry, rules.params, spec, state, args, history, actor, date,
-                               projects, documents or ())
+                               projects, documents or (), parties=self.parties(state))
 
     def act(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
             args: Mapping[str, Any] | None = None, expected_version: int | None = None) -> ActResult:
@@ -101,9 +101,10 @@ class ActionsMixin:
         date = date or dt.date.today()
         spec = self.registry.action(action)
         typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        self.check_units(spec.args, typed)
         with self._change():
             row = self._row(project_id, lock=True)
-            if not auth.can_read(self.registry, actor, row.unit_id):
+            if not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
                 # Logged like any refusal: an attempt on another unit's project is worth seeing.
                 refusals = [Refusal("permission", "只能办理本单位的项目")]
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
@@ -125,6 +126,7 @@ class ActionsMixin:
             step = engine.apply(rules.registry, rules.params, rules.registry.action(spec.name), state, typed,
                                 history, actor, date, reader, documents)
             new_state, new_history, target, fields = step.project, step.history, step.to_status, step.project.fields
+            self.check_units(self.registry.fields.values(), fields)  # effects may name a party
             if pin is not None:  # the anchor event: the project is governed by the version in force now
                 self._pin_rules(row.id, pin)
             digest = self._recompute(new_state, new_history, row.derived, documents, rules=rules)
@@ -135,6 +137,7 @@ class ActionsMixin:
                 Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
             if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            self._write_parties(row.id, self.parties(state), self.parties(new_state))
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
                       "from_status": state.status, "to_status": target, "recorded_at": moment}
@@ -153,9 +156,10 @@ class ActionsMixin:
         (the guards may still refuse them)."""
         row = self._readable_row(project_id, actor)
         registry = self.rules_for(row).registry
+        party_units = self._row_parties(row)
         out = []
         for spec in registry.actions.values():
-            if auth.action_permission(registry, actor, spec, row.unit_id) is None \
+            if auth.action_permission(registry, actor, spec, row.unit_id, party_units) is None \
                     and row.status in registry.start_statuses(spec):
                 out.append(spec)
         return out

@@ -3,8 +3,15 @@
 Authorisation lives here, in the core, so that every way in (web UI, CLI,
 scenario runner, API) asks the same questions:
 
-- a user of a unit-scoped role sees and acts on its own unit's projects only;
+- a user of a unit-scoped role sees and acts on its own unit's projects only,
+  and on the projects where its unit is a *party* (a unit a party field of
+  the project names, e.g. the builder): those it sees, and on them it takes
+  only the actions that name that party;
 - an action may be taken only by a role the action lists.
+
+``parties`` below is always the project's party units by party field name
+(``{"builder": 7}``, see :meth:`tongchou.ledger.Ledger.parties`); left out,
+the project has none, as before parties existed.
 """
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ import hmac as std_hmac
 import secrets
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from collections.abc import Mapping
 
 from .registry import Registry
 from .vocabulary import Action, Actor, Refusal
@@ -44,13 +53,22 @@ def check_password(password: str, stored: str | None) -> bool:
     return std_hmac.compare_digest(got.hex(), digest)
 
 
-def can_read(registry: Registry, actor: Actor, unit_id: int | None) -> bool:
-    """May ``actor`` see a project of unit ``unit_id``?"""
+Parties = Mapping[str, "int | None"]
+
+
+def _own_or_party(actor: Actor, unit_id: int | None, parties: Parties | None) -> bool:
+    if actor.unit_id is None:
+        return False
+    return actor.unit_id == unit_id or actor.unit_id in (parties or {}).values()
+
+
+def can_read(registry: Registry, actor: Actor, unit_id: int | None, parties: Parties | None = None) -> bool:
+    """May ``actor`` see a project of unit ``unit_id`` with ``parties``?"""
     role = registry.roles.get(actor.role)
     if role is None:
         return False
     if role.unit_scoped:
-        return actor.unit_id is not None and actor.unit_id == unit_id
+        return _own_or_party(actor, unit_id, parties)
     return True
 
 
@@ -63,26 +81,41 @@ def visible_unit(registry: Registry, actor: Actor) -> int | None:
 
 
 def action_permission(registry: Registry, actor: Actor, action: Action,
-                      unit_id: int | None) -> Refusal | None:
-    """None if ``actor`` may take ``action`` on a project of ``unit_id``."""
+                      unit_id: int | None, parties: Parties | None = None) -> Refusal | None:
+    """None if ``actor`` may take ``action`` on a project of ``unit_id`` with
+    ``parties``.  A unit-scoped user takes an action naming a ``party`` only as
+    that party's staff, and any other action only as the requesting unit's."""
     role = registry.roles.get(actor.role)
     if role is None or actor.role not in action.roles:
         allowed = "、".join(registry.roles[r].label for r in action.roles if r in registry.roles)
         label = role.label if role else actor.role
         return Refusal("permission", f"角色“{label}”无权办理“{action.label}”(应由:{allowed})")
-    if role.unit_scoped and (actor.unit_id is None or actor.unit_id != unit_id):
+    if not role.unit_scoped:
+        return None
+    if action.party is not None:
+        field = registry.fields.get(action.party)
+        party_label = field.label if field is not None else action.party
+        if actor.unit_id is None or actor.unit_id != (parties or {}).get(action.party):
+            return Refusal("permission", f"“{action.label}”只能由该项目的{party_label}办理")
+        return None
+    if actor.unit_id is None or actor.unit_id != unit_id:
+        unit_label = registry.fields["unit"].label if "unit" in registry.fields else "建设单位"
+        if _own_or_party(actor, None, parties):
+            return Refusal("permission", f"“{action.label}”只能由该项目的{unit_label}办理")
         return Refusal("permission", "只能办理本单位的项目")
     return None
 
 
-def may_add_document(registry: Registry, actor: Actor, unit_id: int | None) -> Refusal | None:
-    """Documents are filed by the project's own unit or by a department that
-    takes actions on projects; read-only roles and the administrator only read."""
+def may_add_document(registry: Registry, actor: Actor, unit_id: int | None,
+                     parties: Parties | None = None) -> Refusal | None:
+    """Documents are filed by the project's own unit, by its parties (who act
+    on it too: a builder files its construction records) or by a department
+    that takes actions on projects; read-only roles and the administrator only read."""
     role = registry.roles.get(actor.role)
     if role is None:
         return Refusal("permission", f"未知角色“{actor.role}”")
     if role.unit_scoped:
-        if actor.unit_id is None or actor.unit_id != unit_id:
+        if not _own_or_party(actor, unit_id, parties):
             return Refusal("permission", "只能为本单位的项目上传材料")
         return None
     if any(actor.role in spec.roles for spec in registry.actions.values()):

@@ -71,8 +71,11 @@ def _reader(ledger: Ledger, name: str | None):
 
 
 def _project_json(ledger: Ledger, p) -> dict:
-    return {"id": p.id, "status": p.status, "status_label": ledger.registry.status_label(p.status),
+    data = {"id": p.id, "status": p.status, "status_label": ledger.registry.status_label(p.status),
             "version": p.version, "fields": to_json_value(dict(p.fields))}
+    if ledger.registry.party_fields:  # only packs that declare parties: older output stays as it was
+        data["parties"] = [{"field": f, "label": label, "unit": unit} for f, label, unit in ledger.party_list(p)]
+    return data
 
 
 # -- commands ----------------------------------------------------------------
@@ -172,6 +175,8 @@ def cmd_project_show(args) -> int:
         expired = "  (已失效)" if rules.expired(on) else ""
         about = f"({rules.description})" if rules.description else ""
         print(f"  rules: 版本 {rules.name}{about}{expired}")
+        if reg.party_fields:
+            print("  parties: " + ";".join(f"{label}:{unit}" for _f, label, unit in ledger.party_list(p)))
         for name, spec in reg.fields.items():
             value = p[name]
             if spec.type in ("enum",) and value is not None:

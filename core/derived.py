@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import auth, engine
+from . import engine, parties
 from .db import write_transaction
 from .models import Project, Setting
 from .reads import DocumentInfo
@@ -70,6 +70,7 @@ class DerivedMixin:
             with write_transaction(self.db):
                 rows = {r.id: r for r in Project.select().where(Project.id.in_(ids[i:i + batch]))}
                 histories = self.histories(list(rows))
+                self._resync_parties(rows.values())
                 documents = self.project_documents(list(rows))
                 for pid, row in rows.items():
                     digest = self._recompute(self._state(row), histories[pid], documents=documents[pid],
@@ -120,10 +121,11 @@ class DerivedMixin:
         """WHERE terms (on ``p``, the project) limiting a query to what ``actor`` may see."""
         where: list[str] = []
         params: list[Any] = []
-        scope = auth.visible_unit(self.registry, actor) if actor is not None else None
+        scope = parties.scope(self.registry, actor)
         if scope is not None:
-            where.append('p."unit_id" = ?')
-            params.append(scope)
+            term, values = scope.sql("p")
+            where.append(term)
+            params += values
         if project_id is not None:
             where.append('p."id" = ?')
             params.append(int(project_id))

@@ -151,7 +151,7 @@ class DocumentStore:
     def add(self, ledger, project_id: int, kind: str, filename: str, data: bytes, actor: Actor) -> StoredDocument:
         """Store a document of a project the actor may file documents for."""
         row = ledger._readable_row(project_id, actor)
-        refusal = auth.may_add_document(ledger.registry, actor, row.unit_id)
+        refusal = auth.may_add_document(ledger.registry, actor, row.unit_id, ledger._row_parties(row))
         if refusal is not None:
             raise PermissionDenied(refusal.message)
         kind = (kind or "").strip()
@@ -204,8 +204,7 @@ class DocumentStore:
     def get(self, ledger, doc_id: int, actor: Actor) -> tuple[StoredDocument, bytes]:
         """A document's metadata and bytes, after checking access and its digest."""
         d = Document.get_or_none(Document.id == doc_id)
-        if d is None or (d.project_id is not None
-                         and not auth.can_read(ledger.registry, actor, ledger._row(d.project_id).unit_id)):
+        if d is None or (d.project_id is not None and not _readable(ledger, actor, d.project_id)):
             raise NotFound(f"no document {doc_id!r}")
         data = self._read(d.digest, d.encrypted)
         with ledger._change():
@@ -213,3 +212,11 @@ class DocumentStore:
                                 project_id=d.project_id)
         meta = StoredDocument(d.id, d.project_id, d.kind, d.filename, d.media_type, d.size, d.digest, d.encrypted)
         return meta, data
+
+
+def _readable(ledger, actor: Actor, project_id: int) -> bool:
+    try:
+        ledger._readable_row(project_id, actor)
+    except NotFound:
+        return False
+    return True

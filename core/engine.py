@@ -59,10 +59,12 @@ def guard(registry: Registry, params: ParameterSet, action: str, state: ProjectS
 def refusals(registry: Registry, params: ParameterSet, spec: Action, state: ProjectState,
              args: Mapping[str, Any], history: tuple[HistoryEvent, ...], actor: Actor,
              date: dt.date, projects: ProjectReader = NO_PROJECTS,
-             documents: Sequence[DocumentInfo] = ()) -> list[Refusal]:
+             documents: Sequence[DocumentInfo] = (), *,
+             parties: Mapping[str, int | None] | None = None) -> list[Refusal]:
     """Every reason to refuse the action: permission first (and alone), then the
-    start status and all guards, sorted by article."""
-    denied = auth.action_permission(registry, actor, spec, state.unit_id)
+    start status and all guards, sorted by article.  ``parties``: the project's
+    party units by party field (see :mod:`tongchou.auth`)."""
+    denied = auth.action_permission(registry, actor, spec, state.unit_id, parties)
     if denied is not None:
         return [denied]
     out = []

@@ -35,7 +35,7 @@ from . import auth, engine
 from .audit import sm3_hex
 from .db import write_transaction
 from .errors import InvalidInput, PermissionDenied
-from .models import Project, Unit, now
+from .models import Project, ProjectParty, Unit, now
 from .values import parse_value, to_json_value
 from .vocabulary import CREATE_PROJECT, Actor, Field, ProjectState
 
@@ -648,6 +648,13 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
                 if unit_name not in new_units:
                     new_units.append(unit_name)
                 unit_id = -1 - new_units.index(unit_name)  # placeholder until written
+            unknown = [(name, fields[name]) for name, spec in registry.fields.items()
+                       if spec.type == "unit" and fields[name] is not None and fields[name] not in units]
+            if unknown:
+                name, value = unknown[0]
+                problems.append(Problem(row.number, row.headers.get(name, registry.fields[name].label),
+                                        f"未知单位“{value}”(请先添加单位)"))
+                continue
             denied = None if unit_id < 0 else auth.may_create(registry, actor, unit_id)
             if denied is not None:
                 problems.append(Problem(row.number, unit_head, denied.message))
@@ -739,6 +746,10 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
         digests.setdefault(digest, []).append(pid)
         ids.append(pid)
     ledger.insert_derived(obligations, findings)
+    party_rows = [{"project": pid, "field": f, "unit": u} for pid, (_row, state) in zip(ids, good)
+                  for f, u in ledger._party_ids(state.fields).items()]
+    for i in range(0, len(party_rows), BATCH):
+        ProjectParty.insert_many(party_rows[i:i + BATCH]).execute()
     for digest, pids in digests.items():
         for i in range(0, len(pids), BATCH):
             Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()

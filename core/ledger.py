@@ -12,6 +12,7 @@ opening the ledger, its parameters, settings and audit key:
 
 - :mod:`tongchou.accounts` units, users and logins;
 - :mod:`tongchou.projects` reading, listing, entering and editing projects;
+- :mod:`tongchou.parties` parties besides the requesting unit, and who sees what;
 - :mod:`tongchou.actions` guards and actions;
 - :mod:`tongchou.derived` obligations and findings derived per project;
 - :mod:`tongchou.sweep` the sweep of a date, notices and dashboard counts;
@@ -40,6 +41,7 @@ from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
 from .parameters import ParameterSet, coerce
+from .parties import PartiesMixin
 from .projects import ProjectsMixin
 from .results import ActResult, LedgerFinding, LedgerObligation, Sweep
 from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMNS, derived_digest,
@@ -71,7 +73,8 @@ def default_key_path(url: str, db: Database) -> Path | None:
     return None  # in-memory: a key for this process only
 
 
-class Ledger(AccountsMixin, ProjectsMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin, VersionsMixin):
+class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin,
+             VersionsMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",

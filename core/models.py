@@ -99,6 +99,21 @@ class Project(Base):
         indexes = ((("unit", "year"), False), (("status",), False), (("year",), False))
 
 
+class ProjectParty(Base):
+    """A unit that is a party to a project besides its requesting unit, by the
+    party field that names it: kept in step with ``Project.data`` on every
+    write, so that a party's staff find their projects by an index."""
+
+    id = AutoField()
+    project = ForeignKeyField(Project, backref="parties", on_delete="CASCADE")
+    field = CharField(max_length=100)
+    unit = ForeignKeyField(Unit, backref="party_to", on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "project_party"
+        indexes = ((("project", "field"), True), (("unit", "project"), False))
+
+
 class Event(Base):
     """One action taken on a project; rows are only ever added."""
 
@@ -200,5 +215,5 @@ class AuditHead(Base):
     last_mac = CharField(max_length=64)
 
 
-MODELS = (Unit, Account, Project, Event, Obligation, Finding, Document, ParameterValue,
+MODELS = (Unit, Account, Project, ProjectParty, Event, Obligation, Finding, Document, ParameterValue,
           Setting, AuditEntry, AuditHead)

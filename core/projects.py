@@ -12,7 +12,7 @@ from typing import Any
 import attrs
 from peewee import JOIN, SQL, Cast, Expression, fn
 
-from . import auth
+from . import auth, parties
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Account, Event, Obligation, Project, Unit, now
@@ -86,7 +86,9 @@ class ProjectsMixin:
 
     def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
         row = self._row(project_id, lock=lock)
-        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id):
+        # The parties are read only when the unit alone does not decide.
+        if actor is not None and not auth.can_read(self.registry, actor, row.unit_id) \
+                and not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
             # Same answer as for a project that does not exist: nothing leaks.
             raise NotFound(f"no project {project_id!r}")
         return row
@@ -164,10 +166,9 @@ class ProjectsMixin:
             # Only when the unit's name is filtered or sorted on: the join costs a
             # row visit per match even where an index alone would answer.
             query = query.join(Unit, on=(Project.unit == Unit.id))
-        if actor is not None:
-            scope = auth.visible_unit(self.registry, actor)
-            if scope is not None:
-                query = query.where(Project.unit == scope)
+        scope = parties.scope(self.registry, actor)
+        if scope is not None:
+            query = query.where(scope.expr())
         for name, wanted in filters.items():
             if wanted is None or wanted == "" or wanted == []:
                 continue
@@ -206,6 +207,7 @@ class ProjectsMixin:
             raw["unit"] = actor.unit
         values = parse_record(self.registry.fields, raw)
         unit_id = self.unit_id(values["unit"])
+        self.check_units(self.registry.fields.values(), values)
         state = ProjectState(id=None, status=self.registry.initial_status, fields=values, unit_id=unit_id)
         with self._change():
             rules = self.rules_for(version=self.version_on(date))  # the version in force on entry
@@ -219,6 +221,7 @@ class ProjectsMixin:
                                  estimate=values.get("estimate"), status=state.status, data=data,
                                  created_on=date, created_by=actor.id,
                                  rules=rules.version.tag).execute()
+            self._write_parties(pid, {}, self._party_ids(values))
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
             new = self._state(self._row(pid))
@@ -233,6 +236,7 @@ class ProjectsMixin:
         if "status" in changes:
             raise InvalidInput("status", "状态只能通过办理事项改变")
         typed = parse_record(self.registry.fields, dict(changes), partial=True)
+        self.check_units(self.registry.fields.values(), typed)
         with self._change():
             row = self._readable_row(project_id, actor, lock=True)
             if expected_version is not None and row.version != expected_version:
@@ -262,6 +266,7 @@ class ProjectsMixin:
                  .where(Project.id == row.id, Project.version == row.version).execute())
             if n != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+            self._write_parties(row.id, self._party_ids(before.fields), self._party_ids(fields))
             self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
                                                       "date": date}, project_id=row.id)
         return new

@@ -127,6 +127,9 @@ class Registry:
             sorted(merged["status"].items(), key=lambda kv: (kv[1].order, kv[0])))
         self.roles: dict[str, Role] = merged["role"]
         self.fields: dict[str, Field] = merged["field"]
+        #: the project fields that make a unit a party to the project
+        #: (``Field(..., type="unit", party=True)``), in declaration order
+        self.party_fields: tuple[str, ...] = tuple(n for n, f in self.fields.items() if f.party)
         self.actions: dict[str, Action] = merged["action"]
         self.guards: dict[str, Guard] = merged["guard"]
         self.parameters: dict[str, Parameter] = merged["parameter"]
@@ -250,6 +253,11 @@ class Registry:
             names = [x.name for x in a.args]
             if len(names) != len(set(names)):
                 raise ConfigurationError(f"action {a.name!r} ({a.plugin}) repeats an argument name")
+            if a.party is not None and a.party not in self.party_fields:
+                raise ConfigurationError(
+                    f"action {a.name!r} ({a.plugin}) is taken by party {a.party!r}, which is not a party field "
+                    f"(declare Field({a.party!r}, ..., type='unit', party=True); "
+                    f"party fields: {', '.join(self.party_fields) or 'none'})")
         for g in self.guards.values():
             for name in g.actions:
                 if name not in self.actions and name not in (CREATE_PROJECT, UPDATE_PROJECT, ANY_ACTION):

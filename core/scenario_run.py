@@ -82,6 +82,14 @@ class _CaseRun:
             self.actors[key] = self.ledger.add_user(name, role, unit)
         return self.actors[key]
 
+    def add_units(self, fields: Mapping[str, Any]) -> None:
+        """Add the project's unit, and the units its ``unit`` fields name
+        (parties such as the builder), before it is entered."""
+        self.ledger.add_unit(str(fields["unit"]))
+        for name, spec in self.ledger.registry.fields.items():
+            if spec.type == "unit" and fields.get(name):
+                self.ledger.add_unit(str(fields[name]))
+
     def creator_role(self) -> str:
         for role in self.ledger.registry.roles.values():
             if role.unit_scoped:
@@ -117,7 +125,7 @@ class _CaseRun:
         """Enter the case's one project; True when the case ends here
         (its entry was to be refused, and was)."""
         case = self.case
-        self.ledger.add_unit(str(case.project["unit"]))
+        self.add_units(case.project)
         creator = self.actor(self.creator_role(), None, None)
         try:
             self.ids[None] = self.ledger.create_project(case.project, creator, day).id
@@ -133,7 +141,7 @@ class _CaseRun:
     def enter(self, name: str, day: dt.date) -> None:
         """Enter a project that has no create step, before the first step."""
         self.stage = f"project {name} (entered on {day})"
-        self.ledger.add_unit(str(self.fields(name)["unit"]))
+        self.add_units(self.fields(name))
         creator = self.actor(self.creator_role(), None, name)
         try:
             self.ids[name] = self.ledger.create_project(self.fields(name), creator, day).id
@@ -145,7 +153,7 @@ class _CaseRun:
         who = self.actor(step.role, step.unit, step.project)
         try:
             if step.create:
-                self.ledger.add_unit(str(self.fields(step.project)["unit"]))
+                self.add_units(self.fields(step.project))
                 self.ids[step.project] = self.ledger.create_project(self.fields(step.project), who, step.date).id
             else:
                 if step.project not in self.ids:

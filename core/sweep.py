@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 from peewee import fn
 
-from . import auth
+from . import parties
 from .errors import ConfigurationError, InvalidInput
 from .models import Project, Unit
 from .results import LedgerFinding, LedgerObligation, Sweep
@@ -52,7 +52,7 @@ class SweepMixin:
     def _sweep(self, on: dt.date, actor: Actor | None, project_id: int | None, include_advice: bool,
                want_obligations: bool) -> tuple[list[LedgerFinding], list[LedgerObligation]]:
         where, params = self._scope_sql(actor, project_id)
-        scope = auth.visible_unit(self.registry, actor) if actor is not None else None
+        scope = parties.scope(self.registry, actor)
         decode = _Decoder(self.jurisdiction.title)
         cite_of, date_of = decode.citation, decode.date
 
@@ -92,7 +92,7 @@ class SweepMixin:
         out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
         return out, obligations
 
-    def _sweep_hook(self, on: dt.date, scope: int | None, project_id: int | None,
+    def _sweep_hook(self, on: dt.date, scope: "parties.Scope | None", project_id: int | None,
                     include_advice: bool) -> list[LedgerFinding]:
         """Findings plugins see on ``on`` (``tongchou_sweep``), asked for
         :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
@@ -119,8 +119,9 @@ class SweepMixin:
                'WHERE p."id" > ?')
         extra: list[Any] = []
         if scope is not None:
-            sql += ' AND p."unit_id" = ?'
-            extra.append(scope)
+            term, values = scope.sql("p")
+            sql += " AND " + term
+            extra += values
         if project_id is not None:
             sql += ' AND p."id" = ?'
             extra.append(int(project_id))
@@ -181,10 +182,9 @@ class SweepMixin:
 
     def status_counts(self, actor: Actor | None = None) -> dict[str, int]:
         q = Project.select(Project.status, fn.COUNT(Project.id)).group_by(Project.status)
-        if actor is not None:
-            scope = auth.visible_unit(self.registry, actor)
-            if scope is not None:
-                q = q.where(Project.unit == scope)
+        scope = parties.scope(self.registry, actor)
+        if scope is not None:
+            q = q.where(scope.expr())
         return dict(q.tuples())
 
     def estimate_totals(self, actor: Actor | None = None, group_by: str = "year") -> dict[Any, Decimal]:
@@ -194,17 +194,15 @@ class SweepMixin:
             raise InvalidInput("group_by", "只能按 year 或 unit 汇总")
         q = (Project.select(key, fn.SUM(Project.estimate)).join(Unit, on=(Project.unit == Unit.id))
              .group_by(key).order_by(key))
-        if actor is not None:
-            scope = auth.visible_unit(self.registry, actor)
-            if scope is not None:
-                q = q.where(Project.unit == scope)
+        scope = parties.scope(self.registry, actor)
+        if scope is not None:
+            q = q.where(scope.expr())
         return {k: (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01")) for k, fen in q.tuples()}
 
     def total_estimate(self, actor: Actor | None = None) -> Decimal:
         q = Project.select(fn.SUM(Project.estimate))
-        if actor is not None:
-            scope = auth.visible_unit(self.registry, actor)
-            if scope is not None:
-                q = q.where(Project.unit == scope)
+        scope = parties.scope(self.registry, actor)
+        if scope is not None:
+            q = q.where(scope.expr())
         fen = q.scalar() or 0
         return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))

@@ -160,6 +160,15 @@ def parse_value(field: Field, raw: Any) -> Any:
             raise _fail(field, f"日期格式不正确(应为 YYYY-MM-DD 的有效日期):{raw!r}") from None
     if t == "enum":
         return parse_enum(raw, field)
+    if t == "unit":
+        # The name only: whether such a unit exists is the ledger's to say
+        # (see Ledger.check_units), since this module reads no database.
+        if not isinstance(raw, str):
+            raise _fail(field, f"应为单位名称:{raw!r}")
+        value = raw.strip()
+        if "\x00" in value or len(value) > 100:
+            raise _fail(field, "单位名称不能含控制字符且不超过100字")
+        return value
     if t == "enum_list":
         items = raw
         if isinstance(raw, str):

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .parameters import ParameterView
 
 #: Value types a field or an action argument may have.
-FIELD_TYPES = ("text", "int", "year", "money", "decimal", "bool", "date", "enum", "enum_list")
+FIELD_TYPES = ("text", "int", "year", "money", "decimal", "bool", "date", "enum", "enum_list", "unit")
 
 #: Pseudo-actions that guards may watch besides the plugins' own actions.
 CREATE_PROJECT = "project.create"
@@ -51,7 +51,13 @@ class Field:
 
     ``type`` is one of :data:`FIELD_TYPES`.  A ``bool`` that is left out is
     ``False``; any other field left out takes ``default`` (``None`` if unset),
-    and a ``required`` one left out is an input error.
+    and a ``required`` one left out is an input error.  A ``unit`` field holds
+    the name of a unit of the ledger (an unknown name is an input error).
+
+    ``party=True`` (``unit`` fields of projects only) makes the unit a party to
+    the project besides its requesting unit (e.g. the company that builds and
+    operates it): that unit's staff see the project and take the actions that
+    name this field as their ``party``.
     """
 
     name: str
@@ -68,11 +74,18 @@ class Field:
     #: name of the plugin whose field of the same name this one replaces
     replaces: str | None = None
     plugin: str = ""
+    #: the unit this field names is a party to the project (``unit`` fields only)
+    party: bool = attrs.field(default=False, kw_only=True)
 
     @type.validator
     def _check_type(self, _attr, value):
         if value not in FIELD_TYPES:
             raise ValueError(f"field {self.name!r}: unknown type {value!r}")
+
+    @party.validator
+    def _check_party(self, _attr, value):
+        if value and self.type != "unit":
+            raise ValueError(f"field {self.name!r}: only a 'unit' field can be a party (type is {self.type!r})")
 
     def choice_label(self, value: str) -> str:
         for c in self.choices:
@@ -121,6 +134,13 @@ class Action:
     neither initial nor terminal.  ``to_status`` is the status it moves to, a
     callable ``(ctx) -> str | None`` when that depends on the arguments, or None
     to stay.  ``effects`` is a callable ``(ctx) -> dict`` of project fields to set.
+
+    ``party`` names a party field (``Field(..., type="unit", party=True)``):
+    a user of a unit-scoped role may then take the action only when their unit
+    is the unit that field names on the project (e.g. the builder files the
+    construction report).  ``None`` (the default) means the requesting unit, as
+    for every action before parties existed.  Roles that are not unit-scoped
+    are not affected.
     """
 
     name: str
@@ -135,6 +155,8 @@ class Action:
     help: str = ""
     replaces: str | None = None
     plugin: str = ""
+    #: the party field whose unit's staff take this action (None: the requesting unit)
+    party: str | None = attrs.field(default=None, kw_only=True)
 
     def arg(self, name: str) -> Field | None:
         for a in self.args:

@@ -402,7 +402,9 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
             state = attrs.evolve(state, status=target, version=state.version + 1)
             history = history + (attrs.evolve(ev, seq=len(history) + 1, to_status=target),)
             continue
-        said = engine.refusals(reg, params, spec, state, ev.args, history, actor, ev.date, *reads(ev.date))
+        party_units = {f: units[state.fields[f]] for f in reg.party_fields if state.fields.get(f) in units}
+        said = engine.refusals(reg, params, spec, state, ev.args, history, actor, ev.date, *reads(ev.date),
+                               parties=party_units)
         if said:
             refused.append(StepRefusal(ev.seq, ev.action, spec.label, ev.date, ev.role, tuple(said)))
         try:

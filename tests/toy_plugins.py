@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 
-from tongchou import (Action, Citation, Field, Guard, Pack, Parameter, Report, Role, Status,
+from tongchou import (Action, Citation, Field, Finding, Guard, Obligation, Pack, Parameter, Report, Role, Status,
                       hookimpl)
 
 DOCUMENT = "玩具办〔2026〕1号"
@@ -106,3 +106,48 @@ LOWER_THRESHOLD = Pack(name="toy_threshold", title="玩具县", document=DOCUMEN
 #: overrides a parameter nobody declares: loading must fail.
 BAD_OVERRIDE = Pack(name="toy_bad_override", title="玩具县", document=DOCUMENT, plugins=(),
                     extends="xichuan", parameter_overrides={"no_such_parameter": {"2026-01-01": 1}})
+
+
+# -- parties (tests/test_parties.py) ---------------------------------------------
+
+class Builder:
+    """玩具插件:项目由县属国有公司建设运营(建设运营方),部门只提需求"""
+
+    TITLE = "玩具建设运营方"
+    ARTICLES = (5,)
+
+    @hookimpl
+    def tongchou_fields(self):
+        return [Field("builder", "建设运营方", "unit", party=True, filterable=True),
+                Field("build_progress", "建设进度(%)", "int", minimum=0, maximum=100)]
+
+    @hookimpl
+    def tongchou_actions(self):
+        return [
+            Action("build_report", "报送建设进度", roles=("unit",), citation=cite(5), party="builder",
+                   from_statuses=("submitted",), args=(Field("percent", "完成比例(%)", "int", required=True,
+                                                             minimum=0, maximum=100),),
+                   effects=lambda ctx: {"build_progress": ctx.args["percent"]}),
+            Action("hand_over", "移交建设运营方", roles=("unit",), citation=cite(5),
+                   from_statuses=("draft", "submitted"), args=(Field("to", "接收单位", "unit", required=True),),
+                   effects=lambda ctx: {"builder": ctx.args["to"]}),
+        ]
+
+    @hookimpl
+    def tongchou_obligations(self, project, history, params):
+        # The builder owes a first progress report 30 days after the application.
+        applied = next((ev for ev in reversed(history) if ev.action == "apply"), None)
+        if not project["builder"] or applied is None:
+            return []
+        done = next((ev.date for ev in history if ev.action == "build_report"), None)
+        return [Obligation("toy.build.report", cite(5), applied.date + dt.timedelta(days=30),
+                           "建设运营方应报送建设进度", closed_on=done)]
+
+    @hookimpl
+    def tongchou_findings(self, project, history, params):
+        if project["builder"] and project["builder"] == project["unit"]:
+            return [Finding("toy.build.self", "violation", cite(5), "建设运营方不应是需求单位本身")]
+        return []
+
+
+BUILDER = Builder()

@@ -50,11 +50,13 @@ def make_widget(spec: Field, value: Any = None, *, lang: str = "zh", units: Sequ
     common = dict(name=label, disabled=disabled, css_classes=[widget_class(spec.name)],
                   description=spec.help or None)
     t = spec.type
-    if spec.name == "unit" and units is not None:
+    if (spec.name == "unit" or t == "unit") and units is not None:
         options = {u: u for u in units}
         if value and value not in options:
             options[value] = value
-        options = {EMPTY_CHOICE: ""} | options if not value else options
+        # An optional unit field (a party, e.g. the builder) may be cleared again.
+        if not value or (t == "unit" and not spec.required):
+            options = {EMPTY_CHOICE: ""} | options
         return widget(pn.widgets.Select, options=options, value=value or "", **common)
     if t == "bool":
         return widget(pn.widgets.Checkbox, name=spec.label, value=bool(value), disabled=disabled,

@@ -37,10 +37,10 @@ def store(app) -> documents.DocumentStore:
     return documents.DocumentStore.for_ledger(app.ledger)
 
 
-def may_upload(app, unit_id: int | None) -> bool:
-    """The core's rule (staff of the project's unit, departments that act on
-    projects); the store enforces it again on upload."""
-    return app.actor is not None and auth.may_add_document(app.registry, app.actor, unit_id) is None
+def may_upload(app, unit_id: int | None, parties=None) -> bool:
+    """The core's rule (staff of the project's unit or of its parties,
+    departments that act on projects); the store enforces it again on upload."""
+    return app.actor is not None and auth.may_add_document(app.registry, app.actor, unit_id, parties) is None
 
 
 def document_kinds(app) -> list[str]:
@@ -115,7 +115,7 @@ def documents_section(app, project):
 
     refresh()
     parts: list = [listing]
-    if may_upload(app, project.unit_id):
+    if may_upload(app, project.unit_id, app.ledger.parties(project)):
         kinds = document_kinds(app)
         kind = widget(pn.widgets.Select, name=app.t("document_kind") + " *", options=kinds, value=kinds[0],
                       width=200, css_classes=["tc-doc-kind"])

@@ -101,15 +101,20 @@ class LedgerView:
         all_label = t("all")
         this_year = app.today().year
         years = {all_label: ""} | {str(y): str(y) for y in range(this_year + 3, this_year - 11, -1)}
-        if app.is_unit():
+        # A unit's staff see their own unit's projects, and where a pack declares
+        # parties also those their unit is a party to (of other requesting units).
+        own_only = app.is_unit() and not reg.party_fields
+        if own_only:
             units = {app.actor.unit: app.actor.unit}
+        elif app.is_unit():
+            units = {all_label: "", app.actor.unit: app.actor.unit}
         else:
             units = {all_label: ""} | {name: name for _id, name in app.ledger.units()}
         w_year = widget(pn.widgets.Select, name=t("filter_year"), options=years, value=s["year"], width=110,
                                    css_classes=["tc-filter-year"])
         w_unit = widget(pn.widgets.Select, name=t("filter_unit"), options=units,
-                                   value=app.actor.unit if app.is_unit() else s["unit"],
-                                   disabled=app.is_unit(), width=200, css_classes=["tc-filter-unit"])
+                                   value=app.actor.unit if own_only else (s["unit"] if s["unit"] in units.values() else ""),
+                                   disabled=own_only, width=200, css_classes=["tc-filter-unit"])
         cat = reg.fields.get("category")
         w_cat = widget(pn.widgets.Select, name=t("filter_category"),
                                   options={all_label: ""} | ({c.label: c.value for c in cat.choices} if cat else {}),

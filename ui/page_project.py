@@ -7,6 +7,7 @@ from typing import Any
 
 import panel as pn
 
+from tongchou import auth
 from tongchou.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from tongchou.vocabulary import Action, Refusal
 
@@ -59,6 +60,17 @@ def fields_html(app, project) -> str:
     for name, spec in reg.fields.items():
         rows.append((esc(spec.label), esc(field_value(spec, project[name], app.lang))))
     return table(["", ""], rows, cls="tc-fields").replace("<thead><tr><th></th><th></th></tr></thead>", "")
+
+
+def parties_html(app, project) -> str:
+    """The project's parties besides the requesting unit (e.g. 建设运营方), or
+    nothing for a pack that declares none."""
+    parties = app.ledger.party_list(project)[1:]
+    if not parties:
+        return ""
+    items = "".join(f'<span class="tc-party" data-field="{esc(f)}">{esc(label)}:{esc(unit)}</span> '
+                    for f, label, unit in parties)
+    return f'<div class="tc-parties tc-muted">{items}</div>'
 
 
 def _args_text(app, action: Action | None, args: dict) -> str:
@@ -154,7 +166,8 @@ class ActionPanel:
     def open(self, action: Action) -> None:
         app = self.app
         self.feedback.object = ""
-        form = FieldForm(action.args, lang=app.lang, what="参数")
+        units = [name for _id, name in app.ledger.units()] if any(a.type == "unit" for a in action.args) else None
+        form = FieldForm(action.args, lang=app.lang, what="参数", units=units)
         when = widget(pn.widgets.DatePicker, name=app.t("action_date") + " *", value=app.today(), end=app.today(),
                                      css_classes=["tc-f-date"])
         submit = widget(pn.widgets.Button, name=app.t("submit") + (": " if app.lang == "en" else ":") + action.label, button_type="primary",
@@ -227,9 +240,10 @@ def project_page(app, project=None, **_params):
                      f'{esc(reg.status_label(p.status))}</span></div>'
                      f'<div class="tc-rules-version" data-version="{esc(rules.name)}">{esc(app.t("rules_version"))}:'
                      f'{esc(rules.name)}{esc("(" + rules.description + ")" if rules.description else "")}'
-                     f'{expired}</div>')
+                     f'{expired}</div>{parties_html(app, p)}')
     top = [head]
-    if app.can_create():
+    # A party's staff (e.g. the builder) act through their actions, never by editing the project.
+    if app.can_create() and auth.may_create(reg, app.actor, p.unit_id) is None:
         edit = widget(pn.widgets.Button, name=app.t("edit_project"), css_classes=["tc-edit"], width=140)
         app.on_click(edit, lambda: app.go("edit", project=pid))
         top.append(edit)
