@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -30,6 +31,9 @@ class CliError(TongchouError):
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands")
+#: Entry-point group through which installed packs add commands: each entry
+#: point names a callable ``add_commands(subparsers)``, as above.
+COMMANDS_GROUP = "tongchou.commands"
 
 
 def _date(text: str) -> dt.date:
@@ -656,6 +660,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(f"tongchou.{module}").add_commands(sub)
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        if ep.name not in sub.choices:  # the core's own commands are never shadowed
+            ep.load()(sub)
     return parser
 
 

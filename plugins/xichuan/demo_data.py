@@ -1,5 +1,6 @@
 """A demo county for trying Tongchou out: six units, a user for every role, and
-about thirty projects spread over every status, each taken there by real
+about thirty projects spread over every status (with their 建设内容 and
+资金来源, and one application that duplicates another unit's project), each taken there by real
 actions (so their histories, deadlines and findings are genuine).
 
 Dates are laid out backwards from ``today`` so that some deadlines fall in the
@@ -109,6 +110,51 @@ PROJECTS = [
                     ("finance", "suspend", {"reason": "拒不整改"})], -6, 12),
 ]
 
+# Entered after the first 32 (their ids and statuses stay as they were): a
+# unit applying for what another unit is already building (第三条).
+PROJECTS += [
+    ("chengguan", "城区视频监控资源共享平台", "purchased_service", "information_system", "unit_application", 1500000, {}, APPLY, -4, 10),
+]
+
+# 建设内容 and 资金来源 of the demo projects, by name (第三条's duplicate check
+# reads the first; 第二十八条's catalogue shows the second).
+SCOPES = {
+    "智慧校园统一身份认证平台": ("建设全县中小学统一身份认证和单点登录,对接教育资源公共服务平台、学籍管理和教师管理系统,师生一人一号", "县级财政预算资金"),
+    "社保待遇资格认证系统升级": ("升级养老待遇资格认证系统,增加人脸识别静默认证和大数据比对认证,对接公安人口库和卫健死亡医学证明数据", "社会保险基金结余"),
+    "县域医共体影像云平台": ("建设县域医共体医学影像云,乡镇卫生院影像设备联网,远程影像诊断、影像资料云存储和互认共享", "上级专项资金"),
+    "不动产登记数据治理": ("对历史不动产登记档案进行数据清洗、补录和质检,建立不动产登记数据库并与国土空间基础信息平台对接", "县级财政预算资金"),
+    "城市运行管理服务平台": ("按住建部标准建设城市运行管理服务平台,整合数字城管案件办理、市政设施监测、燃气安全监测,部署城市运行指挥大屏", "地方政府专项债券"),
+    "雪亮工程视频资源整合": ("整合全县公共安全视频监控点位,建设视频图像共享交换平台,实现城区重点路口、学校、医院周边视频监控联网共享和分级调阅", "上级专项资金"),
+    "教育局机房独立改造": ("教育局自建机房改造,新增服务器、存储和精密空调,部署教育业务系统", "县级财政预算资金"),
+    "人社档案数字化加工": ("对人社业务纸质档案扫描、著录和数字化加工,建立电子档案库", "县级财政预算资金"),
+    "家庭医生签约服务系统": ("建设家庭医生签约服务管理系统,居民线上签约、履约随访记录、慢病管理和签约服务费结算", "基本公共卫生服务补助资金"),
+    "国土空间规划一张图": ("建设国土空间规划一张图实施监督信息系统,汇集三区三线、用地审批和耕地保护数据,规划实施监测评估预警", "上级专项资金"),
+    "智慧停车诱导系统": ("城区公共停车场和路内泊位地磁感知设备,停车诱导屏,停车信息发布和移动支付缴费", "政府和社会资本合作"),
+    "公安检查站智能查控": ("县界公安检查站车辆通行智能查控,人员身份核验终端、车辆识别卡口和布控预警", "县级财政预算资金"),
+    "中小学录播教室设备采购": ("采购中小学录播教室设备,含录播主机、高清摄像机和拾音设备", "义务教育薄弱环节改善资金"),
+    "疾控实验室信息管理系统": ("建设疾控中心实验室信息管理系统,样本全流程跟踪、检测结果自动采集和实验室质量管理", "上级专项资金"),
+    "就业服务一体化平台": ("建设就业服务一体化平台,岗位信息发布、求职登记、职业技能培训报名和就业补贴线上申领", "就业补助资金"),
+    "林长制巡护终端": ("采购林长制护林员巡护终端,巡护轨迹记录、火情和病虫害上报", "县级财政预算资金"),
+    "数字城管监督指挥中心扩容": ("数字城管监督指挥中心座席扩容和大屏更新,城管案件采集、派遣和考核评价系统升级", "县级财政预算资金"),
+    "智慧交通信号控制": ("城区主要路口交通信号机联网改造,自适应信号控制、绿波协调和交通流量检测", "上级专项资金"),
+    "教育资源公共服务平台": ("建设教育资源公共服务平台,优质课程资源共享、名师课堂直播和区域教研", "县级财政预算资金"),
+    "电子健康档案系统": ("建设居民电子健康档案系统,档案建档、更新和向居民开放查询,对接医共体诊疗数据", "基本公共卫生服务补助资金"),
+    "劳动保障监察网格化系统": ("劳动保障监察网格化管理,用人单位网格划分、欠薪线索受理和根治欠薪预警", "县级财政预算资金"),
+    "地质灾害监测预警平台": ("地质灾害隐患点普适型监测设备布设,裂缝、雨量和位移监测数据接入,预警信息发布", "上级专项资金"),
+    "环卫车辆智能监管": ("环卫作业车辆安装定位和作业传感终端,作业轨迹、油耗和垃圾清运量监管", "县级财政预算资金"),
+    "看守所智能管理系统": ("看守所在押人员管理、监室视频智能分析、提讯会见预约和周界报警", "县级财政预算资金"),
+    "学生资助管理信息系统": ("学生资助对象认定、资助资金发放台账和精准资助数据比对", "学生资助专项资金"),
+    "互联网医院平台": ("建设互联网医院平台,在线复诊、电子处方流转、药品配送和医保在线支付", "地方政府专项债券"),
+    "人社一体化经办系统": ("社会保险、就业和劳动关系业务一体化经办,业务数据归集和省级平台对接", "县级财政预算资金"),
+    "自然资源执法监察系统": ("自然资源违法图斑核查、执法案件办理和卫片执法监督", "县级财政预算资金"),
+    "城市照明智能控制": ("城区路灯单灯控制器和集中控制箱改造,按需调光和故障自动报警", "县级财政预算资金"),
+    "公安政务服务一网通办": ("公安户政、出入境、交管和治安业务网上办理,与县政务服务网一网通办对接", "上级专项资金"),
+    "旧版教务管理系统": ("中小学排课、成绩和学籍教务管理", "县级财政预算资金"),
+    "基层卫生信息系统": ("乡镇卫生院和村卫生室基层医疗卫生信息系统,门诊、住院和公共卫生服务一体化", "上级专项资金"),
+    # the demo's genuine overlap (another unit, the same video network as 雪亮工程视频资源整合)
+    "城区视频监控资源共享平台": ("整合城区公共安全视频监控点位和城管视频,建设视频图像共享交换平台,实现重点路口、学校周边视频监控联网共享和调阅", "县级财政预算资金"),
+}
+
 
 def _resolve(value, today: dt.date, estimate: int):
     if value == "$estimate":
@@ -137,6 +183,8 @@ def seed(ledger, today: dt.date) -> str:
         fields = {"name": name, "unit": UNITS[unit_login][0], "year": year, "category": category,
                   "kind": kind, "source": source, "estimate": Decimal(estimate)}
         fields.update({k: _resolve(v, today, estimate) for k, v in extra.items() if v is not None})
+        if name in SCOPES:
+            fields["scope"], fields["funding"] = SCOPES[name]
         project = ledger.create_project(fields, users[unit_login], start - dt.timedelta(days=5))
         for i, (role, action, args) in enumerate(steps):
             who = users[unit_login] if role == "unit" else users[role]
