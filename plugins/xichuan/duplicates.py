@@ -62,6 +62,20 @@ def _phrases(m: Match) -> str:
     return "、".join(f"“{p}”" for p in m.overlap[:5]) or "(无明显相同词组)"
 
 
+class _Earlier:
+    """Membership test: the projects a newer one may duplicate (entered
+    before it, not rejected or retired), optionally within ``among``."""
+
+    def __init__(self, meta, project_id: int | None, among=None):
+        self.meta, self.project_id, self.among = meta, project_id, among
+
+    def __contains__(self, pid: int) -> bool:
+        m = self.meta.get(pid)
+        return (m is not None and m.status not in IGNORED_STATUSES
+                and (self.project_id is None or pid < self.project_id)
+                and (self.among is None or pid in self.among))
+
+
 class DuplicateCheck:
     """The plugin: fields-free, reads other projects through the ledger index."""
 
@@ -82,15 +96,9 @@ class DuplicateCheck:
         """The projects most like ``project``, best first."""
         state = self.index(db)
         name, scope = project.name, project.get("scope", "") or ""
-        matches = state.index.similar(name, scope, exclude=project.id, top=max(top * 4, 20), among=among)
-        out = []
-        for m in matches:
-            meta = state.meta.get(m.id)
-            if earlier_only and (meta is None or meta.status in IGNORED_STATUSES
-                                 or (project.id is not None and m.id > project.id)):
-                continue
-            out.append(m)
-        return out[:top]
+        if earlier_only:
+            among = _Earlier(state.meta, project.id, among)
+        return state.index.similar(name, scope, exclude=project.id, top=top, among=among)
 
     @staticmethod
     def threshold(params, on: dt.date) -> float:

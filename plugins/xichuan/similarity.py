@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator
 from typing import Protocol
 
 import attrs
@@ -81,8 +81,9 @@ class Rule(Protocol):
     def weight(self, gram: str) -> float:
         """How much sharing ``gram`` says about two projects (0–1)."""
 
-    def score(self, a: tuple[str, str], b: tuple[str, str]) -> Match:
-        """How alike ``(name, scope)`` a and b are (``Match.id`` is 0)."""
+    def score(self, a: tuple[str, str], b: tuple[str, str], reasons: bool = True) -> Match:
+        """How alike ``(name, scope)`` a and b are (``Match.id`` is 0); the
+        shared phrases only when ``reasons`` (they cost more than the score)."""
 
 
 class CharGramRule:
@@ -133,14 +134,14 @@ class CharGramRule:
         by_chars = Indel.normalized_similarity(ca, cb) if len(ca) >= 2 and len(cb) >= 2 else 0.0
         return max(by_grams, by_chars)
 
-    def score(self, a: tuple[str, str], b: tuple[str, str]) -> Match:
+    def score(self, a: tuple[str, str], b: tuple[str, str], reasons: bool = True) -> Match:
         name = self.name_score(a[0], b[0])
         if (a[1] or "").strip() and (b[1] or "").strip():
             scope = self._sim(bigrams(a[1]), bigrams(b[1]))
             value = self.NAME_SHARE * name + (1 - self.NAME_SHARE) * scope
         else:
             value = name
-        return Match(0, round(min(1.0, value), 4), self.overlap(a, b))
+        return Match(0, round(min(1.0, value), 4), self.overlap(a, b) if reasons else ())
 
     def overlap(self, a: tuple[str, str], b: tuple[str, str], limit: int = 8) -> tuple[str, ...]:
         """Phrases (two characters or more, not only generic words) found in
@@ -175,7 +176,7 @@ class SimilarityIndex:
 
     #: a gram in more than this share of projects (and more than MIN_DF) is
     #: too common to find candidates with (it is still scored)
-    MAX_DF_SHARE = 0.02
+    MAX_DF_SHARE = 0.005
     MIN_DF = 200
     #: how many best candidates ``similar`` scores fully
     CANDIDATES = 60
@@ -219,27 +220,27 @@ class SimilarityIndex:
         weight = self.rule.weight
         for g in self.rule.grams(name, scope):
             post = self.postings.get(g)
-            if not post or len(post) > max_df:
-                continue
-            w = weight(g)
-            for pid in post:
-                acc[pid] += w
+            # generic grams find no candidates (they still count in the score);
+            # Counter.update counts a whole posting list in C
+            if post and len(post) <= max_df and weight(g) >= 1.0:
+                acc.update(post)
         acc.pop(exclude, None)
         return [pid for pid, _ in acc.most_common(self.CANDIDATES)]
 
     def similar(self, name: str, scope: str, *, exclude: int | None = None, top: int = 5,
-                among: Mapping[int, object] | None = None) -> list[Match]:
+                among: Container[int] | None = None) -> list[Match]:
         """The ``top`` best matches of a text, best first (``among``: only
         these ids)."""
         out = []
         for pid in self.candidates(name, scope, exclude):
             if among is not None and pid not in among:
                 continue
-            m = self.rule.score((name, scope), self.texts[pid])
+            m = self.rule.score((name, scope), self.texts[pid], reasons=False)
             if m.score > 0:
                 out.append(attrs.evolve(m, id=pid))
         out.sort(key=lambda m: (-m.score, m.id))
-        return out[:top]
+        # the reasons only for what is shown
+        return [attrs.evolve(self.rule.score((name, scope), self.texts[m.id]), id=m.id) for m in out[:top]]
 
     def pairs(self, threshold: float, only: Iterable[int] | None = None,
               max_df: int = 50) -> Iterator[tuple[int, int, Match]]:
@@ -264,6 +265,6 @@ class SimilarityIndex:
         for (a, b), n in sorted(shared.items()):
             if n < 2:
                 continue
-            m = self.rule.score(self.texts[b], self.texts[a])
+            m = self.rule.score(self.texts[b], self.texts[a], reasons=False)
             if m.score >= threshold:
-                yield a, b, attrs.evolve(m, id=a)
+                yield a, b, attrs.evolve(self.rule.score(self.texts[b], self.texts[a]), id=a)
