@@ -55,5 +55,9 @@ def ledger_today():
 
 
 def panel(check, ledger, project, user):
+    """The panel, or None when nothing in the ledger is like the project (a
+    page without the panel says as much, and other plugins' panels stay alone)."""
+    if not check.similar(project, db=ledger.db, top=1):
+        return None
     import panel as pn
     return [("相似项目", pn.pane.HTML(panel_html(check, ledger, project, user), sizing_mode="stretch_width"))]
