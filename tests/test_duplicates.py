@@ -192,3 +192,19 @@ def test_panel_escapes_user_text(two):
     # the unit's own user sees the other unit's project counted, not named
     html = panel_html(PLUGIN, led, led.project(newer.id), two.users["unit"])
     assert "script" not in html and "另有 1 个其他单位" in html
+
+
+def test_demo_county_has_scopes_funding_and_one_genuine_overlap_across_units(tmp_path):
+    from tongchou.ledger import Ledger
+    from tongchou.plugins.xichuan import demo_data
+    from tongchou.plugins.xichuan.catalogue import catalogue_rows
+    with Ledger.open(str(tmp_path / "demo.db"), key_file=tmp_path / "demo.key") as led:
+        demo_data.seed(led, dt.date(2026, 12, 1))
+        projects, total = led.projects()
+        assert total == 32 and all(p["scope"] and p["funding"] for p in projects)
+        # 雪亮工程视频资源整合 (#6, 公安, reviewed) overlaps 城市运行管理服务平台 (#5, 城管)
+        [found] = advice(led, 6)
+        assert "#5" in found.message and found.citation.articles == (3,)
+        assert [(r["older"], r["newer"]) for r in duplicate_pairs(led)] == [(5, 6)]
+        rows = catalogue_rows(led, None)
+        assert rows and all(r["funding"] == demo_data.SCOPES[r["name"]][1] for r in rows)

@@ -86,3 +86,13 @@ def test_generic_words_alone_do_not_make_projects_alike():
     assert rule.score(("智慧城管平台", ""), ("智慧校园平台", "")).score < 0.2
     # an abbreviated name is caught by the names' Indel similarity
     assert rule.score(("城管执法", ""), ("城市管理执法", "")).score >= 0.6
+
+
+def test_the_ledger_wide_audit_finds_what_comparing_every_pair_finds(evaluation):
+    data, ids, index, threshold = evaluation
+    rule = CharGramRule()
+    texts = index.texts
+    brute = {(a, b) for a in texts for b in texts if a < b
+             and rule.score(texts[b], texts[a], reasons=False).score >= threshold}
+    blocked = {(a, b) for a, b, _m in index.pairs(threshold)}
+    assert blocked == brute and len(brute) >= 15

@@ -1,6 +1,6 @@
 """A demo county for trying Tongchou out: six units, a user for every role, and
 about thirty projects spread over every status (with their 建设内容 and
-资金来源, and one application that duplicates another unit's project), each taken there by real
+资金来源; 雪亮工程视频资源整合 overlaps 城市运行管理服务平台 of another unit), each taken there by real
 actions (so their histories, deadlines and findings are genuine).
 
 Dates are laid out backwards from ``today`` so that some deadlines fall in the
@@ -110,12 +110,6 @@ PROJECTS = [
                     ("finance", "suspend", {"reason": "拒不整改"})], -6, 12),
 ]
 
-# Entered after the first 32 (their ids and statuses stay as they were): a
-# unit applying for what another unit is already building (第三条).
-PROJECTS += [
-    ("chengguan", "城区视频监控资源共享平台", "purchased_service", "information_system", "unit_application", 1500000, {}, APPLY, -4, 10),
-]
-
 # 建设内容 and 资金来源 of the demo projects, by name (第三条's duplicate check
 # reads the first; 第二十八条's catalogue shows the second).
 SCOPES = {
@@ -123,7 +117,10 @@ SCOPES = {
     "社保待遇资格认证系统升级": ("升级养老待遇资格认证系统,增加人脸识别静默认证和大数据比对认证,对接公安人口库和卫健死亡医学证明数据", "社会保险基金结余"),
     "县域医共体影像云平台": ("建设县域医共体医学影像云,乡镇卫生院影像设备联网,远程影像诊断、影像资料云存储和互认共享", "上级专项资金"),
     "不动产登记数据治理": ("对历史不动产登记档案进行数据清洗、补录和质检,建立不动产登记数据库并与国土空间基础信息平台对接", "县级财政预算资金"),
-    "城市运行管理服务平台": ("按住建部标准建设城市运行管理服务平台,整合数字城管案件办理、市政设施监测、燃气安全监测,部署城市运行指挥大屏", "地方政府专项债券"),
+    # the demo's genuine overlap: 城管's platform takes in the city's video
+    # points, which 公安's 雪亮工程 (entered after it) integrates too (第三条)
+    "城市运行管理服务平台": ("按住建部标准建设城市运行管理服务平台,整合城区公共安全视频监控点位,建设视频图像共享交换平台,"
+                             "实现重点路口、学校周边视频联网共享和调阅,市政设施和燃气安全监测", "地方政府专项债券"),
     "雪亮工程视频资源整合": ("整合全县公共安全视频监控点位,建设视频图像共享交换平台,实现城区重点路口、学校、医院周边视频监控联网共享和分级调阅", "上级专项资金"),
     "教育局机房独立改造": ("教育局自建机房改造,新增服务器、存储和精密空调,部署教育业务系统", "县级财政预算资金"),
     "人社档案数字化加工": ("对人社业务纸质档案扫描、著录和数字化加工,建立电子档案库", "县级财政预算资金"),
@@ -151,8 +148,6 @@ SCOPES = {
     "公安政务服务一网通办": ("公安户政、出入境、交管和治安业务网上办理,与县政务服务网一网通办对接", "上级专项资金"),
     "旧版教务管理系统": ("中小学排课、成绩和学籍教务管理", "县级财政预算资金"),
     "基层卫生信息系统": ("乡镇卫生院和村卫生室基层医疗卫生信息系统,门诊、住院和公共卫生服务一体化", "上级专项资金"),
-    # the demo's genuine overlap (another unit, the same video network as 雪亮工程视频资源整合)
-    "城区视频监控资源共享平台": ("整合城区公共安全视频监控点位和城管视频,建设视频图像共享交换平台,实现重点路口、学校周边视频监控联网共享和调阅", "县级财政预算资金"),
 }
 
 

@@ -38,7 +38,8 @@ class LedgerIndex:
     head: tuple[int, str] = (0, "")
 
 
-_LOCK = threading.RLock()
+#: held while an index is brought up to date or read (the web UI serves pages in threads)
+LOCK = threading.RLock()
 _CACHE: "weakref.WeakKeyDictionary[Any, dict[int, LedgerIndex]]" = weakref.WeakKeyDictionary()
 
 
@@ -67,7 +68,7 @@ def _load(state: LedgerIndex, rows: Iterable[tuple]) -> None:
 
 def ledger_index(db, rule: Rule) -> LedgerIndex:
     """The index of the ledger open on ``db`` under ``rule``, up to date."""
-    with _LOCK:
+    with LOCK:
         per_db = _CACHE.setdefault(db, {})
         state = per_db.get(id(rule))
         head = _head(db)
@@ -97,7 +98,7 @@ def ledger_index(db, rule: Rule) -> LedgerIndex:
 def forget(db=None) -> None:
     """Drop the cached index of ``db`` (all when None), e.g. after a bulk load
     that bypassed the audit chain."""
-    with _LOCK:
+    with LOCK:
         if db is None:
             _CACHE.clear()
         else:

@@ -94,11 +94,14 @@ class DuplicateCheck:
     def similar(self, project: ProjectState, *, db=None, top: int = 5, earlier_only: bool = False,
                 among: Mapping[int, Any] | None = None) -> list[Match]:
         """The projects most like ``project``, best first."""
-        state = self.index(db)
-        name, scope = project.name, project.get("scope", "") or ""
-        if earlier_only:
-            among = _Earlier(state.meta, project.id, among)
-        return state.index.similar(name, scope, exclude=project.id, top=top, among=among)
+        # under the index's lock: a page being built in another thread may be
+        # bringing the same index up to date
+        with dupindex.LOCK:
+            state = self.index(db)
+            name, scope = project.name, project.get("scope", "") or ""
+            if earlier_only:
+                among = _Earlier(state.meta, project.id, among)
+            return state.index.similar(name, scope, exclude=project.id, top=top, among=among)
 
     @staticmethod
     def threshold(params, on: dt.date) -> float:

@@ -243,28 +243,28 @@ class SimilarityIndex:
         return [attrs.evolve(self.rule.score((name, scope), self.texts[m.id]), id=m.id) for m in out[:top]]
 
     def pairs(self, threshold: float, only: Iterable[int] | None = None,
-              max_df: int = 50) -> Iterator[tuple[int, int, Match]]:
+              max_df: int = 50, rarest: int = 12) -> Iterator[tuple[int, int, Match]]:
         """Pairs ``(older, newer, match)`` scoring at least ``threshold``.
 
-        Blocking: only projects that share at least two grams each found in
-        at most ``max_df`` projects are scored (one pass over the postings), so
-        the cost follows the number of close pairs, not the square of the
-        ledger.  ``only``: pairs with at least one of these projects.
+        Blocking: each project is paired only with the earlier projects that
+        share at least two of its ``rarest`` rarest specific grams (each
+        found in at most ``max_df`` projects), so the work follows the number
+        of close pairs, not the square of the ledger, and memory holds one
+        project's candidates at a time.  ``only``: pairs with one of these.
         """
         wanted = set(only) if only is not None else None
-        shared: Counter[tuple[int, int]] = Counter()
-        for g, post in self.postings.items():
-            n = len(post)
-            if n < 2 or n > max_df or self.rule.weight(g) < 1.0:
-                continue
-            ids = sorted(set(post))
-            for i, a in enumerate(ids):
-                for b in ids[i + 1:]:
-                    if wanted is None or a in wanted or b in wanted:
-                        shared[(a, b)] += 1
-        for (a, b), n in sorted(shared.items()):
-            if n < 2:
-                continue
-            m = self.rule.score(self.texts[b], self.texts[a], reasons=False)
-            if m.score >= threshold:
-                yield a, b, attrs.evolve(self.rule.score(self.texts[b], self.texts[a]), id=a)
+        weight, postings = self.rule.weight, self.postings
+        for b in sorted(self.texts):
+            text = self.texts[b]
+            lists = [post for g in self.rule.grams(*text) if weight(g) >= 1.0
+                     and (post := postings.get(g)) is not None and 2 <= len(post) <= max_df]
+            lists.sort(key=len)
+            hits: Counter[int] = Counter()
+            for post in lists[:rarest]:
+                hits.update(post)
+            for a, n in sorted(hits.items()):
+                if n < 2 or a >= b or (wanted is not None and a not in wanted and b not in wanted):
+                    continue
+                m = self.rule.score(text, self.texts[a], reasons=False)
+                if m.score >= threshold:
+                    yield a, b, attrs.evolve(self.rule.score(text, self.texts[a]), id=a)
