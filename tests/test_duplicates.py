@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tongchou import cli
+from tongchou.ledger import SYSTEM
 from tongchou.errors import Refused
 from tongchou.imports import default_mapping
 from tongchou.plugins.xichuan.duplicates import CONFIRMED, PLUGIN, SUSPECTED
@@ -208,3 +209,31 @@ def test_demo_county_has_scopes_funding_and_one_genuine_overlap_across_units(tmp
         assert [(r["older"], r["newer"]) for r in duplicate_pairs(led)] == [(5, 6)]
         rows = catalogue_rows(led, None)
         assert rows and all(r["funding"] == demo_data.SCOPES[r["name"]][1] for r in rows)
+
+
+def test_the_similar_projects_panel_reaches_the_project_page():
+    import os
+
+    from tongchou.ledger import Ledger
+    from tongchou.ui.app import TongchouApp
+
+    def texts(obj, out):
+        if isinstance(getattr(obj, "object", None), str):
+            out.append(obj.object)
+        for child in getattr(obj, "objects", None) or ():
+            texts(child, out)
+        return out
+
+    with Ledger.open(":memory:", jurisdiction="xichuan", audit_key=os.urandom(32)) as led:
+        led.add_unit("县公安局")
+        led.add_user("reviewer", "bureau", password="password-1")
+        base = {"unit": "县公安局", "year": 2027, "category": "purchased_service", "kind": "information_system",
+                "source": "unit_application"}
+        older = led.create_project({**base, "name": "<b>雪亮</b>" + VIDEO[0], "scope": VIDEO[1]}, SYSTEM, DAY)
+        newer = led.create_project({**base, "name": VIDEO2[0], "scope": VIDEO2[1]}, SYSTEM, DAY)
+        app = TongchouApp(led, today=lambda: dt.date(2026, 1, 1))
+        app.login(led.authenticate("reviewer", "password-1"))
+        app.go("project", project=newer.id)
+        html = "\n".join(texts(app.content, []))
+        assert "相似项目" in html and f'href="?project={older.id}"' in html
+        assert "&lt;b&gt;雪亮&lt;/b&gt;" in html and "<b>雪亮" not in html
