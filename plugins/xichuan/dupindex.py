@@ -22,6 +22,11 @@ import attrs
 from .similarity import Rule, SimilarityIndex
 
 
+#: statuses of projects that a newer project cannot duplicate (rejected
+#: applications, systems shut down); the only status change that matters
+IGNORED_STATUSES = ("rejected", "retired")
+
+
 @attrs.define
 class Meta:
     """What the index keeps of a project besides its texts."""
@@ -36,6 +41,24 @@ class LedgerIndex:
     index: SimilarityIndex
     meta: dict[int, Meta] = attrs.field(factory=dict)
     head: tuple[int, str] = (0, "")
+    #: bumped whenever a project's texts change or it enters or leaves
+    #: IGNORED_STATUSES: answers computed under an older generation may be
+    #: stale (see :meth:`memo`); other status moves change no answer
+    generation: int = 0
+    _memo: dict = attrs.field(factory=dict)
+
+    def memo(self, key, compute):
+        """``compute()``, remembered for ``key`` until the ledger's projects
+        change: the actions that follow an entry (apply, review) ask again
+        for the same project and get the same answer without scoring."""
+        hit = self._memo.get(key)
+        if hit is not None and hit[0] == self.generation:
+            return hit[1]
+        if len(self._memo) > 10_000:
+            self._memo.clear()
+        value = compute()
+        self._memo[key] = (self.generation, value)
+        return value
 
 
 #: held while an index is brought up to date or read (the web UI serves pages in threads)
@@ -62,7 +85,10 @@ def _head(db) -> tuple[int, str]:
 
 def _load(state: LedgerIndex, rows: Iterable[tuple]) -> None:
     for pid, name, scope, unit, year, status in rows:
-        state.index.add(pid, name or "", scope or "")
+        changed = state.index.add(pid, name or "", scope or "")
+        old = state.meta.get(pid)
+        if changed or old is None or (old.status in IGNORED_STATUSES) != (status in IGNORED_STATUSES):
+            state.generation += 1
         state.meta[pid] = Meta(unit, int(year), status)
 
 

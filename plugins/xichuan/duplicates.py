@@ -39,7 +39,7 @@ LIVE_STATUSES = ("draft", "submitted", "reviewed")
 #: statuses awaiting the bureau's technical review (第七条 is cited too)
 AWAITING_REVIEW = ("draft", "submitted")
 #: earlier projects that no longer count as what a new one would duplicate
-IGNORED_STATUSES = ("rejected", "retired")
+IGNORED_STATUSES = dupindex.IGNORED_STATUSES
 _OF = re.compile(r"#(\d+)")
 
 
@@ -99,6 +99,9 @@ class DuplicateCheck:
         with dupindex.LOCK:
             state = self.index(db)
             name, scope = project.name, project.get("scope", "") or ""
+            if earlier_only and among is None:
+                return state.memo(("earlier", project.id, name, scope, top), lambda: state.index.similar(
+                    name, scope, exclude=project.id, top=top, among=_Earlier(state.meta, project.id)))
             if earlier_only:
                 among = _Earlier(state.meta, project.id, among)
             return state.index.similar(name, scope, exclude=project.id, top=top, among=among)

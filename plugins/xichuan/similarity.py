@@ -189,14 +189,16 @@ class SimilarityIndex:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def add(self, pid: int, name: str, scope: str) -> None:
+    def add(self, pid: int, name: str, scope: str) -> bool:
+        """Index a project (again); False when its texts were already these."""
         if pid in self.texts:
             if self.texts[pid] == (name or "", scope or ""):
-                return
+                return False
             self.remove(pid)
         self.texts[pid] = (name or "", scope or "")
         for g in self.rule.grams(name or "", scope or ""):
             self.postings.setdefault(g, array("i")).append(pid)
+        return True
 
     def remove(self, pid: int) -> None:
         text = self.texts.pop(pid, None)
