@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from tongchou.db import write_transaction
-from tongchou.ledger import SYSTEM, Ledger
+from tongchou.ledger import Ledger
 from tongchou.models import Project, Unit
 from tongchou.plugins.xichuan import dupindex
 from tongchou.plugins.xichuan.duplicates import find_check
@@ -58,22 +58,24 @@ def _project(rng: random.Random) -> tuple[str, str]:
     return name, ",".join(clauses)
 
 
-def fill(ledger: Ledger, n: int, seed: int = 2026) -> int:
-    """Bulk-insert ``n`` synthetic projects; returns how many are near-copies."""
+def fill(ledger: Ledger, n: int, seed: int = 2026) -> list[tuple[int, int]]:
+    """Bulk-insert ``n`` synthetic projects into an empty ledger; returns the
+    planted near-copies as (original's id, copy's id)."""
     rng = random.Random(seed)
     units = []
     with write_transaction(ledger.db):
         for county in range(max(1, n // 1000)):
             for dept in DEPTS:
                 units.append(Unit.insert(name=f"第{county + 1}县{dept}").execute())
-    copies = 0
+    copies: list[tuple[int, int]] = []
     rows: list[dict] = []
     made: list[tuple[str, str]] = []
     for i in range(n):
         if made and rng.random() < 0.01:
-            name, scope = rng.choice(made)
+            source = rng.randrange(len(made))
+            name, scope = made[source]
             name, scope = name[:2] + "城区" + name[2:], scope.replace(",", "、", 1) + ",配套终端"
-            copies += 1
+            copies.append((source + 1, i + 1))  # ids follow the order of entry
         else:
             name, scope = _project(rng)
         made.append((name, scope))
@@ -121,9 +123,10 @@ def run(url: str, n: int) -> dict:
         t = time.perf_counter()
         pairs = duplicate_pairs(ledger, on=dt.date(2026, 6, 1))
         audit = time.perf_counter() - t
-        _ = SYSTEM
+        found = {(r["older"], r["newer"]) for r in pairs}
     per.sort()
-    return {"projects": n, "planted_copies": copies, "index_build_s": round(build, 2),
+    return {"projects": n, "planted_copies": len(copies),
+            "planted_found_by_audit": sum(pair in found for pair in copies), "index_build_s": round(build, 2),
             "similar_ms_median": round(per[len(per) // 2] * 1000, 1), "similar_ms_max": round(per[-1] * 1000, 1),
             "up_to_date_check_ms": round(fresh * 1000, 2), "edit_then_similar_ms": round(after_edit * 1000, 1),
             "audit_s": round(audit, 2), "audit_pairs": len(pairs),
