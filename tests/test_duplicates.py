@@ -178,10 +178,15 @@ def test_cli_similar_and_duplicates_json(two, capsys, monkeypatch):
     assert older.id not in [r["id"] for r in json.loads(capsys.readouterr().out)]
 
 
-def test_import_headers_and_catalogue_funding(two, xichuan):
+def test_scope_and_funding_are_imported_and_exported(two, xichuan):
+    from tongchou.exports import projects_table
     mapping = default_mapping(xichuan.registry)
-    assert mapping.rule("建设内容").field == "scope"
+    assert mapping.rule("建设内容").field == "scope" and mapping.rule("主要建设内容").field == "scope"
     assert mapping.rule("经费渠道").field == "funding" and mapping.rule("资金来源").field == "funding"
+    p = make(two, VIDEO2, funding="县级财政预算资金")
+    headers, rows, _kinds = projects_table(two.ledger, [two.ledger.project(p.id)], frozenset())
+    row = dict(zip(headers, next(iter(rows))))
+    assert row["建设内容"] == VIDEO2[1] and row["资金来源"] == "县级财政预算资金"
 
 
 def test_panel_escapes_user_text(two):
