@@ -661,8 +661,12 @@ def build_parser() -> argparse.ArgumentParser:
     for module in COMMAND_MODULES:
         importlib.import_module(f"tongchou.{module}").add_commands(sub)
     for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
-        if ep.name not in sub.choices:  # the core's own commands are never shadowed
+        if ep.name in sub.choices:  # the core's own commands are never shadowed
+            continue
+        try:
             ep.load()(sub)
+        except Exception as exc:  # a broken pack must not take the whole CLI down
+            print(f"warning: commands of {ep.value} not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
     return parser
 
 

@@ -242,3 +242,20 @@ def test_the_similar_projects_panel_reaches_the_project_page():
         html = "\n".join(texts(app.content, []))
         assert "相似项目" in html and f'href="?project={older.id}"' in html
         assert "&lt;b&gt;雪亮&lt;/b&gt;" in html and "<b>雪亮" not in html
+
+
+def test_packs_add_commands_through_an_entry_point_and_a_broken_one_only_warns(monkeypatch, capsys):
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    assert {"similar", "duplicates"} <= set(sub.choices)
+
+    class Broken:
+        name, value = "broken", "broken_pack:add_commands"
+
+        def load(self):
+            raise ImportError("no module named broken_pack")
+
+    monkeypatch.setattr(cli, "entry_points", lambda group: [Broken()])
+    parser = cli.build_parser()
+    assert "broken_pack" in capsys.readouterr().err
+    assert parser.parse_args(["findings"]).func is not None
