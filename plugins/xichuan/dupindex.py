@@ -12,6 +12,7 @@ Read-only: nothing here writes to the ledger.
 """
 from __future__ import annotations
 
+import gc
 import threading
 import weakref
 from collections.abc import Iterable
@@ -115,7 +116,15 @@ def ledger_index(db, rule: Rule) -> LedgerIndex:
                 state.head = head
                 return state
         state = LedgerIndex(SimilarityIndex(rule))
-        _load(state, db.execute_sql(_select(db)))
+        # Millions of small objects and no cycles among them: the cyclic
+        # collector would only walk them again and again while they are made.
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            _load(state, db.execute_sql(_select(db)))
+        finally:
+            if gc_was_on:
+                gc.enable()
         state.head = head
         per_db[id(rule)] = state
         return state
