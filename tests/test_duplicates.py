@@ -259,3 +259,31 @@ def test_packs_add_commands_through_an_entry_point_and_a_broken_one_only_warns(m
     parser = cli.build_parser()
     assert "broken_pack" in capsys.readouterr().err
     assert parser.parse_args(["findings"]).func is not None
+
+
+def test_a_pack_swaps_the_similarity_rule_as_the_guide_shows():
+    """docs/guide-duplicates.md: disable xichuan.duplicates, register a
+    DuplicateCheck with one's own rule; CLI helpers and findings follow it."""
+    import os
+
+    from tongchou.ledger import Ledger
+    from tongchou.packs import load_jurisdiction
+    from tongchou.plugins.xichuan.duplicates import DuplicateCheck, find_check
+    from tongchou.plugins.xichuan.similarity import GENERIC_TERMS, CharGramRule
+
+    class ByNameOnly(CharGramRule):
+        NAME_SHARE = 1.0
+
+    mine = DuplicateCheck(ByNameOnly(generic_terms=GENERIC_TERMS + ("视频", "监控")))
+    jur = load_jurisdiction("xichuan", disabled=["xichuan.duplicates"], extra_plugins=[("lanshui.duplicates", mine)])
+    with Ledger.open(":memory:", jurisdiction=jur, audit_key=os.urandom(32)) as led:
+        assert find_check(led) is mine
+        led.add_unit("县公安局")
+        base = {"unit": "县公安局", "year": 2027, "category": "purchased_service", "kind": "information_system",
+                "source": "unit_application"}
+        led.create_project({**base, "name": VIDEO[0], "scope": VIDEO[1]}, SYSTEM, DAY)
+        newer = led.create_project({**base, "name": VIDEO2[0], "scope": VIDEO2[1]}, SYSTEM, DAY)
+        # the pack's rule scores, not the default one
+        [row] = similar_rows(led, newer.id, top=1)
+        assert row["score"] == mine.rule.score(VIDEO2, VIDEO).score != CharGramRule().score(VIDEO2, VIDEO).score
+        assert bool(advice(led, newer.id)) == row["suspected"]
