@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,9 @@ class CliError(TongchouError):
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
                                      "versions_commands")
+#: Entry-point group through which installed packs add commands: each entry
+#: point names a callable ``add_commands(subparsers)``, as above.
+COMMANDS_GROUP = "tongchou.commands"
 
 
 def _date(text: str) -> dt.date:
@@ -698,6 +702,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(f"tongchou.{module}").add_commands(sub)
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        if ep.name in sub.choices:  # the core's own commands are never shadowed
+            continue
+        try:
+            ep.load()(sub)
+        except Exception as exc:  # a broken pack must not take the whole CLI down
+            print(f"warning: commands of {ep.value} not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
     return parser
 
 
