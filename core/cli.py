@@ -309,8 +309,11 @@ def cmd_plugins_toggle(args, enable: bool) -> int:
 
 def cmd_params_show(args) -> int:
     with _open(args) as ledger:
-        params = ledger.params
         on = args.date or dt.date.today()
+        # The values of the version of the rules in force on that date, not the
+        # newest version's (which may not be in force yet).
+        version = ledger.version_on(on)
+        params = ledger.rules_for(version=version).params
         rows = []
         for name, spec in sorted(params.specs.items()):
             rows.append({"name": name, "value": render(spec.type, params.value(name, on)),
@@ -319,9 +322,9 @@ def cmd_params_show(args) -> int:
                          "values": [{"effective": d, "value": render(spec.type, v), "source": s}
                                     for d, v, s in params.history(name)]})
         if args.json:
-            _print_json({"date": on, "parameters": rows})
+            _print_json({"date": on, "version": version.name, "parameters": rows})
             return 0
-        print(f"parameters in force on {on}:")
+        print(f"parameters in force on {on} (rules version {version.name}):")
         for r in rows:
             print(f"  {r['name']} = {r['value']}  ({r['description']}; {r['citation']})")
             for v in r["values"]:
