@@ -31,7 +31,7 @@ import datetime as dt
 from tongchou import Pack, RuleVersion
 
 from . import builder, filing, final, quota, roles
-from .citations import CITATIONS_2024, CITATIONS_2026
+from .citations import CITATIONS_2024, CITATIONS_2026, MEASURES
 from .common import DOCUMENT, DOCUMENT_2024, JURISDICTION, TITLE
 
 __version__ = "2026.2"
@@ -58,6 +58,7 @@ PACK = Pack(
     disable=("xichuan.ai", "xichuan.final", "xichuan.demo",
              "xichuan.approval.deadline"),   # one rule, by its code: no application deadline
     plugins={
+        "wangchuan.measures": MEASURES,  # the text of both measures
         "wangchuan.roles": roles,        # 第三条 职责分工
         "wangchuan.builder": builder,    # 第四条、第十三条 建设运营单位
         "wangchuan.filing": filing,      # 第十四条 验收备案

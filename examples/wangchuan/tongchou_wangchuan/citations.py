@@ -47,10 +47,6 @@ class Citations2026:
     def tongchou_citation_maps(self):
         return [CitationMap(XICHUAN, DOCUMENT, XICHUAN_TO_WANGCHUAN, JURISDICTION)]
 
-    @hookimpl
-    def tongchou_articles(self):
-        return articles(DOCUMENT)
-
 
 class Citations2024:
     """条款对照:淅政办〔2025〕6号、望政办〔2026〕2号 → 望政办〔2024〕5号"""
@@ -62,10 +58,21 @@ class Citations2024:
         return [CitationMap(XICHUAN, DOCUMENT_2024, XICHUAN_TO_WANGCHUAN, JURISDICTION),
                 CitationMap(DOCUMENT, DOCUMENT_2024, NEW_TO_OLD, JURISDICTION)]
 
+
+class Measures:
+    """望政办〔2024〕5号、望政办〔2026〕2号 条文"""
+
+    ARTICLES = tuple(range(1, 21))
+
+    # Every version carries the text of both measures: a project moved from
+    # the 2024 version to the 2026 one keeps old refusals in its audit log, and
+    # the scenario runner learns the documents a jurisdiction knows from its
+    # newest version's registry only (so 望政办〔2024〕5号 must be known there).
     @hookimpl
     def tongchou_articles(self):
-        return articles(DOCUMENT_2024)
+        return articles(DOCUMENT) + articles(DOCUMENT_2024)
 
 
 CITATIONS_2026 = Citations2026()
 CITATIONS_2024 = Citations2024()
+MEASURES = Measures()
