@@ -249,3 +249,27 @@ def test_the_articles_are_read_from_the_published_texts():
 def test_the_pack_scenarios_pass():
     passed, failed = run_paths([HERE / "scenarios"])
     assert failed == 0 and passed >= 30
+
+
+WRONG = """
+- name: 2024年办法的拒绝写成2026年办法的第十二条,必须失败
+  jurisdiction: wangchuan
+  project: {name: 智慧水务平台, unit: 县水利局, builder: 县城投公司, year: 2027, category: purchased_service, kind: information_system, source: unit_application, estimate: 2000000}
+  steps:
+    - {date: 2025-06-02, as: unit, do: apply}
+    - {date: 2025-06-10, as: bureau, do: review, with: {result: pass, dimensions: [necessity, scale, technology, security, intensiveness]}}
+    - {date: 2025-06-20, as: government, do: approve}
+    - {date: 2026-09-01, as: unit, do: request_change, with: {amount: 300000.01, reason: schedule_adjustment, goal_unchanged: true}, refused: %s}
+"""
+
+
+@pytest.mark.parametrize("cited, ok", [("望政办〔2024〕5号 第十二条", True), ("第十二条", False),
+                                       ("望政办〔2026〕2号 第十二条", False), ("淅政办〔2025〕6号 第十七条", False)])
+def test_a_refusal_under_the_old_measures_passes_only_with_the_old_document(tmp_path, cited, ok):
+    from tongchou.scenario import Loader, Runner
+    path = tmp_path / "wrong.yaml"
+    path.write_text(WRONG % cited, encoding="utf-8")
+    loader = Loader()
+    (case,) = loader.load_file(path)
+    result = Runner(loader).run(case)
+    assert result.ok is ok, "\n".join(result.lines)
