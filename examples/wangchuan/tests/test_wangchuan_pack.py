@@ -273,3 +273,42 @@ def test_a_refusal_under_the_old_measures_passes_only_with_the_old_document(tmp_
     (case,) = loader.load_file(path)
     result = Runner(loader).run(case)
     assert result.ok is ok, "\n".join(result.lines)
+
+
+def test_the_web_ui_shows_the_builder_its_project_with_the_filing_deadline_and_the_version(jur):
+    """The builder's staff open the project in the web UI (rendered without a
+    browser): the parties, the version that governs it and the working-day
+    deadline citing the 2026 measures' 第十四条."""
+    import os
+
+    from tongchou.ui.app import TongchouApp
+
+    def text_of(obj) -> str:
+        out = []
+
+        def walk(o):
+            if isinstance(getattr(o, "object", None), str):
+                out.append(o.object)
+            for child in getattr(o, "objects", None) or ():
+                walk(child)
+        walk(obj)
+        return "\n".join(out)
+
+    with Ledger.open(":memory:", jurisdiction=jur, audit_key=os.urandom(32)) as ledger:
+        users = _users(ledger, jur)
+        ledger.add_user("ct-web", "unit", "县城投公司", password="password-1")
+        pid = _project(ledger, users, D(2026, 3, 1))
+        _approved(ledger, users, pid, D(2026, 3, 2))
+        ledger.act(pid, "budget", users["finance"], D(2026, 4, 1), {"amount": "2000000"})
+        for action, day in (("tender", D(2026, 4, 5)), ("sign_contract", D(2026, 5, 5)),
+                            ("start_construction", D(2026, 5, 10))):
+            ledger.act(pid, action, users["unit"], day)
+        ledger.act(pid, "complete", users["builder"], D(2026, 8, 14))
+        ledger.act(pid, "accept", users["builder"], D(2026, 9, 10), {"result": "pass", "documents": DOCS})
+        app = TongchouApp(ledger, today=lambda: D(2026, 9, 20))
+        app.login(ledger.authenticate("ct-web", "password-1"))
+        app.go("project", project=pid)
+        page = text_of(app.content)
+        assert "县城投公司" in page and "2026-10-08" in page
+        assert 'data-version="2026"' in page and "适用规则版本" in page
+        assert f"{DOCUMENT} 第十四条" in page and "淅政办" not in page
