@@ -138,6 +138,7 @@ class ActionsMixin:
             if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self._write_parties(row.id, self.parties(state), self.parties(new_state))
+            self._seal("project", [row.id])
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
                       "from_status": state.status, "to_status": target, "recorded_at": moment}
