@@ -19,6 +19,7 @@ chain records every legitimate deletion, and its tail by the anchor
 from __future__ import annotations
 
 import hmac as std_hmac
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,7 +27,7 @@ from peewee import ForeignKeyField
 
 from .audit import Keyring, hmac_sm3_hex
 from .errors import TongchouError
-from .models import Account, Document, Finding, Obligation, ParameterValue, Project, Setting
+from .models import Account, AuditEntry, Document, Finding, Obligation, ParameterValue, Project, Setting
 from .values import dumps
 
 #: the columns each sealed table's seal covers, primary key first
@@ -127,6 +128,16 @@ def verify_seals(key: bytes) -> list[tuple[str, Any, str]]:
             continue
         if digests[pid] and derived_digest(obs, fis) != digests[pid]:
             bad.append(("obligation/finding", pid, f"项目 {pid} 的义务或发现被改动、删除或插入"))
+    # Rows are never deleted from these tables: one the chain names but the
+    # table lacks was removed out of band (row counts checked against history).
+    named = {r[0] for r in AuditEntry.select(AuditEntry.project_id).where(
+        AuditEntry.project_id.is_null(False), AuditEntry.kind != "refusal").distinct().tuples()}
+    present = {r[0] for r in Project.select(Project.id).tuples()}
+    bad += [("project", pid, "审计链记载的项目已被删除") for pid in sorted(named - present)]
+    users = {json.loads(d).get("user") for (d,) in AuditEntry.select(AuditEntry.detail).where(
+        AuditEntry.kind == "user").tuples()}
+    have = {r[0] for r in Account.select(Account.name).tuples()}
+    bad += [("account", name, "审计链记载的用户已被删除") for name in sorted(users - have - {None})]
     return bad
 
 

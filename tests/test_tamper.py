@@ -200,3 +200,13 @@ def test_the_anchor_catches_a_cut_back_tail(county, tmp_path, capsys):
     result = led.verify_audit(anchor)
     assert not result.ok and "截断" in result.problem
     assert not led.verify_audit("nonsense").ok
+
+
+def test_deleted_projects_and_accounts_are_named_from_the_chain(county):
+    led = county.ledger
+    p = county.project()
+    sql(led, 'DELETE FROM "obligation"')
+    sql(led, 'DELETE FROM "finding"')
+    sql(led, 'DELETE FROM "project" WHERE "id" = ?', p.id)
+    sql(led, 'DELETE FROM "account" WHERE "name" = \'bureau\'')
+    assert {("project", p.id), ("account", "bureau")} <= tampered(led)
