@@ -210,3 +210,25 @@ def test_deleted_projects_and_accounts_are_named_from_the_chain(county):
     sql(led, 'DELETE FROM "project" WHERE "id" = ?', p.id)
     sql(led, 'DELETE FROM "account" WHERE "name" = \'bureau\'')
     assert {("project", p.id), ("account", "bureau")} <= tampered(led)
+
+
+def test_a_ledger_from_before_seals_is_sealed_at_upgrade_and_audited(tmp_path, xichuan):
+    from playhouse.migrations import Runner
+
+    from tongchou.db import migration_runner, open_database
+    path = tmp_path / "old.db"
+    with Ledger.open(str(path), jurisdiction=xichuan, key_file=tmp_path / "k") as led:
+        led.add_unit("县教育局")
+        led.add_user("unit1", "unit", "县教育局")
+    db = open_database(str(path))
+    db.connect()
+    runner: Runner = migration_runner(db)
+    names = [m.name for m in runner.status() if m.applied]
+    before = names[names.index("0008_row_seals") - 1]
+    assert "0008_row_seals" in runner.down(target=before)  # the schema as it was before seals
+    db.close()
+    with Ledger.open(str(path), key_file=tmp_path / "k") as led:
+        assert led.verify_audit().ok
+        assert one(led, 'SELECT COUNT(*) FROM "account" WHERE "seal" IS NULL')[0] == 0
+        assert one(led, 'SELECT COUNT(*) FROM "audit_entry" WHERE "kind" = \'reseal\'')[0] == 1
+        led.actor("unit1")
