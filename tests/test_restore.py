@@ -166,7 +166,21 @@ def test_a_bad_backup_is_refused_and_the_ledger_is_untouched(two_states, tmp_pat
     with Ledger.open(url, key_file=key) as led:
         assert led.verify_audit().ok
     leftovers = [p.name for p in tmp_path.iterdir() if ".restoring-" in p.name or ".replaced-" in p.name]
+    if url.startswith("postgresql"):
+        with Ledger.open(url, key_file=key) as led:
+            schema = url.split("search_path%3D")[-1]
+            leftovers = [r[0] for r in led.db.execute_sql(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", (schema + "%_re%",)).fetchall()]
     assert leftovers == []
+
+
+def test_a_backup_older_than_an_anchor_is_refused(two_states):
+    url, key, snapshot = two_states
+    with Ledger.open(url, key_file=key) as led:
+        anchor = led.anchor()  # taken after the backup: the backup's chain stops short of it
+    with pytest.raises(InvalidInput, match="截断"):
+        restore(url, snapshot, key_file=key, anchor=anchor)
+    assert _names(url, key) == ["乙", "甲"]
 
 
 def test_an_edited_sqlite_backup_names_the_row_in_the_cli(two_states, tmp_path, capsys):
