@@ -110,6 +110,8 @@ class AccountsMixin:
         reason = None
         if row is None or row.disabled or not row.password_hash:
             reason = "unknown or disabled"
+        elif not self._row_sound("account", row):  # changed outside Tongchou: never logs in
+            reason = "tampered"
         elif row.locked_until is not None and row.locked_until > moment:
             reason = "locked"
         elif not auth.check_password(password or "", row.password_hash):

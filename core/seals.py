@@ -140,7 +140,3 @@ def verify_seals(key: bytes) -> list[tuple[str, Any, str]]:
     bad += [("account", name, "审计链记载的用户已被删除") for name in sorted(users - have - {None})]
     return bad
 
-
-def check_values(key: bytes, table: str, values: Sequence[Any], seal: str) -> bool:
-    """Whether ``values`` (the SEALED columns of one row) match ``seal``."""
-    return std_hmac.compare_digest(seal_of(key, table, values), seal or "")

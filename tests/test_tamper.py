@@ -54,6 +54,8 @@ def test_a_unit_user_made_admin_is_named_and_cannot_act_or_log_in(county):
         led.actor("unit1")
     with pytest.raises(PermissionDenied):
         led.authenticate("unit1", "a-long-password-1")
+    last = one(led, 'SELECT "kind", "detail" FROM "audit_entry" ORDER BY "id" DESC')
+    assert last[0] == "login_failed" and "tampered" in last[1]
 
 
 def test_a_new_admin_account_is_named_and_refused(county):
