@@ -149,7 +149,14 @@ def _migration_names():
 
 
 def restore(url: str | None, source: str | Path, *, key_file: Path | None = None,
-            anchor: str | None = None) -> tuple[Path | str, Path | str]:
+            anchor: str | None = None) -> Path | str:
+    """Replace the ledger at ``url`` by the backup ``source`` (see
+    :func:`restore_ledger`); returns where the ledger is."""
+    return restore_ledger(url, source, key_file=key_file, anchor=anchor)[0]
+
+
+def restore_ledger(url: str | None, source: str | Path, *, key_file: Path | None = None,
+                   anchor: str | None = None) -> tuple[Path | str, Path | str]:
     """Replace the ledger at ``url`` by the backup ``source``, never losing it:
 
     1. refuse while any ``tongchou serve`` holds the serving lease (and keep

@@ -485,8 +485,8 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from .backup import restore
-    where, kept = restore(args.db, args.file, key_file=Path(args.key_file) if args.key_file else None,
+    from .backup import restore_ledger
+    where, kept = restore_ledger(args.db, args.file, key_file=Path(args.key_file) if args.key_file else None,
                           anchor=_anchor_text(args.anchor))
     print(f"ledger restored from {args.file} into {where}"
           + (f"; the replaced ledger is kept as {kept}" if kept else ""))

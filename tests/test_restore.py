@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tongchou.backup import backup, restore
+from tongchou.backup import backup, restore, restore_ledger
 from tongchou.cli import main
 from tongchou.errors import InvalidInput
 from tongchou.lease import LeaseBusy
@@ -55,7 +55,7 @@ def two_states(backend_url, tmp_path, xichuan):
 
 def test_a_good_backup_is_switched_in_and_the_replaced_ledger_kept(two_states):
     url, key, snapshot = two_states
-    where, kept = restore(url, snapshot, key_file=key)
+    where, kept = restore_ledger(url, snapshot, key_file=key)
     assert kept
     assert _names(url, key) == ["甲"]
     with Ledger.open(url, key_file=key) as led:
@@ -257,5 +257,18 @@ def test_a_restore_under_a_live_tongchou_serve_is_refused(tmp_path, xichuan):
             proc.kill()
         proc.wait()
         log.close()
-    where, kept = restore(str(db), snapshot, key_file=key)
+    where, kept = restore_ledger(str(db), snapshot, key_file=key)
     assert Path(kept).exists()
+
+
+def test_cli_restore_says_where_the_replaced_ledger_is_kept(tmp_path, xichuan, monkeypatch, capsys):
+    key = tmp_path / "audit.key"
+    db = str(tmp_path / "l.db")
+    _fill(db, key, xichuan)
+    snapshot = backup(db, tmp_path / "b.db")
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(key))
+    assert main(["--db", db, "restore", str(snapshot)]) == 0
+    out = capsys.readouterr().out
+    kept = out.rsplit("kept as ", 1)[1].strip()
+    assert ".replaced-" in kept and Path(kept).exists()
+    assert main(["--db", db, "audit", "verify"]) == 0
