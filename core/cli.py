@@ -11,7 +11,6 @@ import argparse
 import datetime as dt
 import importlib
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -431,6 +430,7 @@ def cmd_audit_anchor(args) -> int:
     with _open(args) as ledger:
         text = ledger.anchor()
     if args.out:
+        import os
         out = Path(args.out).expanduser()
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
