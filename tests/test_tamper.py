@@ -247,3 +247,16 @@ def test_the_demo_county_written_by_every_path_verifies(tmp_path, monkeypatch):
         assert result.ok, result.problem
         assert one(led, 'SELECT COUNT(*) FROM "project"')[0] > 10
         assert one(led, 'SELECT COUNT(*) FROM "project" WHERE "seal" IS NULL')[0] == 0
+
+
+def test_cli_anchor_file_is_private_and_verifies(tmp_path, monkeypatch, capsys, xichuan):
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "k"))
+    db = str(tmp_path / "l.db")
+    with Ledger.open(db, jurisdiction=xichuan) as led:
+        led.add_unit("县教育局")
+    out = tmp_path / "anchor.txt"
+    assert main(["--db", db, "audit", "anchor", "--out", str(out)]) == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    assert main(["--db", db, "audit", "verify", "--anchor", str(out)]) == 0
+    assert main(["--db", db, "audit", "verify", "--anchor", "tongchou-anchor-v1:99:" + "0" * 64]) == 1
+    assert "截断" in capsys.readouterr().err
