@@ -18,9 +18,11 @@ chain records every legitimate deletion, and its tail by the anchor
 """
 from __future__ import annotations
 
+import datetime as dt
 import hmac as std_hmac
 import json
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from peewee import ForeignKeyField
@@ -28,7 +30,6 @@ from peewee import ForeignKeyField
 from .audit import Keyring, hmac_sm3_hex
 from .errors import TongchouError
 from .models import Account, AuditEntry, Document, Finding, Obligation, ParameterValue, Project, Setting
-from .values import dumps
 
 #: the columns each sealed table's seal covers, primary key first
 SEALED = {
@@ -61,9 +62,22 @@ def seal_key(keys: Keyring) -> bytes:
     return bytes.fromhex(hmac_sm3_hex(keys.keys[0][1], b"tongchou row seal v1"))
 
 
+def _plain(value: Any) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot seal a {type(value).__name__}")
+
+
 def seal_of(key: bytes, table: str, values: Sequence[Any]) -> str:
-    """The seal of one row: ``values`` are the SEALED columns' Python values."""
-    return hmac_sm3_hex(key, dumps([table, list(values)]).encode())
+    """The seal of one row: ``values`` are the SEALED columns' Python values.
+    Canonical JSON by the standard encoder (sorted keys; dates ISO, money as
+    its decimal text): a tenth of the cost of the general value encoder, and
+    the action path seals one row per change."""
+    text = json.dumps([table, list(values)], sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                      default=_plain)
+    return hmac_sm3_hex(key, text.encode())
 
 
 def _rows(table: str, where=None) -> Iterable[tuple]:
