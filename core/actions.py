@@ -14,6 +14,7 @@ from .db import write_transaction
 from .errors import Conflict, InvalidInput, Refused
 from .models import Event, Project, now
 from .results import ActResult
+from .seals import seal_of
 from .storage import CORE_COLUMNS, _db_time
 from .values import parse_record, to_json_value
 from .vocabulary import Action, Actor, HistoryEvent, ProjectState, Refusal
@@ -132,9 +133,15 @@ class ActionsMixin:
             digest = self._recompute(new_state, new_history, row.derived, documents, rules=rules)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
+            fen = Project.estimate.db_value(fields.get("estimate"))
+            # The row's seal as it will read back (tongchou.seals): one HMAC, no extra query.
+            seal = seal_of(self.seal_key, "project", (
+                row.id, fields["name"], row.unit_id, fields["year"], Project.estimate.python_value(fen), target,
+                data, row.version + 1, pin if pin is not None else row.rules, digest, row.created_on,
+                row.created_by_id))
             cursor = self.db.execute_sql(self._sql("act_update"), (
-                target, fields["name"], fields["year"], Project.estimate.db_value(fields.get("estimate")),
-                Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
+                target, fields["name"], fields["year"], fen,
+                Project.data.db_value(data), digest, _db_time(moment), seal, row.id, row.version))
             if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self._write_parties(row.id, self.parties(state), self.parties(new_state))

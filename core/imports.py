@@ -766,6 +766,7 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     for digest, pids in digests.items():
         for i in range(0, len(pids), BATCH):
             Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()
+    ledger._seal("project", ids)
     ledger.audit.append_many(actor.name, [(kind, detail, pid, None) for kind, detail, pid in audit])
     return ids
 

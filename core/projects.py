@@ -15,6 +15,7 @@ from peewee import JOIN, SQL, Cast, Expression, fn
 from . import auth, parties
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
+from .seals import TamperedRow
 from .models import Account, Event, Obligation, Project, Unit, now
 from .storage import CORE_COLUMNS, _as_date
 from .values import from_json_value, parse_record, parse_value, to_json_value
@@ -82,10 +83,14 @@ class ProjectsMixin:
         row = next(iter(Project.raw(sql, pid)), None)
         if row is None:
             raise NotFound(f"no project {project_id!r}")
+        if lock and not self._row_sound("project", row):  # a change never builds on a tampered row
+            raise TamperedRow("project", row.id)
         return row
 
     def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
         row = self._row(project_id, lock=lock)
+        if not lock and not self._row_sound("project", row):  # shown or used: never a tampered row
+            raise TamperedRow("project", row.id)
         # The parties are read only when the unit alone does not decide.
         if actor is not None and not auth.can_read(self.registry, actor, row.unit_id) \
                 and not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
@@ -227,6 +232,7 @@ class ProjectsMixin:
             new = self._state(self._row(pid))
             digest = self._recompute(new, (), documents=(), rules=rules)
             self.db.execute_sql(self._sql("derived_update"), (digest, pid))
+            self._seal("project", [pid])
         return new
 
     def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
@@ -267,6 +273,7 @@ class ProjectsMixin:
             if n != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self._write_parties(row.id, self._party_ids(before.fields), self._party_ids(fields))
+            self._seal("project", [row.id])
             self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
                                                       "date": date}, project_id=row.id)
         return new
