@@ -30,7 +30,7 @@ class CliError(TongchouError):
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
-                                     "versions_commands")
+                                     "versions_commands", "todo_commands")
 
 
 def _date(text: str) -> dt.date:
