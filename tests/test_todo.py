@@ -169,3 +169,27 @@ def test_a_partial_check_ignores_what_the_form_will_supply(db):
         # a suspended project refuses everything but rectify/resume, before anything is typed
         assert "xichuan.oversight.suspended" in {r.code for r in ledger.check(32, "budget", finance, ON,
                                                                                  partial=True)}
+
+
+def test_a_county_can_require_the_named_acceptance_documents_to_be_uploaded(db, tmp_path):
+    from tongchou.documents import DocumentStore
+    docs = ["summary", "financial_report", "audit_report", "security_risk_assessment"]
+    args = {"result": "pass", "documents": docs}
+    with Ledger.open(db) as ledger:
+        unit, admin = ledger.actor("weijian"), ledger.actor("admin")
+        assert ledger.check(20, "accept", unit, ON, args) == []  # off by default: naming is enough
+        ledger.set_parameter("require_uploaded_documents", dt.date(2026, 11, 25), "1", admin)
+        assert ledger.check(20, "accept", unit, dt.date(2026, 11, 24), args) == []  # the day before it applies
+        (refusal,) = ledger.check(20, "accept", unit, ON, args)
+        assert refusal.code == "xichuan.acceptance.documents_uploaded" and refusal.citation.cites(18)
+        assert "项目建设总结" in refusal.message and "审计报告" in refusal.message
+        store = DocumentStore(tmp_path / "files")
+        # by label or by the choice's value, as the UI and the CLI name them
+        for kind in ("项目建设总结", "财务报告", "audit_report"):
+            store.add(ledger, 20, kind, f"{kind}.pdf", b"%PDF-1.4 test", unit)
+        (refusal,) = ledger.check(20, "accept", unit, ON, args)
+        assert "安全风险评估报告" in refusal.message and "审计报告" not in refusal.message
+        store.add(ledger, 20, "安全风险评估报告", "risk.pdf", b"%PDF-1.4 test", unit)
+        assert ledger.check(20, "accept", unit, ON, args) == []
+        # a worklist's partial check never disables 组织验收 over what the form will name
+        assert ledger.check(20, "accept", unit, ON, partial=True) == []
