@@ -38,6 +38,7 @@ def tongchou_actions():
                help="项目建成后应在规定期限内组织验收"),
         Action("explain_delay", "提交逾期验收说明", roles=("unit",), citation=cite(19),
                args=(Field("date", "明确的验收时间", "date", required=True),),
+               offered_in=("completed", "acceptance_failed"),
                help="不能按期验收的,向县行政审批和政务信息管理局提交书面说明并明确验收时间"),
         Action("accept", "组织验收", roles=("unit",), citation=cite(18, 19),
                from_statuses=("completed", "acceptance_failed"), to_status=_accept_to,
