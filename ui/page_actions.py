@@ -139,8 +139,8 @@ class ActionPanel:
                                       html_pane(_refusal_items(app, refusals),
                                                 css_classes=["tc-blocked-reasons", "tc-why-" + a.name]),
                                       sizing_mode="stretch_width"))
-            parts.append(pn.Card(*rows, title=app.t("actions_blocked"), collapsed=not (nexts or others or warns),
-                                 sizing_mode="stretch_width", css_classes=["tc-actions-blocked"]))
+            parts.append(pn.Column(html_pane(f'<div class="tc-sub tc-muted">{esc(app.t("actions_blocked"))}</div>'),
+                                   *rows, sizing_mode="stretch_width", css_classes=["tc-actions-blocked"]))
         return pn.Column(*parts, self.feedback, self.form_area, sizing_mode="stretch_width")
 
     def _evidence(self, action: Action, form: FieldForm) -> list:
