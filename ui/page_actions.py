@@ -250,6 +250,6 @@ class ActionPanel:
         app.on_click(cancel, lambda: self.form_area.clear())
         style = {"border": "1px solid " + ("#fda29b" if warn else "#d9d6fe"), "border-radius": "8px",
                  "padding": "6px 12px", "background": "#fffbfa" if warn else "#fcfcfd"}
-        self.form_area[:] = [pn.Column(head, form.layout(), *evidence, when, pn.Row(submit, cancel), confirm_area,
-                                       errors, sizing_mode="stretch_width", css_classes=["tc-form-" + action.name],
+        self.form_area[:] = [pn.Column(head, form.layout(), *evidence, when, pn.Row(submit, cancel), errors,
+                                       confirm_area, sizing_mode="stretch_width", css_classes=["tc-form-" + action.name],
                                        styles=style)]
