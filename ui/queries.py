@@ -77,7 +77,10 @@ def worklist(ledger, actor: Actor, limit: int = WORKLIST_LIMIT,
     definition the CLI shares) grouped by project, in the ledger's order:
     earliest due first, then longest waiting.  Returns (items, total)."""
     on = on or dt.date.today()
-    entries = ledger.todos(actor, on)
+    # Briefly cached like the other aggregates (a write through the UI clears it):
+    # for a province-wide role the list evaluates every candidate project.
+    entries = _cached(("todos", on, actor.name, actor.role) + scope_key(ledger, actor),
+                      lambda: ledger.todos(actor, on))
     by_project: dict[int, list] = {}
     for e in entries:
         by_project.setdefault(e.project_id, []).append(e)
