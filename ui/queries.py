@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import warnings
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -57,6 +58,23 @@ def role_actions(ledger, actor: Actor) -> list[Action]:
     """Actions the actor's role may take that start from named statuses."""
     return [a for a in ledger.registry.actions.values()
             if actor.role in a.roles and a.from_statuses is not None]
+
+
+_WARNED: set[str] = set()
+
+
+def worklist_statuses(ledger, actor: Actor) -> dict[str, list[Action]]:
+    """Deprecated: the statuses where the actor's role may act.  The worklist
+    now comes from the rules: use ``ledger.todos(actor, on)``."""
+    if "worklist_statuses" not in _WARNED:
+        _WARNED.add("worklist_statuses")
+        warnings.warn("tongchou.ui.queries.worklist_statuses is deprecated; use Ledger.todos(actor, on)",
+                      DeprecationWarning, stacklevel=2)
+    out: dict[str, list[Action]] = {}
+    for a in role_actions(ledger, actor):
+        for s in ledger.registry.start_statuses(a):
+            out.setdefault(s, []).append(a)
+    return out
 
 
 @attrs.frozen
