@@ -9,6 +9,8 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tongchou.cli import main
 from tongchou.ledger import Ledger
@@ -193,3 +195,57 @@ def test_a_county_can_require_the_named_acceptance_documents_to_be_uploaded(db, 
         assert ledger.check(20, "accept", unit, ON, args) == []
         # a worklist's partial check never disables 组织验收 over what the form will name
         assert ledger.check(20, "accept", unit, ON, partial=True) == []
+
+
+def test_worklists_and_next_steps_on_both_backends(county):
+    """The same list on SQLite and PostgreSQL, from a project taken step by step."""
+    from .conftest import CLAUSES, DIMS
+    c, D = county, dt.date
+    p = c.project(category="government_investment", source="unit_application")
+    c.act(p, "apply", "unit", D(2025, 6, 20))
+    c.act(p, "review", "bureau", D(2025, 7, 1), result="pass", dimensions=DIMS)
+    c.act(p, "approve", "government", D(2025, 7, 10))
+    on = D(2025, 7, 20)
+    todos = lambda role: {(e.project_id, e.action) for e in c.ledger.todos(c.users[role], on)}  # noqa: E731
+    assert todos("finance") == {(p.id, "budget")}
+    assert todos("drc") == {(p.id, "plan"), (p.id, "approve_document")}
+    assert todos("unit") == set()
+    for i, doc in enumerate(("proposal", "feasibility", "preliminary_design")):
+        c.act(p, "approve_document", "drc", D(2025, 7, 11 + i), document=doc, sharing_chapter=True)
+    c.act(p, "budget", "finance", D(2025, 7, 15), amount="1000000")
+    c.act(p, "tender", "unit", D(2025, 7, 16))
+    c.act(p, "sign_contract", "unit", D(2025, 7, 18), clauses=CLAUSES)
+    entries = {e.action: e for e in c.ledger.todos(c.users["unit"], on)}
+    assert set(entries) == {"appoint_supervisor", "start_construction"}
+    assert entries["appoint_supervisor"].ready and not entries["start_construction"].ready
+    steps = {s.action: s for s in c.ledger.next_steps(p.id, c.users["bureau"], on)}
+    assert [r.code for r in steps["start_construction"].blocked_by] == ["xichuan.supervision.required"]
+    c.act(p, "appoint_supervisor", "unit", D(2025, 7, 19), name="甲监理", qualification="甲级")
+    assert [(e.action, e.ready) for e in c.ledger.todos(c.users["unit"], on)] == [("start_construction", True)]
+
+
+_XICHUAN = None
+
+
+def _xichuan():
+    global _XICHUAN
+    if _XICHUAN is None:
+        from tongchou.packs import load_jurisdiction
+        _XICHUAN = load_jurisdiction("xichuan")
+    return _XICHUAN
+
+
+@settings(max_examples=60, deadline=None)
+@given(days=st.integers(min_value=-90, max_value=120))
+def test_an_owed_assessment_is_listed_from_todo_lead_days_before_its_due_date(days):
+    from tongchou import Obligation, ProjectState
+    from tongchou.plugins.xichuan import worklist
+    from tongchou.plugins.xichuan.common import cite
+    params = _xichuan().parameters()
+    lead = params.value("todo_lead_days", ON)
+    ob = Obligation("xichuan.security.mlps_next", cite(32), ON + dt.timedelta(days=days), "等保测评")
+    project = ProjectState(id=1, status="in_operation", fields={"category": "purchased_service"})
+    history = ()
+    todos = worklist.tongchou_todos(project, history, params, ON, (ob,))
+    listed = any(t.action == "record_assessment" and t.due == ob.due for t in todos)
+    assert listed == (days <= lead)
