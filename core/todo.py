@@ -97,8 +97,8 @@ def prerequisites(registry: Registry, params, spec: Action, state: ProjectState,
                             projects=projects if projects is not None else NO_PROJECTS, documents=documents)
         try:
             message = g.check(ctx)
-        except (KeyError, TypeError):
-            if watched.missed:  # it needed an argument not typed yet
+        except (KeyError, TypeError, AttributeError, ValueError):
+            if watched.missed:  # it needed an argument not typed yet (and tripped over its absence)
                 continue
             raise
         if message and not watched.missed:
