@@ -92,7 +92,9 @@ def action_permission(registry: Registry, actor: Actor, action: Action,
         return Refusal("permission", f"角色“{label}”无权办理“{action.label}”(应由:{allowed})")
     if not role.unit_scoped:
         return None
-    if action.party is not None:
+    # A project that names no such party (the field is empty) leaves the
+    # action to its requesting unit, as if the pack had declared no party.
+    if action.party is not None and not (parties is not None and parties.get(action.party) is None):
         field = registry.fields.get(action.party)
         party_label = field.label if field is not None else action.party
         if actor.unit_id is None or actor.unit_id != (parties or {}).get(action.party):

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import importlib
 import json
+from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -31,6 +32,9 @@ class CliError(TongchouError):
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
                                      "versions_commands", "todo_commands")
+#: Entry-point group through which installed packs add commands: each entry
+#: point names a callable ``add_commands(subparsers)``, as above.
+COMMANDS_GROUP = "tongchou.commands"
 
 
 def _date(text: str) -> dt.date:
@@ -305,8 +309,11 @@ def cmd_plugins_toggle(args, enable: bool) -> int:
 
 def cmd_params_show(args) -> int:
     with _open(args) as ledger:
-        params = ledger.params
         on = args.date or dt.date.today()
+        # The values of the version of the rules in force on that date, not the
+        # newest version's (which may not be in force yet).
+        version = ledger.version_on(on)
+        params = ledger.rules_for(version=version).params
         rows = []
         for name, spec in sorted(params.specs.items()):
             rows.append({"name": name, "value": render(spec.type, params.value(name, on)),
@@ -315,9 +322,9 @@ def cmd_params_show(args) -> int:
                          "values": [{"effective": d, "value": render(spec.type, v), "source": s}
                                     for d, v, s in params.history(name)]})
         if args.json:
-            _print_json({"date": on, "parameters": rows})
+            _print_json({"date": on, "version": version.name, "parameters": rows})
             return 0
-        print(f"parameters in force on {on}:")
+        print(f"parameters in force on {on} (rules version {version.name}):")
         for r in rows:
             print(f"  {r['name']} = {r['value']}  ({r['description']}; {r['citation']})")
             for v in r["values"]:
@@ -698,6 +705,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in COMMAND_MODULES:
         importlib.import_module(f"tongchou.{module}").add_commands(sub)
+    for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        if ep.name in sub.choices:  # the core's own commands are never shadowed
+            continue
+        try:
+            ep.load()(sub)
+        except Exception as exc:  # a broken pack must not take the whole CLI down
+            print(f"warning: commands of {ep.value} not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
     return parser
 
 

@@ -272,14 +272,27 @@ class ColumnMapping:
         return rule
 
 
+#: Other headers county 台账 commonly use for a field of that name, taken
+#: only when the jurisdiction has the field and no label already claims them.
+HEADER_SYNONYMS: Mapping[str, tuple[str, ...]] = {
+    "scope": ("建设内容", "主要建设内容", "项目建设内容"),
+    "funding": ("资金来源", "经费渠道", "资金渠道", "经费来源"),
+}
+
+
 def default_mapping(registry) -> ColumnMapping:
     """Every field under its name, its label, and its label without a unit in
-    brackets (``概算总投资(元)`` also answers to ``概算总投资``)."""
+    brackets (``概算总投资(元)`` also answers to ``概算总投资``), then the
+    common synonyms of :data:`HEADER_SYNONYMS`."""
     columns: dict[str, ColumnRule] = {}
     for name, spec in registry.fields.items():
         base, unit = split_unit(spec.label)
         for key in (base, norm(spec.label), norm(name)):
             columns.setdefault(key, ColumnRule(field=name, unit=unit if key == norm(spec.label) else None))
+    for name, headers in HEADER_SYNONYMS.items():
+        if name in registry.fields:
+            for header in headers:
+                columns.setdefault(norm(header), ColumnRule(field=name))
     return ColumnMapping(columns=columns)
 
 

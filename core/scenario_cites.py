@@ -39,14 +39,15 @@ class DocumentNames:
 
     def __init__(self, jur: Jurisdiction):
         self.own = jur.document
-        reg = jur.registry
         documents: set[str] = {p.document for p in jur.chain if p.document}
-        for group in (reg.actions, reg.guards, reg.parameters, reg.reports):
-            documents.update(c.citation.document for c in group.values()
-                             if getattr(c, "citation", None) is not None)
-        for m in reg.citation_maps.values():
-            documents.update((m.document, m.to_document))
-        documents.update(doc for doc, _n in reg.articles)
+        # every version of the rules: a project governed by older measures cites them
+        for reg in {id(v.jurisdiction.registry): v.jurisdiction.registry for v in jur.versions}.values():
+            for group in (reg.actions, reg.guards, reg.parameters, reg.reports):
+                documents.update(c.citation.document for c in group.values()
+                                 if getattr(c, "citation", None) is not None)
+            for m in reg.citation_maps.values():
+                documents.update((m.document, m.to_document))
+            documents.update(doc for doc, _n in reg.articles)
         documents.discard("")
         self.documents: frozenset[str] = frozenset(documents)
         aliases: dict[str, set[str]] = {d: {d} for d in documents}

@@ -154,6 +154,24 @@ def test_the_builder_takes_builder_actions_and_nothing_else(town):
     assert led.verify_audit().ok
 
 
+def test_a_project_that_names_no_builder_leaves_the_builders_actions_to_its_unit(town):
+    led, ct, wjw = town.ledger, town.ct, town.wjw
+    p = town.wjw_only  # 县卫健委 builds it itself: the builder field is empty
+    led.act(p.id, "apply", wjw, APPLY_DAY)
+    # The builder company is no party to it: it neither sees nor acts on it.
+    with pytest.raises(Refused) as exc:
+        led.act(p.id, "build_report", ct, D(2025, 7, 1), {"percent": 10})
+    assert exc.value.is_permission
+    assert "build_report" in [a.name for a in led.available_actions(p.id, wjw)]
+    assert led.act(p.id, "build_report", wjw, D(2025, 7, 1), {"percent": 20}).project["build_progress"] == 20
+    # Once a builder is named, the action is the builder's alone.
+    led.update_project(p.id, {"builder": CT}, wjw, D(2025, 7, 2))
+    with pytest.raises(Refused) as exc:
+        led.act(p.id, "build_report", wjw, D(2025, 7, 3), {"percent": 30})
+    assert exc.value.is_permission
+    led.act(p.id, "build_report", ct, D(2025, 7, 3), {"percent": 30})
+
+
 def test_a_party_field_naming_an_unknown_unit_is_an_input_error_and_writes_nothing(town):
     led = town.ledger
     before = led.projects()[1]

@@ -334,3 +334,21 @@ def test_cli_disables_a_plugin_only_a_version_has(tmp_path, monkeypatch, capsys)
     with Ledger.open(path) as ledger:
         assert "toy.v2.swept" not in {f.code for f in ledger.findings(D(2025, 7, 1))}
         assert not ledger.rule_versions[-1].jurisdiction.pm.has_plugin("toy.v2")
+
+
+def test_params_show_gives_the_values_of_the_version_in_force_on_the_date(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("TONGCHOU_LOAD", "tests.test_versions:ENTRY_PACK")
+    path = str(tmp_path / "ledger.db")
+    Ledger.open(path, jurisdiction="toyentry").close()
+    capsys.readouterr()
+
+    def shown(day: str) -> dict:
+        assert main(["--db", path, "params", "show", "--json", "--date", day]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    before, on_switch = shown("2025-06-14"), shown(SWITCH.isoformat())
+    limit = {r["name"]: r["value"] for r in before["parameters"]}["toy_limit"]
+    assert before["version"] == OLD and Decimal(limit) == Decimal("2000000")
+    limit = {r["name"]: r["value"] for r in on_switch["parameters"]}["toy_limit"]
+    assert on_switch["version"] == NEW and Decimal(limit) == Decimal("500000")

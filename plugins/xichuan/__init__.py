@@ -8,7 +8,7 @@ import datetime as dt
 
 from tongchou import Pack, RuleVersion
 
-from . import (acceptance, ai, approval, change, cloud, demo, final, funds, general, official,
+from . import (acceptance, ai, approval, change, cloud, demo, duplicates, final, funds, general, official,
                operation, oversight, procurement, security, sharing, supervision, worklist)
 from .common import DOCUMENT, JURISDICTION
 
@@ -28,6 +28,7 @@ PACK = Pack(
                           expiry_notice="xichuan.final.trial_ended"),),
     plugins={
         "xichuan.general": general,          # 第一条–第六条 总则
+        "xichuan.duplicates": duplicates.PLUGIN,  # 第三条、第七条、第二十三条 重复建设比对
         "xichuan.approval": approval,        # 第七条–第十条 审批
         "xichuan.funds": funds,              # 第十一条 资金
         "xichuan.ai": ai,                    # 第十二条 大模型

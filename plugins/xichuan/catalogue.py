@@ -72,7 +72,9 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
             "approval": ";".join(approvals) or "—",
             "investment": p["estimate"],
             "om_fee": sum(fees) if fees else None,
-            "funding": _label(CATEGORY, p["category"]),
+            # 第二十八条's 经费渠道 is where the money comes from (the project's
+            # own field); the category is only a fallback for older records.
+            "funding": p["funding"] or f"未填写({_label(CATEGORY, p['category'])})",
             "resource_catalogue": resource_text,
             "sharing": share_text,
             "protection": protection,

@@ -2,7 +2,8 @@
 
 Contributes the roles of the measures' departments (第五条) and the fields
 that classify a project: its category (第四条), kind (第二条) and source
-(第六条, 第八条).
+(第六条, 第八条), and what it builds and how it is paid for (``scope``,
+``funding``: 第三条's duplicate check and 第二十八条's catalogue).
 """
 from __future__ import annotations
 
@@ -48,6 +49,13 @@ def tongchou_fields():
         Field("category", "项目类别", "enum", required=True, choices=CATEGORY, filterable=True),
         Field("kind", "项目类型", "enum", required=True, choices=KIND, filterable=True),
         Field("source", "项目来源", "enum", required=True, choices=SOURCE, filterable=True),
+        # 第三条 (避免重复建设): what is built, read by the duplicate check
+        # (duplicates.py) beside the name; long enough for a paragraph.
+        Field("scope", "建设内容", "text", maximum=2000,
+              help="主要建设内容,如建设哪些子系统、采集哪些数据、采购哪些设备;用于重复建设比对"),
+        # 第二十八条: the catalogue's 经费渠道 column.
+        Field("funding", "资金来源", "text", maximum=200,
+              help="经费渠道,如 县级财政预算资金、上级专项资金、地方政府专项债券"),
     ]
 
 
