@@ -67,16 +67,25 @@ class ActionsMixin:
             raise
 
     def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
-              args: Mapping[str, Any] | None = None) -> list[Refusal]:
-        """What would refuse ``action`` now, without taking it or logging anything."""
+              args: Mapping[str, Any] | None = None, *, partial: bool = False) -> list[Refusal]:
+        """What would refuse ``action`` now, without taking it or logging anything.
+
+        ``partial``: ``args`` may leave arguments out (a form not yet filled
+        in); only what refuses whatever they will be is reported (see
+        :func:`tongchou.todo.prerequisites`), e.g. to disable a button."""
         spec = self.registry.action(action)
-        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数", partial=partial)
         row = self._readable_row(project_id, actor)
         state = self._state(row)
         history = self._history(row.id)
         date = date or dt.date.today()
         rules, _pin = self._rules_for_action(row, spec.name, history, date)
         reader, documents = self._rule_reads(state)
+        if partial:
+            from .todo import prerequisites
+            return prerequisites(rules.registry, rules.params, rules.registry.actions.get(spec.name, spec),
+                                 state, history, actor, date, args=typed, projects=reader,
+                                 documents=documents, parties=self.parties(state))
         return self._refusals(spec, state, typed, history, actor, date, rules, reader, documents)
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],

@@ -32,7 +32,7 @@ class CliError(TongchouError):
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
-                                     "versions_commands")
+                                     "versions_commands", "todo_commands")
 #: Entry-point group through which installed packs add commands: each entry
 #: point names a callable ``add_commands(subparsers)``, as above.
 COMMANDS_GROUP = "tongchou.commands"

@@ -17,6 +17,7 @@ opening the ledger, its parameters, settings and audit key:
 - :mod:`tongchou.derived` obligations and findings derived per project;
 - :mod:`tongchou.sweep` the sweep of a date, notices and dashboard counts;
 - :mod:`tongchou.versions` which version of the rules governs each project;
+- :mod:`tongchou.todo` worklists and next steps, from the pack's ``tongchou_todos``;
 - :mod:`tongchou.storage` and :mod:`tongchou.results` the rows and records they share.
 """
 from __future__ import annotations
@@ -50,6 +51,7 @@ from .results import ActResult, LedgerFinding, LedgerObligation, Sweep
 from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMNS, derived_digest,
                       derived_rows)
 from .sweep import SWEEP_CHUNK, SweepMixin
+from .todo import TodoMixin
 from .values import to_json_value
 from .versions import VersionsMixin
 from .vocabulary import Actor
@@ -77,7 +79,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
 
 
 class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin,
-             VersionsMixin):
+             VersionsMixin, TodoMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",

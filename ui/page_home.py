@@ -25,6 +25,14 @@ def _open(app):
     return app.handler(lambda pid: app.go("project", project=pid))
 
 
+def _entry_text(app, e) -> str:
+    """One to-do as the worklist says it: what, why (the article), what still blocks it."""
+    text = f"{e.action_label}:{e.reason}({e.citation.label})"
+    if e.blocked_by:
+        text += f" [{app.t('still_needs')}:" + ";".join(r.message for r in e.blocked_by) + "]"
+    return text
+
+
 def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
     items, total = queries.worklist(app.ledger, app.actor, limit=limit, on=app.today())
     if not items:
@@ -35,9 +43,9 @@ def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
         p = w.project
         rows.append({
             "id": p.id, "name": p.name, "unit": p["unit"], "status": reg.status_label(p.status),
-            "todo": "、".join(a.label for a in w.actions),
+            "todo": ";".join(_entry_text(app, e) for e in w.entries),
             "since": w.waiting_since.isoformat() if w.waiting_since else "",
-            "deadline": (f"{w.deadline.due.isoformat()} {w.deadline.message}"
+            "deadline": (f"{w.deadline.due.isoformat()}"
                          + (f"({app.t('overdue')})" if w.deadline.overdue_on(app.today()) else ""))
             if w.deadline else app.t("no_deadline"),
         })
