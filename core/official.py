@@ -169,7 +169,9 @@ _NEAR_CJK = re.compile(rf"(?<={_CJK})[,:;()]|[,:;()](?={_CJK})")
 def fullwidth(value: str) -> str:
     """ASCII ``, : ; ( )`` next to a Chinese character as the full-width marks
     of Chinese text; others (``1,234.56``, ``08:00``, ``(a)``) are kept."""
-    out = _NEAR_CJK.sub(lambda m: _HALF[m.group(0)], value)
+    out, before = value, None
+    while out != before:  # "）;" : the mark next to one just made full-width follows it
+        before, out = out, _NEAR_CJK.sub(lambda m: _HALF[m.group(0)], out)
     # a bracket whose partner became full-width follows it: （Beta）, not （Beta)
     if "（" in out or "）" in out:
         out = re.sub(r"（([^（）()]*)\)", r"（\1）", out)

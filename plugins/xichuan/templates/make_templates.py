@@ -46,7 +46,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor, Twips
 
 HERE = Path(__file__).resolve().parent
 TITLE_FONT = "方正小标宋简体"
@@ -56,7 +56,9 @@ PAGE_FONT = "宋体"
 FALLBACKS = {TITLE_FONT: "宋体", BODY_FONT: "仿宋", PAGE_FONT: "SimSun", "仿宋": "FangSong", "黑体": "SimHei"}
 RED = RGBColor(0xFF, 0x00, 0x00)
 BODY = 16            # 3号
-LINE = 225 / 22 * 72 / 25.4   # ≈ 28.95 pt: 22 lines in the 225 mm 版心
+# 22 lines in the 225 mm 版心: 28.99 pt, taken down to whole twips (579 = 28.95 pt)
+# so that 22 lines never overflow it by a rounding
+LINE = int(225 / 22 * 72 / 25.4 * 20) / 20
 CHAR = 156 / 28 * 72 / 25.4   # ≈ 15.79 pt: 28 characters in the 156 mm 版心
 # Fixed so that rebuilding gives the same document properties.
 STAMP = dt.datetime(2025, 8, 29, 0, 0, 0)
@@ -76,7 +78,7 @@ def _font(run, name: str, size: float, bold: bool = False, color: RGBColor | Non
 def _fixed(p, pitch: float = LINE, before: float = 0, after: float = 0) -> None:
     fmt = p.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(pitch)
+    fmt.line_spacing = Twips(round(pitch * 20))  # whole twips: 28.95 pt is 579
     fmt.space_before = Pt(before)
     fmt.space_after = Pt(after)
 
@@ -112,7 +114,7 @@ def _section(document) -> None:
     # default font size and LibreOffice then spreads 16 pt characters over two
     # cells; 28 characters a line come from the character spacing (_defaults)
     grid.set(qn("w:type"), "lines")
-    grid.set(qn("w:linePitch"), str(round(LINE * 20)))
+    grid.set(qn("w:linePitch"), str(int(LINE * 20)))
 
 
 def _defaults(document) -> None:
@@ -122,7 +124,7 @@ def _defaults(document) -> None:
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
     fmt = normal.paragraph_format
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
-    fmt.line_spacing = Pt(LINE)
+    fmt.line_spacing = Twips(int(LINE * 20))
     fmt.space_before = fmt.space_after = Pt(0)
     fmt.widow_control = True
     # 28 characters of 16 pt in 156 mm: each character 15.79 pt, so 0.2 pt closer
