@@ -20,8 +20,7 @@ Layout (GB/T 9704-2012, section numbers in brackets):
 - the 落款: three empty lines for the seal, the issuing body and the date in
   Chinese numerals (二〇二六年十二月一日), right-aligned with the date four
   characters from the right edge (7.3.5);
-- the 版记 (抄送, 印发机关 and 印发日期 between a thick and a thin rule) kept
-  at the foot of the last page in a frame (7.4);
+- the 版记 (抄送, 印发机关 and 印发日期 between rules) after the 落款 (7.4);
 - page numbers “— 1 —” in 4号 宋体, outer side: odd pages right, even pages
   left, one character in from the edge (7.5).
 
@@ -88,8 +87,14 @@ def _border(p, side: str, size_eighths: int, color: str = "000000", space: int =
     ppr = p._p.get_or_add_pPr()
     bdr = ppr.find(qn("w:pBdr"))
     if bdr is None:
+        # the schema's order: (pStyle …) framePr, pBdr, shd, tabs, … spacing, ind, jc;
+        # a pBdr out of place is dropped by LibreOffice
         bdr = OxmlElement("w:pBdr")
-        ppr.append(bdr)
+        frame = ppr.find(qn("w:framePr"))
+        if frame is not None:
+            frame.addnext(bdr)
+        else:
+            ppr.insert(0, bdr)
     el = OxmlElement(f"w:{side}")
     for k, v in (("w:val", "single"), ("w:sz", str(size_eighths)), ("w:space", str(space)), ("w:color", color)):
         el.set(qn(k), v)
@@ -260,25 +265,21 @@ def _signature(document, signer: str = "{{ office.body }}") -> None:
 
 
 def _imprint(document) -> None:
-    """版记 (7.4): 抄送 and 印发 between rules, kept at the foot of the last
-    page by a frame anchored to the bottom margin."""
-    lines = (("抄送：{{ office.copy_to }}。", "top", 8), ("{{ office.body }}\t{{ issue.printed }}印发", "bottom", 8))
+    """版记 (7.4): 抄送 and 印发 between rules, after the 落款.  (GB/T 9704
+    puts it at the foot of the last page; a frame anchored there is dropped
+    by LibreOffice's .docx import, so it follows the 落款 one line down.)"""
+    _blank(document)
+    # the rules run the 版心's full width, so the text is set in by a
+    # full-width space and a right tab one character short of the edge
+    lines = (("\u3000抄送：{{ office.copy_to }}。", "top", 8),
+             ("\u3000{{ office.body }}\t{{ issue.printed }}印发", "bottom", 8))
     for i, (text, side, size) in enumerate(lines):
         p = document.add_paragraph()
         _fixed(p, 14 * 1.6)
-        p.paragraph_format.left_indent = Pt(14)
-        p.paragraph_format.right_indent = Pt(14)
-        p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(28), alignment=2)  # right tab
+        p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(14), alignment=2)  # right tab
         _border(p, side, size)
         if i == 0:
             _border(p, "bottom", 4)  # the thin rule between 抄送 and 印发
-        frame = OxmlElement("w:framePr")
-        # the frame's top is two rule-spaced lines above the 版心's bottom edge
-        top = Mm(297 - 35).pt - 2 * 14 * 1.6 - 4
-        for k, v in (("w:w", str(round(Mm(156).pt * 20))), ("w:wrap", "notBeside"), ("w:vAnchor", "page"),
-                     ("w:hAnchor", "margin"), ("w:y", str(round(top * 20))), ("w:xAlign", "center")):
-            frame.set(qn(k), v)
-        p._p.get_or_add_pPr().insert(0, frame)
         _font(p.add_run(text), BODY_FONT, 14)
 
 
