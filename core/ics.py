@@ -75,16 +75,17 @@ def obligations_calendar(obligations: Sequence, *, calendar_name: str, stamp: dt
     return cal.to_ical()
 
 
-def issue_sequences(obligations: Sequence, host: str = "tongchou") -> dict[str, int]:
+def issue_sequences(obligations: Sequence, host: str = "tongchou", db=None) -> dict[str, int]:
     """The SEQUENCE of each obligation's event, recorded in the ledger: 0 the
     first time a UID is issued, one more each time its due date has moved
-    since it was last issued.  Call with the ledger open."""
+    since it was last issued.  Call with the ledger open (``db``: its
+    database, so that SQLite takes the write lock at once)."""
     wanted = {event_uid(o, host): o.due for o in obligations}
     out: dict[str, int] = {}
     if not wanted:
         return out
     uids = list(wanted)
-    with write_transaction(CalendarEvent._meta.database):
+    with write_transaction(db if db is not None else CalendarEvent._meta.database.obj):
         known = {}
         for start in range(0, len(uids), 500):
             chunk = uids[start:start + 500]
@@ -109,4 +110,4 @@ def ledger_calendar(ledger, obligations: Sequence, *, calendar_name: str, alarm_
                     stamp: dt.datetime | None = None) -> bytes:
     """:func:`obligations_calendar` with the SEQUENCEs kept in ``ledger``."""
     return obligations_calendar(obligations, calendar_name=calendar_name, stamp=stamp,
-                                sequences=issue_sequences(obligations), alarm_days=alarm_days)
+                                sequences=issue_sequences(obligations, db=ledger.db), alarm_days=alarm_days)

@@ -243,3 +243,37 @@ def test_each_kind_renders_on_a4_through_libreoffice(tmp_path):
         assert 1 <= len(pages) <= 3, (kind, len(pages))
         for w, h in pages:
             assert abs(w - 595.28) < 1 and abs(h - 841.89) < 1, (kind, w, h)
+
+
+def _from_numerals(text: str) -> dt.date:
+    """The inverse of chinese_numeral_date, written independently."""
+    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    year, rest = text.split("年")
+    month, rest = rest.split("月")
+    day = rest.rstrip("日")
+
+    def small(s: str) -> int:
+        if "十" not in s:
+            return digits[s]
+        tens, _, ones = s.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return D(int("".join(str(digits[c]) for c in year)), small(month), small(day))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31)))
+def test_property_numeral_dates_read_back(day):
+    text = chinese_numeral_date(day)
+    assert _from_numerals(text) == day and not any(c.isdigit() for c in text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10**9), st.text(alphabet="项目单位", min_size=1, max_size=4))
+def test_property_full_width_keeps_numbers(amount, word):
+    number = f"{amount:,}"
+    out = fullwidth(f"{word}({number}元,{word}:{number})")
+    assert out == f"{word}（{number}元，{word}：{number}）"
