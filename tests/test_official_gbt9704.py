@@ -277,3 +277,22 @@ def test_property_full_width_keeps_numbers(amount, word):
     number = f"{amount:,}"
     out = fullwidth(f"{word}({number}元,{word}:{number})")
     assert out == f"{word}（{number}元，{word}：{number}）"
+
+
+@pytest.mark.skipif(_soffice() is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice and pdftotext (poppler-utils) to count lines on a rendered page")
+def test_a_full_page_holds_22_lines_of_28_characters(tmp_path):
+    from tongchou.plugins import xichuan
+    document = docx.Document(str(Path(xichuan.__file__).parent / "templates" / "technical_review.docx"))
+    for _ in range(60):  # plain body paragraphs in the template's Normal style
+        document.add_paragraph("一二三四五六七八九十" * 5)
+    document.save(tmp_path / "long.docx")
+    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "long.docx")],
+                   check=True, capture_output=True, timeout=240)
+    page = subprocess.run(["pdftotext", "-f", "4", "-l", "4", "-layout", str(tmp_path / "long.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    lines = [line.strip() for line in page.splitlines() if "一" in line or "五" in line]
+    assert len(lines) == 22
+    # each 50-character paragraph fills one line of 28 and leaves 22 on the next
+    assert {len(line) for line in lines} == {28, 22}, lines
