@@ -37,6 +37,7 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
+from .field_index import ensure_indexes
 from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
@@ -138,6 +139,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
             key = audit_key or cls._audit_key(path)
             ledger = cls(db, jur, key, url, pinned_parameters, key_path=path)
             ledger.audit.ensure_head()
+            if upgrade:  # indexes of the fields the pack declares ``indexed``
+                ensure_indexes(db, ledger.registry.fields.values())
             return ledger
         except BaseException:
             db.close()
