@@ -193,7 +193,7 @@ class ActionPanel:
                     app.on_click(reload, app.refresh)
                     self.form_area.append(reload)
                 return
-            queries.changed()
+            queries.changed(app.ledger, self.project.id)
             app.notify("success", app.t("done", label=action.label))
             app.go("project", project=self.project.id)
             _ = result
@@ -298,7 +298,7 @@ def new_page(app, **_params):
         except (Refused, InvalidInput, PermissionDenied) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        queries.changed(app.ledger, project.id)
         app.notify("success", app.t("created", id=project.id))
         app.go("project", project=project.id)
 
@@ -333,7 +333,8 @@ def edit_page(app, project=None, **_params):
         except (Refused, InvalidInput, Conflict, PermissionDenied, NotFound) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        # The unit and parties it had before the edit see it change too.
+        queries.changed(app.ledger, pid, extra_units=(p.unit_id, *app.ledger.parties(p).values()))
         app.notify("success", app.t("saved"))
         app.go("project", project=pid)
 
