@@ -183,72 +183,122 @@ def _scratch(ledger: Ledger) -> None:
     ledger.db.execute_sql('CREATE TABLE "bench_scratch" ("a" INTEGER, "b" TEXT)')
 
 
-ROUNDS = 3
+def _commit_floor(ledger: Ledger, n: int) -> float:
+    """Bare write transactions per second (two rows each): what the database
+    and its fsync policy allow at most, whatever the statements."""
+    _scratch(ledger)
+    t = time.perf_counter()
+    _bare_writes(ledger, n)
+    rate = n / (time.perf_counter() - t)
+    ledger.db.execute_sql('DROP TABLE "bench_scratch"')
+    return rate
+
+
+def _sync_setting(ledger: Ledger, synchronous: str | None) -> str:
+    if ledger.is_postgres:
+        rows = ledger.db.execute_sql("SELECT name, setting FROM pg_settings WHERE name IN "
+                                     "('fsync', 'synchronous_commit', 'wal_sync_method')").fetchall()
+        return ", ".join(f"{k}={v}" for k, v in sorted(rows))
+    if synchronous:
+        ledger.db.execute_sql(f"PRAGMA synchronous={synchronous}")
+    level = ledger.db.execute_sql("PRAGMA synchronous").fetchone()[0]
+    return "synchronous=" + {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(level, str(level))
 
 
 def actions(url: str, key_file: str, opts: dict) -> dict:
-    """Actions per second, single writer: the best of :data:`ROUNDS` rounds, so
-    a burst of other work on the machine does not decide the figure."""
+    """The realistic mix (bench/actions_mix.py), single writer: throughput,
+    median and p95 per action, beside the same statements replayed as raw SQL
+    on a copy taken before the run (the floor) and bare commits."""
+    from . import actions_mix as mix
     ledger = _open(url, key_file)
-    per_round = max(1, int(opts.get("projects", 150)) // ROUNDS)
-    rates = []
-    if opts.get("baseline"):
-        _scratch(ledger)
-        for _ in range(ROUNDS):
-            t = time.perf_counter()
-            _bare_writes(ledger, per_round * 4)
-            rates.append(per_round * 4 / (time.perf_counter() - t))
-        ledger.db.execute_sql('DROP TABLE "bench_scratch"')
-        return {"value": max(rates), "unit": "/s"}
-    users, unit = _county_users(ledger)
-    for r in range(ROUNDS):
-        t = time.perf_counter()
-        n = _act_loop(ledger, users, unit, per_round, f"s{r}")
-        rates.append(n / (time.perf_counter() - t))
-    return {"value": max(rates), "unit": "/s", "actions": per_round * 4 * ROUNDS,
-            "rounds": [round(x) for x in rates]}
+    sync = _sync_setting(ledger, opts.get("synchronous"))
+    chosen = mix.plan(ledger, max(1, int(opts.get("projects", 150)) // 3), skip=int(opts.get("skip", 0)))
+    touched = [pid for pid, _ in chosen["operating"]]
+    if ledger.is_postgres:
+        mix.postgres_copy(ledger, "bench_floor", touched)
+    else:
+        floor_path = mix.sqlite_copy(ledger.db.database, opts.get("synchronous") or "normal")
+    work = mix.steps(ledger, chosen)
+    tracer = mix.Tracer(ledger.db)
+    try:
+        measured = mix.run_mix(ledger, work, tracer)
+    finally:
+        tracer.close()
+    from tongchou.db import open_database
+    if ledger.is_postgres:
+        floor_db = open_database(url)
+        floor_db.connect()
+        floor_db.execute_sql('SET search_path TO "bench_floor"')
+    else:
+        floor_db = open_database(floor_path)
+        floor_db.connect()
+        if opts.get("synchronous"):
+            floor_db.execute_sql(f"PRAGMA synchronous={opts['synchronous']}")
+    floor = mix.replay(floor_db, tracer.actions)
+    floor_db.close()
+    if ledger.is_postgres:
+        ledger.db.execute_sql('DROP SCHEMA "bench_floor" CASCADE')
+    else:
+        for suffix in ("", "-wal", "-shm"):
+            Path(floor_path + suffix).unlink(missing_ok=True)
+    commits = _commit_floor(ledger, 400)
+    statements = sum(len(a) for a in tracer.actions) / max(1, len(tracer.actions))
+    return {**measured, "baseline": floor["value"], "floor_median_ms": floor["median_ms"],
+            "floor_p95_ms": floor["p95_ms"], "commit_floor": round(commits), "sync": sync,
+            "statements_per_action": round(statements, 1)}
 
 
 def _worker(args: tuple) -> tuple[int, float, float]:
-    url, key_file, projects, tag, baseline, start_at = args
+    url, key_file, projects, skip, baseline, start_at = args
+    from . import actions_mix as mix
     ledger = _open(url, key_file)
-    users, unit = _county_users(ledger)
+    work = [] if baseline else mix.steps(ledger, mix.plan(ledger, projects, skip=skip))
     while time.time() < start_at:  # start together, after every worker has opened its ledger
         time.sleep(0.001)
     t = time.perf_counter()
     if baseline:
-        _bare_writes(ledger, projects * 4)
-        n = projects * 4
+        _bare_writes(ledger, projects * 13)
+        n = projects * 13
     else:
-        n = _act_loop(ledger, users, unit, projects, tag)
+        for step in work:
+            step()
+        n = len(work)
     end = time.perf_counter()
     ledger.close()
     return n, t, end
 
 
+def _writers(url: str, key_file: str, writers: int, projects: int, first_skip: int, baseline: bool) -> float:
+    start_at = time.time() + 3
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(writers) as pool:
+        results = pool.map(_worker, [(url, key_file, projects, first_skip + w, baseline, start_at)
+                                     for w in range(writers)])
+    # Wall time from the first start to the last finish (perf_counter is system-wide on Linux).
+    return sum(r[0] for r in results) / (max(r[2] for r in results) - min(r[1] for r in results))
+
+
 def actions_concurrent(url: str, key_file: str, opts: dict) -> dict:
-    """``writers`` processes acting at once, each on projects of its own."""
+    """The realistic mix in ``writers`` processes at once, each on projects of
+    its own, beside the same mix in one process in the same run (the scaling);
+    the baseline is bare commits, four processes against one (the scaling the
+    database and the cores allow at most)."""
     writers = int(opts.get("writers", 4))
-    projects = int(opts.get("projects", 150)) // writers or 1
+    projects = max(1, int(opts.get("projects", 150)) // 3 // writers)
     baseline = bool(opts.get("baseline"))
     if baseline:
         ledger = _open(url, key_file)
         _scratch(ledger)
         ledger.close()
-    start_at = time.time() + 3
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(writers) as pool:
-        results = pool.map(_worker, [(url, key_file, projects, f"c{w}", baseline, start_at)
-                                     for w in range(writers)])
-    n = sum(r[0] for r in results)
-    # Wall time from the first start to the last finish (perf_counter is system-wide on Linux).
-    seconds = max(r[2] for r in results) - min(r[1] for r in results)
+    one = _writers(url, key_file, 1, projects, 2, baseline)
+    many = _writers(url, key_file, writers, projects, 3, baseline)
     if baseline:
         ledger = _open(url, key_file)
         ledger.db.execute_sql('DROP TABLE "bench_scratch"')
         ledger.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"value": n / seconds, "unit": "/s", "actions": n, "writers": writers, "worker_rss_mb": children}
+    return {"value": many, "unit": "/s", "one_writer": round(one), "scaling": round(many / one, 2),
+            "writers": writers, "cores": os.cpu_count(), "worker_rss_mb": children}
 
 
 # -- scenario runner ----------------------------------------------------------

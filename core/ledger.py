@@ -94,6 +94,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._change_params: ParameterSet | None = None
         self._units: dict[int, str] = {}
         self._sql_cache: dict[str, str] = {}
+        self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
 
     # -- opening ------------------------------------------------------------
 

@@ -80,9 +80,20 @@ class ProjectsMixin:
         # already serialises all writers), so each sees the state the last one left.
         # Raw SQL: building the query with peewee cost more than running it.
         sql = self._sql("project_lock" if lock else "project")
-        row = next(iter(Project.raw(sql, pid)), None)
-        if row is None:
+        cursor = self.db.execute_sql(sql, (pid,))
+        values = cursor.fetchone()
+        if values is None:
             raise NotFound(f"no project {project_id!r}")
+        # Built by hand: peewee's row wrapper resolves the columns anew for every
+        # query, which cost more than the query on the action path.
+        names = tuple(d[0] for d in cursor.description)
+        fields = self._row_fields.get(names)
+        if fields is None:
+            fields = self._row_fields[names] = [Project._meta.columns[n] for n in names]
+        row = Project(__no_default__=True)
+        data = row.__data__
+        for field, value in zip(fields, values):
+            data[field.name] = field.python_value(value) if value is not None else None
         return row
 
     def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
