@@ -95,6 +95,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._units: dict[int, str] = {}
         self._sql_cache: dict[str, str] = {}
         self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
+        self._history_cache: dict[int, tuple] = {}  # project id -> (version, history) (ActionsMixin.act)
 
     # -- opening ------------------------------------------------------------
 
