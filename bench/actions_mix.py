@@ -102,7 +102,7 @@ def plan(ledger: Ledger, new_projects: int, skip: int = 0) -> dict:
     rows = ledger.db.execute_sql(
         f'SELECT p."id", p."unit_id" FROM "project" AS p WHERE p."status" = \'in_operation\' '
         f'AND (SELECT COUNT(*) FROM "event" AS e WHERE e."project_id" = p."id") >= 10 '
-        f'AND p."id" % {PARTS} = {p} ORDER BY p."id" DESC LIMIT {p}', (skip % PARTS, count)).fetchall()
+        f'AND MOD(p."id", {PARTS}) = {p} ORDER BY p."id" DESC LIMIT {p}', (skip % PARTS, count)).fetchall()
     first = ledger.db.execute_sql('SELECT "name", "unit_id" FROM "account" WHERE "role" IN '
                                   '(\'unit\', \'bureau\', \'government\') ORDER BY "id" LIMIT 20').fetchall()
     return {"operating": [(r[0], r[1]) for r in rows], "per_project": per_project, "new": new_projects,
