@@ -20,6 +20,10 @@ from .values import parse_record, to_json_value
 from .vocabulary import Action, Actor, HistoryEvent, ProjectState, Refusal
 
 
+#: how many projects' histories a ledger keeps after acting on them
+HISTORY_CACHE = 2048
+
+
 class ActionsMixin:
     """Guards, refusals and actions."""
 
@@ -122,7 +126,10 @@ class ActionsMixin:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
                                f"you had {expected_version}); reload and try again")
             state = self._state(row)
-            history = self._history(row.id)
+            # The history as this process last wrote it, when the project has not
+            # changed since (same version): else read from the database.
+            cached = self._history_cache.get(row.id)
+            history = cached[1] if cached is not None and cached[0] == row.version else self._history(row.id)
             if history and date < history[-1].date:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
             rules, pin = self._rules_for_action(row, spec.name, history, date)
@@ -165,6 +172,11 @@ class ActionsMixin:
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
             rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+        # Kept only once committed: the next action on this project (version + 1)
+        # then skips reading and decoding its history.
+        if len(self._history_cache) >= HISTORY_CACHE:
+            self._history_cache.clear()
+        self._history_cache[row.id] = (row.version + 1, new_history)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
     def available_actions(self, project_id: int, actor: Actor) -> list[Action]:

@@ -40,6 +40,7 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
+from .field_index import ensure_indexes
 from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
@@ -99,6 +100,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._change_params: ParameterSet | None = None
         self._units: dict[int, str] = {}
         self._sql_cache: dict[str, str] = {}
+        self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
+        self._history_cache: dict[int, tuple] = {}  # project id -> (version, history) (ActionsMixin.act)
 
     # -- opening ------------------------------------------------------------
 
@@ -150,6 +153,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
                 with write_transaction(db):
                     Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
                     seals.reseal(ledger.seal_key, "setting", ["jurisdiction"])
+            if upgrade:  # indexes of the fields the pack declares ``indexed``
+                ensure_indexes(db, ledger.registry.fields.values())
             return ledger
         except BaseException:
             db.close()

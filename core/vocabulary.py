@@ -61,6 +61,12 @@ class Field:
     the project besides its requesting unit (e.g. the company that builds and
     operates it): that unit's staff see the project and take the actions that
     name this field as their ``party``.
+
+    ``indexed=True`` (project fields kept in the JSON ``data``) gives the field
+    a database index of its own, created when the ledger is opened with a pack
+    that declares it: a page of projects filtered or sorted on it is then read
+    from the index instead of every project's JSON.  The pack decides which of
+    its fields are filtered on often enough to be worth an index.
     """
 
     name: str
@@ -82,6 +88,8 @@ class Field:
     #: an action argument naming kinds of documents (``enum_list``): the UI
     #: offers only the kinds uploaded to the project, with an upload in place
     evidence: bool = attrs.field(default=False, kw_only=True)
+    #: an index of its own on the JSON value (see above)
+    indexed: bool = attrs.field(default=False, kw_only=True)
 
     @type.validator
     def _check_type(self, _attr, value):

@@ -186,7 +186,7 @@ class ActionPanel:
                 return
             chooser.clear()
             feedback.object = alert("success", app.t("evidence_uploaded", kind=kind.value))
-            queries.changed()
+            queries.changed(app.ledger, self.project.id)
             sync()
 
         app.on_click(upload, do_upload)
@@ -227,7 +227,7 @@ class ActionPanel:
                     app.on_click(reload, app.refresh)
                     self.form_area.append(reload)
                 return
-            queries.changed()
+            queries.changed(app.ledger, self.project.id)
             app.notify("success", app.t("done", label=action.label))
             app.go("project", project=self.project.id)
 

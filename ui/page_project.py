@@ -233,7 +233,7 @@ def new_page(app, **_params):
         except (Refused, InvalidInput, PermissionDenied) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        queries.changed(app.ledger, project.id)
         app.notify("success", app.t("created", id=project.id))
         app.go("project", project=project.id)
 
@@ -268,7 +268,8 @@ def edit_page(app, project=None, **_params):
         except (Refused, InvalidInput, Conflict, PermissionDenied, NotFound) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        # The unit and parties it had before the edit see it change too.
+        queries.changed(app.ledger, pid, extra_units=(p.unit_id, *app.ledger.parties(p).values()))
         app.notify("success", app.t("saved"))
         app.go("project", project=pid)
 

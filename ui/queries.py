@@ -10,39 +10,65 @@ import datetime as dt
 import threading
 import time
 import warnings
+from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from tongchou.errors import TongchouError
 from tongchou.vocabulary import Action, Actor, ProjectState
 
 #: How many worklist entries are looked at in detail.
 WORKLIST_LIMIT = 200
 _lock = threading.Lock()
 _generation = [0]
-_cache: dict[tuple, tuple[float, int, Any]] = {}
+#: generation per scope (ledger, unit or None): bumped when a project that scope sees changes
+_scope_generation: dict[tuple, int] = defaultdict(int)
+_cache: dict[tuple, tuple[float, int, int, Any]] = {}
 CACHE_SECONDS = 60.0
 
 
-def changed() -> None:
-    """Call after every write made through the UI: cached aggregates are stale."""
+def changed(ledger=None, project_id: int | None = None, extra_units: tuple = ()) -> None:
+    """Call after every write made through the UI: cached aggregates are stale.
+
+    With the ledger and the project written, only the scopes that can see that
+    project are dropped (the province-wide ones, its unit's and its parties'; and
+    ``extra_units``, e.g. the unit it had before an edit): other units' dashboards
+    stay cached.  Without them, everything is dropped."""
+    if ledger is None or project_id is None:
+        with _lock:
+            _generation[0] += 1
+            _cache.clear()
+        return
+    try:
+        state = ledger.project(project_id)
+        units = {state.unit_id, *ledger.parties(state).values(), *extra_units}
+    except TongchouError:  # gone or unreadable: drop everything rather than guess
+        changed()
+        return
+    scopes = {(id(ledger), None)} | {(id(ledger), u) for u in units}
     with _lock:
-        _generation[0] += 1
-        _cache.clear()
+        for scope in scopes:
+            _scope_generation[scope] += 1
+        for key in [k for k in _cache if k[-2:] in scopes]:
+            del _cache[key]
 
 
 def _cached(key: tuple, build):
+    """``key`` ends with :func:`scope_key`, so a change drops only the scopes it touches."""
     now = time.monotonic()
+    scope = key[-2:]
     with _lock:
         hit = _cache.get(key)
-        if hit and hit[1] == _generation[0] and now - hit[0] < CACHE_SECONDS:
-            return hit[2]
-        gen = _generation[0]
+        if hit and hit[1] == _generation[0] and hit[2] == _scope_generation[scope] \
+                and now - hit[0] < CACHE_SECONDS:
+            return hit[3]
+        gen, sgen = _generation[0], _scope_generation[scope]
     value = build()
     with _lock:
-        _cache[key] = (now, gen, value)
+        _cache[key] = (now, gen, sgen, value)
     return value
 
 
@@ -137,6 +163,19 @@ def open_findings(ledger, actor: Actor, on: dt.date) -> list:
     on a province this is the whole-ledger sweep, a second or more)."""
     return _cached(("findings", on) + scope_key(ledger, actor),
                    lambda: ledger.findings(on, actor, include_advice=False))
+
+
+def finding_counts(ledger, actor: Actor, on: dt.date) -> dict[str, int]:
+    """Overdue and violation counts on ``on``, counted in SQL (cached briefly)."""
+    return _cached(("finding_counts", on) + scope_key(ledger, actor),
+                   lambda: ledger.finding_counts(actor, on, include_advice=False))
+
+
+def top_findings(ledger, actor: Actor, on: dt.date, limit: int) -> list:
+    """The first ``limit`` overdue and violation findings on ``on`` (cached briefly):
+    read for those projects only, not by building every finding of a province."""
+    return _cached(("top_findings", on, limit) + scope_key(ledger, actor),
+                   lambda: ledger.top_findings(actor, on, limit, include_advice=False))
 
 
 def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue: bool,
