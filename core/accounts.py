@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import auth
+from peewee import SqliteDatabase
+
 from .db import write_transaction
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import Account, Unit, now
@@ -99,35 +101,61 @@ class AccountsMixin:
 
         After ``auth.MAX_FAILURES`` failures in a row the account is locked for
         ``auth.LOCKOUT``; a locked, disabled or unknown account and a wrong
-        password all get the same answer, so nothing is learnt by guessing.
+        password all get the same answer after the same work (one scrypt), so
+        nothing is learnt by guessing or by timing.
+
+        The lock holds across processes and servers: an attempt is first
+        *counted* as a failure in one transaction that locks the account row
+        (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on
+        SQLite) and reads ``locked_until`` inside it; the attempt that reaches
+        the limit sets the lock before its password is checked.  So at most
+        ``MAX_FAILURES`` passwords are checked per lock window, however many
+        processes try at once.  Only a correct password clears the count.
         """
         name = (name or "").strip()[:64]
-        moment = now()
-        row = Account.get_or_none(Account.name == name)
-        reason = None
-        if row is None or row.disabled or not row.password_hash:
-            reason = "unknown or disabled"
-        elif row.locked_until is not None and row.locked_until > moment:
-            reason = "locked"
-        elif not auth.check_password(password or "", row.password_hash):
-            reason = "password"
-        # Commit the outcome first, then answer: a failure must stay counted and logged.
+        password = password or ""
+        reason = self._reserve_login(name)
+        if reason is None:
+            row = Account.get_or_none(Account.name == name)
+            ok = row is not None and auth.check_password(password, row.password_hash)
+            reason = None if ok else "password"
+        else:
+            auth.dummy_check(password)
         with write_transaction(self.db):
-            if reason == "password":
-                fresh = Account.get_by_id(row.id)
-                failures = fresh.failed_logins + 1
-                locked = moment + auth.LOCKOUT if failures >= auth.MAX_FAILURES else None
-                Account.update(failed_logins=0 if locked else failures, locked_until=locked) \
-                    .where(Account.id == row.id).execute()
-                self.audit.append("login_failed", name, {"reason": reason, "locked": locked is not None})
-            elif reason:
-                self.audit.append("login_failed", name, {"reason": reason})
-            else:
-                Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
+            if reason is None:
+                Account.update(failed_logins=0, locked_until=None).where(Account.name == name).execute()
                 self.audit.append("login", name, {})
+            else:
+                detail: dict[str, Any] = {"reason": reason}
+                if reason == "password":
+                    locked = Account.select(Account.locked_until).where(Account.name == name).scalar()
+                    detail["locked"] = locked is not None and locked > now()
+                self.audit.append("login_failed", name, detail)
         if reason:
             raise PermissionDenied("用户名或密码错误,或账号已锁定")
         return self.actor(name)
+
+    def _reserve_login(self, name: str) -> str | None:
+        """Count one attempt on ``name`` before its password is checked; the
+        reason to refuse without checking, or None when the check may go ahead."""
+        moment = now()
+        with write_transaction(self.db):
+            query = Account.select().where(Account.name == name)
+            if not isinstance(self.db, SqliteDatabase):
+                query = query.for_update()
+            row = query.first()
+            if row is None or row.disabled or not row.password_hash:
+                return "unknown or disabled"
+            if row.locked_until is not None and row.locked_until > moment:
+                return "locked"
+            failures = row.failed_logins + 1
+            if failures >= auth.MAX_FAILURES:
+                Account.update(failed_logins=0, locked_until=moment + auth.LOCKOUT) \
+                    .where(Account.id == row.id).execute()
+            else:
+                Account.update(failed_logins=failures, locked_until=None) \
+                    .where(Account.id == row.id).execute()
+        return None
 
     def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin" and actor.name != name:
