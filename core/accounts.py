@@ -11,6 +11,7 @@ from peewee import SqliteDatabase
 from .db import write_transaction
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import Account, Unit, now
+from .values import has_bidi_control
 from .vocabulary import Actor
 
 #: the actor of changes the system makes itself (seeding, imports by tools)
@@ -24,6 +25,8 @@ class AccountsMixin:
         name = (name or "").strip()
         if not name or len(name) > 100:
             raise InvalidInput("unit", "单位名称不能为空且不超过100字", "单位")
+        if has_bidi_control(name) or not name.isprintable():
+            raise InvalidInput("unit", "单位名称含有不允许的控制字符(如从右到左覆盖符)", "单位")
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以添加单位")
         with write_transaction(self.db):
@@ -65,6 +68,9 @@ class AccountsMixin:
         name = (name or "").strip()
         if not name or len(name) > 64 or any(c.isspace() for c in name):
             raise InvalidInput("name", "用户名不能为空、不能含空白且不超过64字符", "用户名")
+        for text, fname, label in ((name, "name", "用户名"), (display_name, "display_name", "显示名")):
+            if has_bidi_control(text or "") or not (text or "").isprintable() or len(text or "") > 100:
+                raise InvalidInput(fname, f"{label}含有不允许的控制字符或过长", label)
         spec = self.registry.roles.get(role)
         if spec is None:
             raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")

@@ -21,6 +21,7 @@ from .audit import create_key_file, read_key_file, sm3_hex
 from .db import sqlite_path
 from .errors import InvalidInput, NotFound, PermissionDenied, TongchouError
 from .models import Document
+from .values import record_id
 from .vocabulary import Actor
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -180,7 +181,7 @@ class DocumentStore:
         project's obligations and findings are re-derived in the same
         transaction.  The file stays in the store: the same bytes may belong to
         another project, and the audit log keeps its digest."""
-        d = Document.get_or_none(Document.id == doc_id)
+        d = Document.get_or_none(Document.id == doc_id) if record_id(doc_id) else None
         if d is None or d.project_id is None:
             raise NotFound(f"no document {doc_id!r}")
         row = ledger._readable_row(d.project_id, actor)
@@ -203,7 +204,7 @@ class DocumentStore:
 
     def get(self, ledger, doc_id: int, actor: Actor) -> tuple[StoredDocument, bytes]:
         """A document's metadata and bytes, after checking access and its digest."""
-        d = Document.get_or_none(Document.id == doc_id)
+        d = Document.get_or_none(Document.id == doc_id) if record_id(doc_id) else None
         if d is None or (d.project_id is not None and not _readable(ledger, actor, d.project_id)):
             raise NotFound(f"no document {doc_id!r}")
         data = self._read(d.digest, d.encrypted)

@@ -223,7 +223,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以设置参数")
         spec = self.params.require(name)
-        value = coerce(spec.type, raw, name)
+        value = coerce(spec, raw, name)
         with write_transaction(self.db):
             (ParameterValue.insert(name=name, effective=effective, value=to_json_value(value),
                                    note=note, set_by=actor.name)
