@@ -176,6 +176,29 @@ class AccountsMixin:
                 raise NotFound(f"unknown user {name!r}")
             self.audit.append("user", actor.name, {"op": "passwd", "user": name})
 
+    def set_role(self, name: str, role: str, unit: str | None = None, actor: Actor = SYSTEM) -> Actor:
+        """Give a user another role (and unit, for a unit-scoped role).  Web
+        sessions of the user end (they carry a digest of role and unit)."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以修改用户角色")
+        spec = self.registry.roles.get(role)
+        if spec is None:
+            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+        unit_id = None
+        if spec.unit_scoped:
+            if not unit:
+                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
+            unit_id = self.unit_id(unit)
+        elif unit:
+            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        with write_transaction(self.db):
+            n = Account.update(role=role, unit=unit_id).where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "role", "user": name, "role": role, "unit": unit})
+        return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "",
+                     id=Account.get(Account.name == name).id)
+
     def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以停用或启用用户")

@@ -398,6 +398,13 @@ def cmd_user_passwd(args) -> int:
     return 0
 
 
+def cmd_user_role(args) -> int:
+    with _open(args) as ledger:
+        a = ledger.set_role(args.name, args.role, args.unit)
+        print(f"user {a.name}: role {a.role}{', unit ' + a.unit if a.unit else ''}")
+    return 0
+
+
 def cmd_user_disable(args, disabled: bool) -> int:
     with _open(args) as ledger:
         ledger.set_disabled(args.name, disabled)
@@ -659,6 +666,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user_passwd)
+    p = us.add_parser("role", help="change a user's role (and unit); ends the user's web sessions")
+    p.add_argument("name")
+    p.add_argument("--role", required=True)
+    p.add_argument("--unit")
+    p.set_defaults(func=cmd_user_role)
     for verb, flag in (("disable", True), ("enable", False)):
         p = us.add_parser(verb, help=f"{verb} a user's login")
         p.add_argument("name")

@@ -84,7 +84,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self.jurisdiction = jurisdiction
         self.registry = jurisdiction.registry
         self.pm = jurisdiction.pm
-        self.audit = AuditChain(audit_key)
+        self.audit = AuditChain(audit_key, key_file=key_path)
         self.key_path = key_path
         self._pinned = dict(pinned or {})
         self._params: ParameterSet | None = None

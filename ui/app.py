@@ -215,6 +215,8 @@ class TongchouApp:
             return self.t("session_too_old", hours=f"{hours:g}")
         if problem == "disabled":
             return self.t("account_disabled")
+        if problem == "changed":
+            return self.t("session_changed")
         return self.t("session_ended")
 
     def check_idle(self) -> bool:
@@ -389,7 +391,7 @@ class TongchouApp:
             except (NotFound, PermissionDenied):
                 problem = "disabled"
         if problem is not None or actor is None:
-            if problem in ("idle", "expired", "disabled"):
+            if problem in ("idle", "expired", "disabled", "changed"):
                 self.sessions.end(session, problem)
             self._clear_cookie_on_load()
             self.show_login(self.problem_message(problem or "ended"))
