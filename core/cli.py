@@ -475,6 +475,14 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_doc_encryption(args) -> int:
+    with _open(args) as ledger:
+        ledger.set_setting("encrypt_documents", args.state == "on", _actor(ledger, args.user))
+        print(f"document encryption (SM4-GCM) {args.state} for documents stored from now on; "
+              "stored files keep their form")
+    return 0
+
+
 def cmd_doc_add(args) -> int:
     from pathlib import Path
 
@@ -482,12 +490,14 @@ def cmd_doc_add(args) -> int:
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
         path = Path(args.file)
+        store = DocumentStore.for_ledger(ledger)
         try:
+            if path.stat().st_size > store.max_bytes:  # refused before reading it
+                raise InvalidInput("file", f"文件超过 {store.max_bytes // (1024 * 1024)} MB 上限", "文件")
             data = path.read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read {path}: {exc.strerror}") from None
-        doc = DocumentStore.for_ledger(ledger).add(ledger, args.project, args.kind, args.name or path.name,
-                                                   data, actor)
+        doc = store.add(ledger, args.project, args.kind, args.name or path.name, data, actor)
         print(f"document {doc.id} stored: {doc.filename} ({doc.size} bytes, SM3 {doc.digest[:16]}…"
               f"{', SM4-encrypted' if doc.encrypted else ''})")
     return 0
@@ -695,6 +705,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     dc = sub.add_parser("doc", help="project documents").add_subparsers(dest="sub", metavar="SUB")
     dc.required = True
+    p = dc.add_parser("encryption", help="store new documents SM4-encrypted (on) or plain (off) (administrators)")
+    p.add_argument("state", choices=["on", "off"])
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_encryption)
     p = dc.add_parser("add", help="store a document of a project")
     p.add_argument("project", type=_id)
     p.add_argument("file")
