@@ -336,3 +336,61 @@ def test_a_key_rotation_under_a_running_server_keeps_sessions_and_the_chain(demo
     assert demo.audit.keys.for_entry(first_new) != demo.audit.keys.for_entry(first_new - 1)
     assert demo.verify_audit().ok
     assert book.verify_cookie(book.cookie_for_ticket(book.ticket(later))) == later
+
+
+@pytest.mark.browser
+def test_security_headers_on_every_page_and_the_app_still_works_under_them(page, ui_server):
+    import urllib.request
+
+    for path in ("", "?page=ledger", "static/js/bokeh.min.js"):
+        with urllib.request.urlopen(ui_server["base"] + path, timeout=30) as resp:
+            headers = resp.headers
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
+        assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    # Under the policy Bokeh still renders, logs in, opens a project and its table.
+    login(page, ui_server, "bureau", path="?page=ledger")
+    expect(page.locator(".tc-page-ledger")).to_be_visible(timeout=15000)
+    page.goto(ui_server["base"] + f"?project={next(iter(ui_server['ids'].values()))}")
+    expect(page.locator(".tc-logout button")).to_be_visible(timeout=15000)
+    assert violations == []
+    # And nothing may frame it.
+    framed = page.context.new_page()
+    framed.set_content(f'<iframe id="f" src="{ui_server["base"]}"></iframe>')
+    framed.wait_for_timeout(1500)
+    assert framed.frame_locator("#f").locator(".tc-login-user input").count() == 0
+
+
+@pytest.mark.browser
+def test_an_anonymous_websocket_cannot_send_a_big_message(ui_server):
+    """Before login the socket takes 256 KB messages at most; a bigger one closes
+    it from its frame header (nothing buffered), and the server keeps serving."""
+    import asyncio
+    import re
+    import urllib.request
+
+    from tornado.websocket import websocket_connect
+
+    with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
+        html = resp.read().decode()
+    token = re.search(r'"token":\s*"([^"]+)"', html) or re.search(r"token=([A-Za-z0-9._-]+)", html)
+    assert token, "no Bokeh session token in the page"
+
+    async def send(size: int):
+        url = ui_server["base"].replace("http", "ws") + "ws"
+        conn = await websocket_connect(url, subprotocols=["bokeh", token.group(1)])
+        await conn.write_message("x" * size)
+        while True:  # Bokeh's ACK (three frames), then the close
+            msg = await asyncio.wait_for(conn.read_message(), 10)
+            if msg is None:
+                return msg, conn.close_code
+
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # away from playwright's loop
+        msg, code = pool.submit(asyncio.run, send(2 * 1024 * 1024)).result(timeout=60)
+    assert msg is None and code == 1009  # "message too big"
+    with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
+        assert resp.status == 200
