@@ -88,6 +88,9 @@ def coerce(param_type: "str | Parameter", raw: Any, name: str = "") -> Any:
             return date_list(raw)
     except ArithmeticError:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:需要数值") from None
+    except yaml.YAMLError as exc:  # a mapping or list typed as text that YAML cannot read
+        first = str(exc).splitlines()[0][:80]
+        raise InvalidInput(name or "parameter", f"参数值 {str(raw)[:40]!r} 无效:{first}") from None
     except (ValueError, TypeError) as exc:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:{exc}") from None
     raise InvalidInput(name or "parameter", f"未知参数类型 {param_type!r}")

@@ -175,6 +175,8 @@ def test_bidi_controls_are_refused_in_names(county, name):
        pname=st.sampled_from(["change_threshold", "acceptance_months", "crypto_assessment_months",
                               "application_deadline", "trial_end", "approval_body", "nope"]),
        value=token)
+@example(user="u", display="d", role="unit", unit=None, password="", pname="crypto_assessment_months",
+         value="\x1f").via("found on PostgreSQL: YAML's ReaderError escaped as a traceback")
 def test_admin_form_calls_accept_or_refuse_in_one_line(ledger, user, display, role, unit, password, pname, value):
     """What the admin page's forms call, with what a hostile admin could type."""
     ledger.add_unit("县教育局")
