@@ -92,8 +92,9 @@ def test_hostile_arguments_to_every_command_get_an_answer_not_a_traceback(db, ca
      "crypto_assessment_months"),
     (["params", "set", "crypto_assessment_months", "{3: 12.5}", "--from", "2027-01-01", "--user", "admin"],
      "整数"),
-    (["params", "set", "crypto_assessment_months", "{3: 0}", "--from", "2027-01-01", "--user", "admin"],
-     "[1, 120]"),
+    (["params", "set", "crypto_assessment_months", "{3: -1}", "--from", "2027-01-01", "--user", "admin"],
+     "[0, 120]"),
+    (["params", "set", "acceptance_months", "121", "--from", "2027-01-01", "--user", "admin"], "[0, 120]"),
 ])
 def test_out_of_range_parameters_fail_fast_with_one_chinese_line(db, capsys, argv, needle):
     assert main(["--db", db, *argv]) == 2
@@ -143,7 +144,8 @@ def test_pack_bounds_are_declared_and_checked_for_every_source(xichuan):
     assert params["change_threshold"].exclusive_minimum and params["change_threshold"].maximum == 1
     for name in ("acceptance_months", "rectification_months", "crypto_assessment_months",
                  "mlps_assessment_months"):
-        assert (params[name].minimum, params[name].maximum) == (1, 120), name
+        # 0 is a policy (due the same day; no periodic assessment), a negative or huge count is not
+        assert (params[name].minimum, params[name].maximum) == (0, 120), name
     with pytest.raises(InvalidInput):   # a scenario pin or what-if override is checked too
         xichuan.parameters([], {"change_threshold": "2"})
 
