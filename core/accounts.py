@@ -6,9 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import auth
+from peewee import SqliteDatabase
+
 from .db import write_transaction
 from .errors import InvalidInput, NotFound, PermissionDenied
 from .models import Account, Unit, now
+from .values import has_bidi_control
 from .vocabulary import Actor
 
 #: the actor of changes the system makes itself (seeding, imports by tools)
@@ -22,6 +25,8 @@ class AccountsMixin:
         name = (name or "").strip()
         if not name or len(name) > 100:
             raise InvalidInput("unit", "单位名称不能为空且不超过100字", "单位")
+        if has_bidi_control(name) or not name.isprintable():
+            raise InvalidInput("unit", "单位名称含有不允许的控制字符(如从右到左覆盖符)", "单位")
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以添加单位")
         with write_transaction(self.db):
@@ -63,6 +68,9 @@ class AccountsMixin:
         name = (name or "").strip()
         if not name or len(name) > 64 or any(c.isspace() for c in name):
             raise InvalidInput("name", "用户名不能为空、不能含空白且不超过64字符", "用户名")
+        for text, fname, label in ((name, "name", "用户名"), (display_name, "display_name", "显示名")):
+            if has_bidi_control(text or "") or not (text or "").isprintable() or len(text or "") > 100:
+                raise InvalidInput(fname, f"{label}含有不允许的控制字符或过长", label)
         spec = self.registry.roles.get(role)
         if spec is None:
             raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
@@ -102,37 +110,63 @@ class AccountsMixin:
 
         After ``auth.MAX_FAILURES`` failures in a row the account is locked for
         ``auth.LOCKOUT``; a locked, disabled or unknown account and a wrong
-        password all get the same answer, so nothing is learnt by guessing.
+        password all get the same answer after the same work (one scrypt), so
+        nothing is learnt by guessing or by timing.
+
+        The lock holds across processes and servers: an attempt is first
+        *counted* as a failure in one transaction that locks the account row
+        (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on
+        SQLite) and reads ``locked_until`` inside it; the attempt that reaches
+        the limit sets the lock before its password is checked.  So at most
+        ``MAX_FAILURES`` passwords are checked per lock window, however many
+        processes try at once.  Only a correct password clears the count.
         """
         name = (name or "").strip()[:64]
-        moment = now()
-        row = Account.get_or_none(Account.name == name)
-        reason = None
-        if row is None or row.disabled or not row.password_hash:
-            reason = "unknown or disabled"
-        elif not self._row_sound("account", row):  # changed outside Tongchou: never logs in
-            reason = "tampered"
-        elif row.locked_until is not None and row.locked_until > moment:
-            reason = "locked"
-        elif not auth.check_password(password or "", row.password_hash):
-            reason = "password"
-        # Commit the outcome first, then answer: a failure must stay counted and logged.
+        password = password or ""
+        reason = self._reserve_login(name)
+        if reason is None:
+            row = Account.get_or_none(Account.name == name)
+            ok = row is not None and auth.check_password(password, row.password_hash)
+            reason = None if ok else "password"
+        else:
+            auth.dummy_check(password)
         with write_transaction(self.db):
-            if reason == "password":
-                fresh = Account.get_by_id(row.id)
-                failures = fresh.failed_logins + 1
-                locked = moment + auth.LOCKOUT if failures >= auth.MAX_FAILURES else None
-                Account.update(failed_logins=0 if locked else failures, locked_until=locked) \
-                    .where(Account.id == row.id).execute()
-                self.audit.append("login_failed", name, {"reason": reason, "locked": locked is not None})
-            elif reason:
-                self.audit.append("login_failed", name, {"reason": reason})
-            else:
-                Account.update(failed_logins=0, locked_until=None).where(Account.id == row.id).execute()
+            if reason is None:
+                Account.update(failed_logins=0, locked_until=None).where(Account.name == name).execute()
                 self.audit.append("login", name, {})
+            else:
+                detail: dict[str, Any] = {"reason": reason}
+                if reason == "password":
+                    locked = Account.select(Account.locked_until).where(Account.name == name).scalar()
+                    detail["locked"] = locked is not None and locked > now()
+                self.audit.append("login_failed", name, detail)
         if reason:
             raise PermissionDenied("用户名或密码错误,或账号已锁定")
         return self.actor(name)
+
+    def _reserve_login(self, name: str) -> str | None:
+        """Count one attempt on ``name`` before its password is checked; the
+        reason to refuse without checking, or None when the check may go ahead."""
+        moment = now()
+        with write_transaction(self.db):
+            query = Account.select().where(Account.name == name)
+            if not isinstance(self.db, SqliteDatabase):
+                query = query.for_update()
+            row = query.first()
+            if row is None or row.disabled or not row.password_hash:
+                return "unknown or disabled"
+            if not self._row_sound("account", row):  # changed outside Tongchou: never logs in
+                return "tampered"
+            if row.locked_until is not None and row.locked_until > moment:
+                return "locked"
+            failures = row.failed_logins + 1
+            if failures >= auth.MAX_FAILURES:
+                Account.update(failed_logins=0, locked_until=moment + auth.LOCKOUT) \
+                    .where(Account.id == row.id).execute()
+            else:
+                Account.update(failed_logins=failures, locked_until=None) \
+                    .where(Account.id == row.id).execute()
+        return None
 
     def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin" and actor.name != name:
@@ -147,6 +181,29 @@ class AccountsMixin:
                 raise NotFound(f"unknown user {name!r}")
             self._seal("account", [a.id for a in Account.select(Account.id).where(Account.name == name)])
             self.audit.append("user", actor.name, {"op": "passwd", "user": name})
+
+    def set_role(self, name: str, role: str, unit: str | None = None, actor: Actor = SYSTEM) -> Actor:
+        """Give a user another role (and unit, for a unit-scoped role).  Web
+        sessions of the user end (they carry a digest of role and unit)."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以修改用户角色")
+        spec = self.registry.roles.get(role)
+        if spec is None:
+            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+        unit_id = None
+        if spec.unit_scoped:
+            if not unit:
+                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
+            unit_id = self.unit_id(unit)
+        elif unit:
+            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        with write_transaction(self.db):
+            n = Account.update(role=role, unit=unit_id).where(Account.name == name).execute()
+            if n != 1:
+                raise NotFound(f"unknown user {name!r}")
+            self.audit.append("user", actor.name, {"op": "role", "user": name, "role": role, "unit": unit})
+        return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "",
+                     id=Account.get(Account.name == name).id)
 
     def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin":

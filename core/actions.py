@@ -11,7 +11,7 @@ from typing import Any
 from . import auth, engine
 from .audit import event_digest
 from .db import write_transaction
-from .errors import Conflict, InvalidInput, Refused
+from .errors import Conflict, InvalidInput, NotFound, Refused
 from .models import Event, Project, now
 from .results import ActResult
 from .seals import seal_of
@@ -68,6 +68,9 @@ class ActionsMixin:
                 with write_transaction(self.db):
                     self.audit.append("refusal", log["actor"], log["detail"],
                                       project_id=log["project_id"], action=log["action"])
+            hidden = getattr(exc, "answer", None)
+            if hidden is not None:  # logged as a refusal, answered as something else
+                raise hidden from None
             raise
 
     def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
@@ -119,9 +122,13 @@ class ActionsMixin:
         with self._change():
             row = self._row(project_id, lock=True)
             if not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
-                # Logged like any refusal: an attempt on another unit's project is worth seeing.
+                # Logged like any refusal: an attempt on another unit's project is worth
+                # seeing; answered like a project that does not exist, so nothing leaks.
                 refusals = [Refusal("permission", "只能办理本单位的项目")]
-                raise self._refused(actor, row.id, spec.name, date, refusals, typed)
+                exc = self._refused(actor, row.id, spec.name, date, refusals, typed)
+                exc.answer = NotFound(f"no project {project_id!r}")
+                exc.answer.refused = exc  # for scenario runs, where "refused: permission" is expected
+                raise exc
             if expected_version is not None and row.version != expected_version:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
                                f"you had {expected_version}); reload and try again")

@@ -143,9 +143,29 @@ class VerifyResult:
 class AuditChain:
     """Appends to and verifies the chain in the bound database."""
 
-    def __init__(self, keys: "Keyring | bytes"):
+    def __init__(self, keys: "Keyring | bytes", *, key_file: Path | None = None):
         self.keys = keys if isinstance(keys, Keyring) else Keyring.single(keys)
         self._sql: tuple[Any, tuple[str, str, str]] | None = None
+        # Another process (``tongchou audit rotate-key``) may rotate the key while
+        # this one runs: the file is re-read when it changes, under the head lock.
+        self.key_file = key_file
+        self._key_stamp = self._stamp()
+
+    def _stamp(self) -> tuple | None:
+        try:
+            st = os.stat(self.key_file) if self.key_file is not None else None
+        except OSError:
+            return None
+        return None if st is None else (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def refresh_keys(self) -> bool:
+        """Re-read the key file if it changed since last read; True when it did."""
+        stamp = self._stamp()
+        if stamp is None or stamp == self._key_stamp:
+            return False
+        self.keys = Keyring.read(self.key_file)  # type: ignore[arg-type]
+        self._key_stamp = stamp
+        return True
 
     def ensure_head(self) -> None:
         if AuditHead.get_or_none(AuditHead.id == 1) is None:
@@ -185,6 +205,7 @@ class AuditChain:
             self.ensure_head()
             head = db.execute_sql(head_sql).fetchone()
         last_id, last_mac = head
+        self.refresh_keys()  # under the head lock: a rotation committed before us is seen
         if not entries:
             return last_id
         rows = []
@@ -217,6 +238,8 @@ class AuditChain:
         keys = self.keys.with_key(entry + 1, new)
         keys.write(key_file)
         self.keys = keys
+        if key_file == self.key_file:
+            self._key_stamp = self._stamp()
         return entry + 1
 
     def anchor(self) -> str:
@@ -247,6 +270,7 @@ class AuditChain:
     def verify(self, batch: int = 5000) -> VerifyResult:
         """Walk the chain; report the first entry that was changed, removed or
         inserted, then check that every event is bound to an entry."""
+        self.refresh_keys()
         prev_id, prev_mac, checked = 0, GENESIS, 0
         bound: dict[int, str] = {}
         last = 0

@@ -39,6 +39,18 @@ def hash_password(password: str, *, n: int = SCRYPT_N) -> str:
     return f"scrypt${n}${SCRYPT_R}${SCRYPT_P}${salt.hex()}${digest.hex()}"
 
 
+_DUMMY_HASH: str | None = None
+
+
+def dummy_check(password: str) -> None:
+    """Spend one scrypt like :func:`check_password` does, for an unknown,
+    disabled or locked account: the answer time then tells nobody which it was."""
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password("tongchou-dummy-password")
+    check_password(password, _DUMMY_HASH)
+
+
 def check_password(password: str, stored: str | None) -> bool:
     if not stored:
         return False

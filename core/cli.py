@@ -22,7 +22,7 @@ from .dates import parse_date
 from .errors import InvalidInput, NotFound, Refused, TongchouError
 from .ledger import SYSTEM, Ledger
 from .parameters import render
-from .values import to_json_value
+from .values import MAX_ID, record_id, to_json_value
 
 
 class CliError(TongchouError):
@@ -43,6 +43,22 @@ def _date(text: str) -> dt.date:
         return parse_date(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def _id(text: str) -> int:
+    """A record id on the command line: refused with one line, never an OverflowError."""
+    value = record_id(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"编号应为 1 到 {MAX_ID} 之间的整数:{text[:40]!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    """A count, offset, year or port: a whole number from 0 to 10**9."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 9):
+        raise argparse.ArgumentTypeError(f"应为 0 到 999999999 之间的整数:{text[:40]!r}")
+    return int(text)
 
 
 def _pairs(items: Sequence[str]) -> dict[str, str]:
@@ -390,6 +406,13 @@ def cmd_user_passwd(args) -> int:
     return 0
 
 
+def cmd_user_role(args) -> int:
+    with _open(args) as ledger:
+        a = ledger.set_role(args.name, args.role, args.unit)
+        print(f"user {a.name}: role {a.role}{', unit ' + a.unit if a.unit else ''}")
+    return 0
+
+
 def cmd_user_disable(args, disabled: bool) -> int:
     with _open(args) as ledger:
         ledger.set_disabled(args.name, disabled)
@@ -500,6 +523,14 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_doc_encryption(args) -> int:
+    with _open(args) as ledger:
+        ledger.set_setting("encrypt_documents", args.state == "on", _actor(ledger, args.user))
+        print(f"document encryption (SM4-GCM) {args.state} for documents stored from now on; "
+              "stored files keep their form")
+    return 0
+
+
 def cmd_doc_add(args) -> int:
     from pathlib import Path
 
@@ -507,12 +538,14 @@ def cmd_doc_add(args) -> int:
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
         path = Path(args.file)
+        store = DocumentStore.for_ledger(ledger)
         try:
+            if path.stat().st_size > store.max_bytes:  # refused before reading it
+                raise InvalidInput("file", f"文件超过 {store.max_bytes // (1024 * 1024)} MB 上限", "文件")
             data = path.read_bytes()
         except OSError as exc:
             raise CliError(f"cannot read {path}: {exc.strerror}") from None
-        doc = DocumentStore.for_ledger(ledger).add(ledger, args.project, args.kind, args.name or path.name,
-                                                   data, actor)
+        doc = store.add(ledger, args.project, args.kind, args.name or path.name, data, actor)
         print(f"document {doc.id} stored: {doc.filename} ({doc.size} bytes, SM3 {doc.digest[:16]}…"
               f"{', SM4-encrypted' if doc.encrypted else ''})")
     return 0
@@ -583,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="start the web UI")
     p.add_argument("--demo", action="store_true", help="fill an empty ledger with the demo county first")
-    p.add_argument("--port", type=int, default=5006)
+    p.add_argument("--port", type=_count, default=5006)
     p.add_argument("--address", default="127.0.0.1")
     p.add_argument("--show", action="store_true", help="open a browser")
     p.set_defaults(func=cmd_serve)
@@ -597,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("fields", nargs="*", metavar="FIELD=VALUE")
     p.set_defaults(func=cmd_project_add)
     p = proj.add_parser("edit", help="edit fields of a project")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("--user", required=True)
     p.add_argument("--date", type=_date)
     p.add_argument("fields", nargs="+", metavar="FIELD=VALUE")
@@ -606,22 +639,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", help="list as this user (a unit's user sees its own unit only)")
     p.add_argument("--status")
     p.add_argument("--unit")
-    p.add_argument("--year", type=int)
+    p.add_argument("--year", type=_count)
     p.add_argument("--filter", action="append", metavar="FIELD=VALUE")
     p.add_argument("--search")
-    p.add_argument("--limit", type=int)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=_count)
+    p.add_argument("--offset", type=_count, default=0)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_project_list)
     p = proj.add_parser("show", help="show a project with its events, obligations and findings")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("--user")
     p.add_argument("--date", type=_date, help="look at findings on this date (default today)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_project_show)
 
     p = sub.add_parser("act", help="take an action: tongchou act PROJECT ACTION --user U [key=value ...]")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("action")
     p.add_argument("--user", required=True)
     p.add_argument("--date", type=_date, help="the day the action is taken (default today)")
@@ -691,6 +724,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     p.set_defaults(func=cmd_user_passwd)
+    p = us.add_parser("role", help="change a user's role (and unit); ends the user's web sessions")
+    p.add_argument("name")
+    p.add_argument("--role", required=True)
+    p.add_argument("--unit")
+    p.set_defaults(func=cmd_user_role)
     for verb, flag in (("disable", True), ("enable", False)):
         p = us.add_parser(verb, help=f"{verb} a user's login")
         p.add_argument("name")
@@ -726,25 +764,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     dc = sub.add_parser("doc", help="project documents").add_subparsers(dest="sub", metavar="SUB")
     dc.required = True
+    p = dc.add_parser("encryption", help="store new documents SM4-encrypted (on) or plain (off) (administrators)")
+    p.add_argument("state", choices=["on", "off"])
+    p.add_argument("--user", required=True)
+    p.set_defaults(func=cmd_doc_encryption)
     p = dc.add_parser("add", help="store a document of a project")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("file")
     p.add_argument("--kind", required=True, help="e.g. 申报材料, 合同, 验收报告")
     p.add_argument("--name", help="the name to show (default: the file's name)")
     p.add_argument("--user", required=True)
     p.set_defaults(func=cmd_doc_add)
     p = dc.add_parser("list")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("--user", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_doc_list)
     p = dc.add_parser("get", help="write a document to a file, after checking its SM3 digest")
-    p.add_argument("document", type=int)
+    p.add_argument("document", type=_id)
     p.add_argument("output")
     p.add_argument("--user", required=True)
     p.set_defaults(func=cmd_doc_get)
     p = dc.add_parser("remove", help="take a document off its project (rules re-derive what it owes)")
-    p.add_argument("document", type=int)
+    p.add_argument("document", type=_id)
     p.add_argument("--user", required=True)
     p.set_defaults(func=cmd_doc_remove)
 

@@ -68,12 +68,22 @@ def open_database(url: str | None = None) -> Database:
     if path in (":memory:", ""):
         return SqliteDatabase(":memory:", pragmas={"foreign_keys": 1})
     Path(path).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    _create_private(Path(path).expanduser())
     return SqliteDatabase(str(Path(path).expanduser()), pragmas={
         "journal_mode": "wal",
         "foreign_keys": 1,
         "busy_timeout": 15000,
         "synchronous": "normal",
     })
+
+
+def _create_private(path: Path) -> None:
+    """Create a new ledger file readable by its owner only (0600), whatever the
+    umask; SQLite gives the -wal and -shm files the same mode as the database."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def sqlite_path(db: Database) -> Path | None:

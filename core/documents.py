@@ -22,6 +22,7 @@ from .db import sqlite_path
 from .errors import InvalidInput, NotFound, PermissionDenied, TongchouError
 from .models import Document
 from .seals import TamperedRow
+from .values import record_id
 from .vocabulary import Actor
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -80,6 +81,28 @@ def _check_type(filename: str, data: bytes) -> str:
     return media
 
 
+LEGACY_KEY_NAME = "documents.sm4key"
+
+
+def sm4_key_path(audit_key: Path) -> Path:
+    """Where the SM4 document key lives: beside the audit key file."""
+    return audit_key.with_name(audit_key.stem + ".sm4key")
+
+
+def _move_legacy_key(old: Path, new: Path) -> None:
+    """Move a key that older versions kept inside the document store (and so
+    in every copy of the store) to its place beside the audit key."""
+    if not old.exists() or new.exists():
+        return
+    new.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(old.read_bytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+    old.unlink()
+
+
 class DocumentStore:
     """Files of one ledger: ``<root>/<d[:2]>/<d[2:4]>/<digest>[.sm4]``."""
 
@@ -87,8 +110,10 @@ class DocumentStore:
                  max_bytes: int = MAX_BYTES):
         self.root = Path(root)
         self.encrypt = encrypt
-        self.key_file = key_file or self.root / "documents.sm4key"
+        self.key_file = key_file or self.root / LEGACY_KEY_NAME
         self.max_bytes = max_bytes
+        if self.key_file != self.root / LEGACY_KEY_NAME:
+            _move_legacy_key(self.root / LEGACY_KEY_NAME, self.key_file)
 
     @classmethod
     def for_ledger(cls, ledger, **kwargs) -> "DocumentStore":
@@ -99,6 +124,10 @@ class DocumentStore:
             path = sqlite_path(ledger.db)
             root = path.with_name(path.name + ".files") if path else Path("tongchou-files")
         encrypt = bool(ledger.setting("encrypt_documents", False))
+        if "key_file" not in kwargs and getattr(ledger, "key_path", None) is not None:
+            # Beside the audit key, outside the store: a copy of the store (a
+            # backup of the files) then holds no key to decrypt them.
+            kwargs["key_file"] = sm4_key_path(ledger.key_path)
         return cls(root, encrypt=kwargs.pop("encrypt", encrypt), **kwargs)
 
     def _key(self) -> bytes:
@@ -115,7 +144,7 @@ class DocumentStore:
         path = self._path(digest, self.encrypt)
         if path.exists():
             return  # content-addressed: the same bytes are stored once
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         blob = data
         if self.encrypt:
             nonce = os.urandom(12)
@@ -123,7 +152,8 @@ class DocumentStore:
             enc.authenticate_additional_data(digest.encode())
             blob = nonce + enc.update(data) + enc.finalize() + enc.tag
         tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        with open(tmp, "wb") as fh:
+        # owner-only whatever the umask: documents are the units' papers
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(blob)
             fh.flush()
             os.fsync(fh.fileno())
@@ -182,7 +212,7 @@ class DocumentStore:
         project's obligations and findings are re-derived in the same
         transaction.  The file stays in the store: the same bytes may belong to
         another project, and the audit log keeps its digest."""
-        d = Document.get_or_none(Document.id == doc_id)
+        d = Document.get_or_none(Document.id == doc_id) if record_id(doc_id) else None
         if d is None or d.project_id is None:
             raise NotFound(f"no document {doc_id!r}")
         row = ledger._readable_row(d.project_id, actor)
@@ -205,7 +235,7 @@ class DocumentStore:
 
     def get(self, ledger, doc_id: int, actor: Actor) -> tuple[StoredDocument, bytes]:
         """A document's metadata and bytes, after checking access and its digest."""
-        d = Document.get_or_none(Document.id == doc_id)
+        d = Document.get_or_none(Document.id == doc_id) if record_id(doc_id) else None
         if d is None or (d.project_id is not None and not _readable(ledger, actor, d.project_id)):
             raise NotFound(f"no document {doc_id!r}")
         if not ledger._row_sound("document", d):

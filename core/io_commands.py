@@ -15,7 +15,7 @@ import smtplib
 import sys
 from pathlib import Path
 
-from .cli import CliError, _actor, _date, _open, _pairs, _print_json, _reader
+from .cli import CliError, _actor, _count, _date, _open, _pairs, _print_json, _reader
 
 
 def _write_out(data: bytes, out: str | None, default_name: str) -> str:
@@ -231,7 +231,7 @@ def add_commands(sub) -> None:
     p.add_argument("--report", metavar="NAME", help="export this report instead of the ledger")
     p.add_argument("--status")
     p.add_argument("--unit")
-    p.add_argument("--year", type=int)
+    p.add_argument("--year", type=_count)
     p.add_argument("--search", help="project name contains")
     p.add_argument("--overdue", action="store_true", help="only projects with an overdue obligation")
     p.add_argument("--date", type=_date, help="the day overdue is judged on (default today)")
@@ -239,7 +239,7 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("remind", help="what falls due soon and what is overdue, per unit; e-mail or .ics")
-    p.add_argument("--days", type=int, default=30, help="window in days (default 30)")
+    p.add_argument("--days", type=_count, default=30, help="window in days (default 30)")
     p.add_argument("--date", type=_date, help="the day to look from (default today)")
     p.add_argument("--unit", help="only this unit")
     p.add_argument("--user", help="as this user (a unit's user sees its own unit only)")

@@ -90,7 +90,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self.jurisdiction = jurisdiction
         self.registry = jurisdiction.registry
         self.pm = jurisdiction.pm
-        self.audit = AuditChain(audit_key)
+        self.audit = AuditChain(audit_key, key_file=key_path)
         self.seal_key = seals.seal_key(self.audit.keys)
         self.key_path = key_path
         self._pinned = dict(pinned or {})
@@ -240,7 +240,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以设置参数")
         spec = self.params.require(name)
-        value = coerce(spec.type, raw, name)
+        value = coerce(spec, raw, name)
         with write_transaction(self.db):
             (ParameterValue.insert(name=name, effective=effective, value=to_json_value(value),
                                    note=note, set_by=actor.name)

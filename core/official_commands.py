@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from . import official, official_issue
-from .cli import CliError, _actor, _date, _open, _print_json
+from .cli import CliError, _actor, _date, _id, _open, _print_json
 
 
 def cmd_official(args) -> int:
@@ -53,7 +53,7 @@ def cmd_official(args) -> int:
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("official", help="official documents of a project (.docx): list them, or issue one "
                                          "(takes the next 文号 and records it; --draft: an unnumbered preview)")
-    p.add_argument("project", type=int)
+    p.add_argument("project", type=_id)
     p.add_argument("kind", nargs="?", help="e.g. technical_review, rectification_notice, acceptance_opinion; "
                                           "leave out to list what applies")
     p.add_argument("--user", required=True)

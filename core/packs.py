@@ -247,7 +247,7 @@ class Jurisdiction:
                     raise ConfigurationError(
                         f"pack {p.name!r} overrides parameter {pname!r}, which no plugin declares")
                 for when, raw in values.items():
-                    dated.append((pname, parse_date(when), coerce(spec.type, raw, pname), f"pack:{p.name}"))
+                    dated.append((pname, parse_date(when), coerce(spec, raw, pname), f"pack:{p.name}"))
         self.pack_values = dated
         self._versions: tuple[LoadedVersion, ...] = ()
 

@@ -29,12 +29,29 @@ _RANGE_SEP = ".."
 _MAX_RUN = 366
 
 
-def coerce(param_type: str, raw: Any, name: str = "") -> Any:
-    """A parameter value of ``param_type`` from YAML, JSON or typed text."""
+# No rule counts beyond these: a bigger number is a typo or an attack (a decimal
+# of 1e999999999 once took 47 s and 3.9 GB to print).
+_MAX_INT_DIGITS = 15
+_MAX_DECIMAL_EXPONENT = 15
+_MAX_MAPPING_ITEMS = 100
+
+
+def coerce(param_type: "str | Parameter", raw: Any, name: str = "") -> Any:
+    """A parameter value of ``param_type`` from YAML, JSON or typed text.
+
+    Given the :class:`Parameter` itself instead of its type, the value is also
+    checked against the parameter's declared ``minimum``/``maximum``."""
+    if isinstance(param_type, Parameter):
+        spec = param_type
+        value = coerce(spec.type, raw, name or spec.name)
+        check_bounds(spec, value, raw, name or spec.name)
+        return value
     try:
         if param_type == "int":
             if isinstance(raw, bool) or not (isinstance(raw, int) or str(raw).strip().lstrip("-").isdigit()):
                 raise ValueError("需要整数")
+            if len(str(raw).strip().lstrip("-")) > _MAX_INT_DIGITS:
+                raise ValueError(f"整数不能超过{_MAX_INT_DIGITS}位")
             return int(raw)
         if param_type == "decimal":
             if isinstance(raw, bool):
@@ -42,6 +59,10 @@ def coerce(param_type: str, raw: Any, name: str = "") -> Any:
             value = Decimal(repr(raw) if isinstance(raw, float) else str(raw).strip())
             if not value.is_finite():
                 raise ValueError("需要有限数值")
+            if value and not -_MAX_DECIMAL_EXPONENT <= value.adjusted() <= _MAX_DECIMAL_EXPONENT:
+                raise ValueError("数值超出范围")
+            if len(value.as_tuple().digits) > 2 * _MAX_DECIMAL_EXPONENT:
+                raise ValueError("数值位数过多")
             return value
         if param_type == "month_day":
             return month_day(raw)
@@ -52,16 +73,53 @@ def coerce(param_type: str, raw: Any, name: str = "") -> Any:
         if param_type == "mapping":
             if isinstance(raw, str):
                 raw = yaml.safe_load(raw)
-            if not isinstance(raw, Mapping):
+            if not isinstance(raw, Mapping) or len(raw) > _MAX_MAPPING_ITEMS:
                 raise ValueError("需要形如 {3: 12, 4: 6} 的映射")
-            return {int(k): int(v) for k, v in raw.items()}
+            out = {}
+            for k, v in raw.items():
+                # each key and value a whole number as written: no 12.5, no true, no list
+                if not all(isinstance(x, int) and not isinstance(x, bool) for x in (k, v)):
+                    raise ValueError(f"映射项 {k!r}: {v!r} 需要整数键和整数值,如 {{3: 12, 4: 6}}")
+                if max(abs(k), abs(v)) >= 10 ** _MAX_INT_DIGITS:
+                    raise ValueError(f"映射项 {k!r}: {v!r} 超出范围")
+                out[k] = v
+            return out
         if param_type == "date_list":
             return date_list(raw)
     except ArithmeticError:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:需要数值") from None
+    except yaml.YAMLError as exc:  # a mapping or list typed as text that YAML cannot read
+        first = str(exc).splitlines()[0][:80]
+        raise InvalidInput(name or "parameter", f"参数值 {str(raw)[:40]!r} 无效:{first}") from None
     except (ValueError, TypeError) as exc:
         raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:{exc}") from None
     raise InvalidInput(name or "parameter", f"未知参数类型 {param_type!r}")
+
+
+def _bound_text(spec: Parameter) -> str:
+    low = "" if spec.minimum is None else str(spec.minimum)
+    high = "" if spec.maximum is None else str(spec.maximum)
+    return (("(" if spec.exclusive_minimum or spec.minimum is None else "[") + f"{low or '-∞'}, "
+            + f"{high or '+∞'}" + (")" if spec.exclusive_maximum or spec.maximum is None else "]"))
+
+
+def check_bounds(spec: Parameter, value: Any, raw: Any = None, name: str = "") -> None:
+    """Refuse ``value`` (or any value of a mapping) outside the declared range."""
+    if spec.minimum is None and spec.maximum is None:
+        return
+    items = list(value.values()) if isinstance(value, Mapping) else [value]
+    for item in items:
+        if not isinstance(item, (int, Decimal)) or isinstance(item, bool):
+            continue
+        low, high = spec.minimum, spec.maximum
+        too_low = low is not None and (item <= Decimal(str(low)) if spec.exclusive_minimum
+                                       else item < Decimal(str(low)))
+        too_high = high is not None and (item >= Decimal(str(high)) if spec.exclusive_maximum
+                                         else item > Decimal(str(high)))
+        if too_low or too_high:
+            shown = raw if raw is not None else value
+            raise InvalidInput(name or spec.name,
+                               f"参数“{name or spec.name}”的值 {str(shown)[:40]} 超出允许范围 {_bound_text(spec)}")
 
 
 def render(param_type: str, value: Any) -> str:
@@ -154,13 +212,25 @@ def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") ->
     refs = refs if isinstance(refs, list) else [refs]
     citation = Citation(data.get("document", document), tuple(parse_article(r) for r in refs),
                         jurisdiction)
+    bounds = {}
+    for key in ("minimum", "maximum"):
+        if data.get(key) is not None:
+            bounds[key] = coerce("decimal", data[key], f"{name}.{key}")
+    for key in ("exclusive_minimum", "exclusive_maximum"):
+        if key in data:
+            if not isinstance(data[key], bool):
+                raise InvalidInput(name, f"{path}: {key} 应为 true 或 false")
+            bounds[key] = data[key]
     values = {}
     for when, raw in (data["values"] or {}).items():
         values[parse_date(when)] = coerce(ptype, raw, name)
     if not values:
         raise InvalidInput(name, f"{path}: no values")
-    return Parameter(name=name, description=str(data["description"]), citation=citation,
-                     type=ptype, values=values, unit=str(data.get("unit", "")))
+    spec = Parameter(name=name, description=str(data["description"]), citation=citation,
+                     type=ptype, values=values, unit=str(data.get("unit", "")), **bounds)
+    for raw in values.values():
+        check_bounds(spec, raw, None, name)
+    return spec
 
 
 def load_parameters(directory: Path, names: Iterable[str], *, document: str,
@@ -195,7 +265,7 @@ class ParameterSet:
         self.pinned: dict[str, Any] = {}
         for name, raw in (pinned or {}).items():
             spec = self.require(name)
-            self.pinned[name] = coerce(spec.type, raw, name)
+            self.pinned[name] = coerce(spec, raw, name)
 
     def require(self, name: str) -> Parameter:
         try:
@@ -231,7 +301,7 @@ class ParameterSet:
         clone.pinned = dict(self.pinned)
         for name, raw in pinned.items():
             spec = self.require(name)
-            clone.pinned[name] = coerce(spec.type, raw, name)
+            clone.pinned[name] = coerce(spec, raw, name)
         return clone
 
 

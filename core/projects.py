@@ -19,7 +19,7 @@ from .seals import TamperedRow
 from .field_index import json_expr
 from .models import Account, Event, Obligation, Project, Unit, now
 from .storage import CORE_COLUMNS, _as_date
-from .values import from_json_value, parse_record, parse_value, to_json_value
+from .values import from_json_value, parse_record, parse_value, record_id, to_json_value
 from .vocabulary import CREATE_PROJECT, UPDATE_PROJECT, Actor, HistoryEvent, ProjectState
 
 
@@ -73,10 +73,9 @@ class ProjectsMixin:
         return {pid: tuple(evs) for pid, evs in out.items()}
 
     def _row(self, project_id: int, *, lock: bool = False) -> Project:
-        try:
-            pid = int(project_id)
-        except (TypeError, ValueError):
-            raise NotFound(f"no project {project_id!r}") from None
+        pid = record_id(project_id)
+        if pid is None:  # also an id past BIGINT: "no project", not an OverflowError
+            raise NotFound(f"no project {str(project_id)[:40]!r}")
         # Writers of one project queue on FOR UPDATE (SQLite's BEGIN IMMEDIATE
         # already serialises all writers), so each sees the state the last one left.
         # Raw SQL: building the query with peewee cost more than running it.

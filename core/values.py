@@ -23,6 +23,37 @@ _MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
 _MAX_MONEY = Decimal("1e14")  # 100 trillion yuan: far past any county budget
 
 
+# Right-to-left overrides and their kin reorder what a reader sees ("项目\u202egpj.exe"):
+# refused in every name and text a user types.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+                          "\u2066\u2067\u2068\u2069")
+#: the largest record id (PostgreSQL BIGINT, SQLite INTEGER)
+MAX_ID = 2 ** 63 - 1
+# an int field or decimal beyond this is a typo, and would not fit a BIGINT column
+_MAX_NUMBER = 10 ** 15
+
+
+def has_bidi_control(text: str) -> bool:
+    """Does ``text`` hold a bidirectional control character (U+202E ...)?"""
+    return any(c in BIDI_CONTROLS for c in text)
+
+
+def record_id(raw: Any) -> int | None:
+    """A record id (project, document ...) from what a user typed, or None when
+    it cannot be one: not a whole number, or outside 1..MAX_ID (so a lookup of
+    99999999999999999999 is "not found", never an OverflowError)."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 19:
+            return None
+        value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _fail(field: Field, message: str) -> InvalidInput:
     return InvalidInput(field.name, message, field.label)
 
@@ -66,22 +97,29 @@ def parse_decimal(raw: Any, field: Field) -> Decimal:
         raise _fail(field, f"不是数值:{raw!r}") from None
     if not value.is_finite():
         raise _fail(field, f"不是有限数值:{raw!r}")
+    if value and not -15 <= value.adjusted() <= 15:
+        raise _fail(field, f"数值超出范围:{str(raw)[:40]}")
     return value
 
 
 def parse_int(raw: Any, field: Field) -> int:
     if isinstance(raw, bool):
         raise _fail(field, f"不是整数:{raw!r}")
+    value: int | None = None
     if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and re.match(r"^-?\d+$", raw.strip()):
-        return int(raw.strip())
-    if isinstance(raw, (float, Decimal)):
+        value = raw
+    elif isinstance(raw, str) and re.match(r"^-?\d{1,30}$", raw.strip()):
+        value = int(raw.strip())
+    elif isinstance(raw, (float, Decimal)):
         # NaN and infinity have no integer value: say so rather than crash.
         finite = raw.is_finite() if isinstance(raw, Decimal) else math.isfinite(raw)
-        if finite and raw == int(raw):
-            return int(raw)
-    raise _fail(field, f"不是整数:{raw!r}")
+        if finite and abs(raw) < _MAX_NUMBER and raw == int(raw):
+            value = int(raw)
+    if value is None:
+        raise _fail(field, f"不是整数:{str(raw)[:40]!r}")
+    if abs(value) >= _MAX_NUMBER:
+        raise _fail(field, f"数值超出范围:{str(raw)[:40]}")
+    return value
 
 
 def parse_bool(raw: Any, field: Field) -> bool:
@@ -126,8 +164,8 @@ def parse_value(field: Field, raw: Any) -> Any:
         if not isinstance(raw, (str, int)) or isinstance(raw, bool):
             raise _fail(field, f"应为文字:{raw!r}")
         value: Any = str(raw).strip()
-        if "\x00" in value:
-            raise _fail(field, "含有不允许的控制字符")
+        if "\x00" in value or has_bidi_control(value):
+            raise _fail(field, "含有不允许的控制字符(如从右到左覆盖符)")
         if field.maximum is not None and len(value) > int(field.maximum):
             raise _fail(field, f"长度不能超过 {field.maximum} 个字符")
         return value if value else field.default

@@ -182,9 +182,9 @@ def version_values(jur: "Jurisdiction", version: RuleVersion) -> list[tuple[str,
                 f"version {version.name!r} overrides parameter {pname!r}, which no plugin of it declares")
         dated = _dated(raw)
         if dated is not None:
-            out += [(pname, when, coerce(spec.type, v, pname), source) for when, v in dated.items()]
+            out += [(pname, when, coerce(spec, v, pname), source) for when, v in dated.items()]
             continue
-        value = coerce(spec.type, raw, pname)
+        value = coerce(spec, raw, pname)
         # One value for every date: at the earliest date and again on every date
         # the plugin or pack gives a value, so that it wins on all of them.
         dates = {dt.date.min} | {d for d, _v in spec.values} | {d for n, d, _v, _s in jur.pack_values if n == pname}

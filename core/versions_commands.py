@@ -13,7 +13,7 @@ import argparse
 import datetime as dt
 
 from . import whatif
-from .cli import CliError, _actor, _date, _open, _print_json
+from .cli import CliError, _actor, _date, _id, _open, _print_json
 from .whatif_commands import print_result
 
 
@@ -76,7 +76,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                       description="Put projects under VERSION (audited; their obligations and findings are "
                                   "re-derived). Use --dry-run first to see what would change.")
     p.add_argument("version", help="the version to move them to")
-    p.add_argument("--project", type=int, action="append", metavar="ID", help="a project (repeatable)")
+    p.add_argument("--project", type=_id, action="append", metavar="ID", help="a project (repeatable)")
     p.add_argument("--all-before", type=_date, metavar="DATE",
                    help="every project entered before DATE that another version governs")
     p.add_argument("--dry-run", action="store_true", help="only show what would change (nothing is written)")

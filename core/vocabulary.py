@@ -354,6 +354,11 @@ class Parameter:
 
     ``type`` is ``int``, ``decimal``, ``month_day``, ``date``, ``text`` or
     ``mapping`` (an int-keyed table, e.g. months per 等保 level).
+
+    ``minimum``/``maximum`` (optional) bound an ``int`` or ``decimal`` value,
+    or each value of a ``mapping``; ``exclusive_minimum``/``exclusive_maximum``
+    make a bound exclusive (e.g. a ratio in (0, 1]).  Every value, from a YAML
+    file, a pack, a version or an administrator, is checked against them.
     """
 
     name: str
@@ -365,6 +370,10 @@ class Parameter:
     unit: str = ""
     replaces: str | None = None
     plugin: str = ""
+    minimum: Any = None
+    maximum: Any = None
+    exclusive_minimum: bool = False
+    exclusive_maximum: bool = False
 
 
 @attrs.frozen

@@ -578,4 +578,4 @@ def run(ledger: Ledger, draft: Draft, *, on: dt.date | None = None, actor: Actor
 def check_value(ledger: Ledger, name: str, raw: Any) -> Any:
     """A draft value typed like the parameter (for forms that check as you type)."""
     spec = ledger.params.require(name)
-    return coerce(spec.type, raw, name)
+    return coerce(spec, raw, name)

@@ -81,9 +81,15 @@ def test_permission_by_role_and_by_unit(county):
     assert exc.value.is_permission
     led.add_unit("县公安局")
     other = led.add_user("police", "unit", "县公安局")
-    with pytest.raises(Refused) as exc:
+    # another unit's project: "no project", as for an id that does not exist
+    # (a refusal would reveal that it exists), yet the attempt is logged
+    with pytest.raises(NotFound) as missing:
         led.act(p.id, "apply", other, dt.date(2025, 6, 1))
-    assert exc.value.is_permission
+    with pytest.raises(NotFound) as absent:
+        led.act(10 ** 9, "apply", other, dt.date(2025, 6, 1))
+    assert str(missing.value) == str(absent.value).replace(str(10 ** 9), str(p.id))
+    last = AuditEntry.select().order_by(AuditEntry.id.desc()).first()
+    assert (last.kind, last.actor, last.project_id) == ("refusal", "police", p.id)
     with pytest.raises(NotFound):
         led.project(p.id, other)
     with pytest.raises(NotFound):

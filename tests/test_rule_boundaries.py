@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tongchou.dates import add_months
@@ -25,6 +25,10 @@ def _county(xichuan, **pins):
 
 @FAST
 @given(year=st.integers(2026, 2040), offset=st.integers(-400, 400))
+@example(year=2027, offset=0).via("June 30 itself: on time")
+@example(year=2027, offset=1).via("July 1: late")
+@example(year=2027, offset=-1).via("June 29")
+@example(year=2029, offset=0).via("June 30 of a leap year (2028)")
 def test_application_deadline_is_june_30_of_the_year_before_inclusive(xichuan, year, offset):
     county = _county(xichuan)
     deadline = dt.date(year - 1, 6, 30)

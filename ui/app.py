@@ -215,6 +215,8 @@ class TongchouApp:
             return self.t("session_too_old", hours=f"{hours:g}")
         if problem == "disabled":
             return self.t("account_disabled")
+        if problem == "changed":
+            return self.t("session_changed")
         return self.t("session_ended")
 
     def check_idle(self) -> bool:
@@ -361,6 +363,9 @@ class TongchouApp:
 
     def login(self, actor: Actor) -> None:
         self.actor = actor
+        if self.sessions is not None:
+            from .server import allow_uploads_on_this_page
+            allow_uploads_on_this_page()  # the anonymous websocket cap no longer applies
         account = Account.get_or_none(Account.name == actor.name)
         self.display_name = (account.display_name if account else "") or actor.name
         self.touch()
@@ -389,7 +394,7 @@ class TongchouApp:
             except (NotFound, PermissionDenied):
                 problem = "disabled"
         if problem is not None or actor is None:
-            if problem in ("idle", "expired", "disabled"):
+            if problem in ("idle", "expired", "disabled", "changed"):
                 self.sessions.end(session, problem)
             self._clear_cookie_on_load()
             self.show_login(self.problem_message(problem or "ended"))

@@ -23,6 +23,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "logged_out": ("已退出登录。", "You have logged out."),
     "session_ended": ("会话已结束(已在其他窗口退出登录),请重新登录。",
                       "The session has ended (logged out in another window); please log in again."),
+    "session_changed": ("账号的密码或角色已变更,会话已结束,请重新登录。",
+                        "The account's password or role changed; the session has ended. Please log in again."),
     "session_too_old": ("登录已超过 {hours} 小时,请重新登录。",
                         "You logged in more than {hours} hours ago; please log in again."),
     "account_disabled": ("账号已停用或不存在,会话已结束。", "The account is disabled or gone; the session has ended."),

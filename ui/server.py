@@ -10,6 +10,9 @@ import sys
 import panel as pn
 from panel.io.application import build_applications
 
+from tornado.web import OutputTransform
+
+from tongchou.documents import MAX_BYTES
 from tongchou.ledger import Ledger
 
 from .app import TongchouApp
@@ -20,6 +23,73 @@ log = logging.getLogger("tongchou.ui")
 
 #: Seconds between the checks that log out idle sessions.
 IDLE_CHECK_SECONDS = 20
+
+#: Largest websocket message of a logged-in page: an upload (the store's 20 MB
+#: as base64) with room for Bokeh's envelope.  Tornado checks the length in a
+#: frame's header and closes the connection before reading the payload.
+UPLOAD_MESSAGE_BYTES = MAX_BYTES * 4 // 3 + 1024 * 1024
+#: Before login a page sends clicks and keystrokes only: far below Tornado's
+#: 10 MiB default, so an anonymous visitor cannot make the server buffer much.
+ANONYMOUS_MESSAGE_BYTES = 256 * 1024
+
+#: Sent with every HTTP response.  Bokeh's page scripts are inline and it builds
+#: models with ``new Function``, so scripts need 'unsafe-inline' and
+#: 'unsafe-eval'; everything else comes from this server only, nothing may
+#: frame the app, and no referrer leaves it.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
+                                "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+                                "font-src 'self' data:; connect-src 'self' ws: wss: blob:; "
+                                "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class SecurityHeaders(OutputTransform):
+    """Adds :data:`SECURITY_HEADERS` to every response of the server (pages,
+    static files, /session, errors), whichever handler wrote it."""
+
+    def transform_first_chunk(self, status_code, headers, chunk, finishing):
+        for name, value in SECURITY_HEADERS.items():
+            headers.setdefault(name, value)
+        return status_code, headers, chunk
+
+
+def _cap_anonymous_websockets(sessions: SessionBook) -> None:
+    """A websocket opened without a signed session cookie may send messages of
+    :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in."""
+    from bokeh.server.views.ws import WSHandler
+
+    if getattr(WSHandler, "_tongchou_capped", False):
+        return
+    original = WSHandler.get_websocket_protocol
+
+    def get_websocket_protocol(self):
+        protocol = original(self)
+        if protocol is not None:
+            morsel = self.request.cookies.get(COOKIE) if self.request.cookies else None
+            if sessions.verify_cookie(morsel.value if morsel is not None else None) is None:
+                protocol.params.max_message_size = min(protocol.params.max_message_size,
+                                                       ANONYMOUS_MESSAGE_BYTES)
+        return protocol
+
+    WSHandler.get_websocket_protocol = get_websocket_protocol
+    WSHandler._tongchou_capped = True
+
+
+def allow_uploads_on_this_page() -> None:
+    """Called on login: lift the anonymous message cap of this page's websocket
+    to :data:`UPLOAD_MESSAGE_BYTES`."""
+    doc = pn.state.curdoc
+    session = getattr(getattr(doc, "session_context", None), "_session", None)
+    for connection in getattr(session, "_subscribed_connections", ()) or ():
+        ws = getattr(getattr(connection, "_socket", None), "ws_connection", None)
+        params = getattr(ws, "params", None)
+        if params is not None:
+            params.max_message_size = UPLOAD_MESSAGE_BYTES
 
 
 def configure_panel() -> None:
@@ -86,10 +156,12 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
     server = pn.serve(apps, port=port, address=address, websocket_origin=origins(address, port),
                       show=show, start=False, title=tr("app_title"), verbose=False,
                       check_unused_sessions=60_000, unused_session_lifetime=15 * 60_000,
-                      websocket_max_message_size=200 * 1024 * 1024,
+                      websocket_max_message_size=UPLOAD_MESSAGE_BYTES,
                       extra_patterns=routes(sessions),
                       # The session cookie stays out of Bokeh's session token, which page scripts can read.
                       exclude_cookies=[COOKIE], exclude_headers=["Cookie"])
+    server._tornado.transforms.append(SecurityHeaders)
+    _cap_anonymous_websockets(sessions)
     if not start:
         return server
     try:

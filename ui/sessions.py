@@ -6,7 +6,7 @@ the browser).  Its value is ``<claims>.<HMAC-SM3>``: the user name, a random
 session id and the issue time, signed with a key derived from the audit key
 file, which lives outside the database (a copy of the database alone cannot
 forge a session; servers that share the audit key accept each other's
-sessions; rotating the audit key ends every session).
+sessions).
 
 A session stops working when any of these holds, checked on every page load
 and every click:
@@ -16,7 +16,14 @@ and every click:
   after a server restart the issue time stands in for the last activity);
 - it was ended by logging out or by the idle logout (an audit entry ``logout``
   naming the session's digest, so other servers and restarts see it too);
-- the user was disabled or deleted (the account is read each time).
+- the user was disabled or deleted (the account is read each time);
+- the user's password, role or unit changed since the session began (the
+  session carries a keyed digest of them, compared on every check), so a
+  password change ends the sessions a thief may hold.
+
+Rotating the audit key (``tongchou audit rotate-key``) under running servers
+does not end sessions: each server re-reads the key file when it changes,
+signs new sessions with the new key and still accepts those of the old.
 
 Why a ticket: cookies can only be set on an HTTP response, while the login
 form talks to the server over the websocket.  After a good password the
@@ -46,7 +53,7 @@ from tornado.web import RequestHandler
 from tongchou.audit import hmac_sm3_hex, sm3_hex
 from tongchou.db import write_transaction
 from tongchou.errors import NotFound, PermissionDenied
-from tongchou.models import AuditEntry
+from tongchou.models import Account, AuditEntry
 from tongchou.vocabulary import Actor
 
 log = logging.getLogger("tongchou.ui")
@@ -74,6 +81,9 @@ class Session:
     user: str
     sid: str
     issued: int
+    #: a digest of the account's password hash, role and unit when the session
+    #: was issued: a password or role change ends the user's other sessions
+    generation: str = ""
 
     @property
     def digest(self) -> str:
@@ -100,9 +110,7 @@ class SessionBook:
         self.max_seconds = 3600 * (session_hours if session_hours is not None
                                    else _env_float("TONGCHOU_UI_SESSION_HOURS", SESSION_HOURS))
         self.clock = clock
-        keys = ledger.audit.keys.keys
-        # Derived, so a leaked session key does not reveal the audit key.
-        self._key = bytes.fromhex(hmac_sm3_hex(keys[-1][1], b"tongchou web session v1"))
+        self._derived: tuple[Any, list[bytes]] = (None, [])
         self._lock = threading.Lock()
         self._last_seen: dict[str, float] = {}
         self._ended: dict[str, float] = {}
@@ -111,8 +119,26 @@ class SessionBook:
 
     # -- tokens ---------------------------------------------------------------
 
+    def _keys(self) -> list[bytes]:
+        """Session keys, newest first, one per audit key.  Derived, so a leaked
+        session key does not reveal the audit key; re-derived when the key file
+        is rotated under a running server: new sessions are signed with the new
+        key and the sessions already open stay valid."""
+        audit = self.ledger.audit
+        audit.refresh_keys()
+        ring = audit.keys
+        if self._derived[0] is not ring:
+            self._derived = (ring, [bytes.fromhex(hmac_sm3_hex(k, b"tongchou web session v1"))
+                                    for _start, k in reversed(ring.keys)])
+        return self._derived[1]
+
+    @property
+    def _key(self) -> bytes:
+        return self._keys()[0]
+
     def _sign(self, purpose: str, session: Session, at: int | None = None) -> str:
-        claims = {"p": purpose, "u": session.user, "s": session.sid, "i": session.issued}
+        claims = {"p": purpose, "u": session.user, "s": session.sid, "i": session.issued,
+                  "g": session.generation}
         if at is not None:
             claims["t"] = at
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
@@ -122,13 +148,14 @@ class SessionBook:
         if not token or token.count(".") != 1 or len(token) > 1000:
             return None
         body, mac = token.split(".")
-        if not std_hmac.compare_digest(mac, hmac_sm3_hex(self._key, f"{purpose}.{body}".encode())):
+        if not any(std_hmac.compare_digest(mac, hmac_sm3_hex(key, f"{purpose}.{body}".encode()))
+                   for key in self._keys()):
             return None
         try:
             claims = json.loads(_unb64(body))
             if claims["p"] != purpose:
                 return None
-            session = Session(str(claims["u"]), str(claims["s"]), int(claims["i"]))
+            session = Session(str(claims["u"]), str(claims["s"]), int(claims["i"]), str(claims.get("g", "")))
             return session, int(claims.get("t", session.issued))
         except (ValueError, KeyError, TypeError):
             return None
@@ -140,7 +167,7 @@ class SessionBook:
 
     def issue(self, actor: Actor) -> Session:
         """A new session for a user who has just given the right password."""
-        session = Session(actor.name, secrets.token_hex(16), int(self.clock()))
+        session = Session(actor.name, secrets.token_hex(16), int(self.clock()), self.generation(actor.name))
         now = self.clock()
         with self._lock:
             # Forget sessions nobody used for the idle limit: they cannot come back.
@@ -220,7 +247,18 @@ class SessionBook:
             self.ledger.actor(session.user)
         except (NotFound, PermissionDenied):
             return "disabled"
+        if not std_hmac.compare_digest(session.generation, self.generation(session.user)):
+            return "changed"  # password, role or unit changed since: log in again
         return None
+
+    def generation(self, user: str) -> str:
+        """A keyed digest of what the user's sessions rest on: the password hash,
+        role and unit.  Any change of them (on any server) ends older sessions."""
+        row = Account.get_or_none(Account.name == user)
+        if row is None:
+            return "-"
+        text = f"{row.password_hash}|{row.role}|{row.unit_id}"
+        return hmac_sm3_hex(self._keys()[-1], b"tongchou session generation\0" + text.encode())[:32]
 
     def actor(self, session: Session) -> Actor:
         return self.ledger.actor(session.user)

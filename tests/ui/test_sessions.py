@@ -7,11 +7,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 
 import pytest
 
 from tongchou.cli import seed_demo
+from tongchou.audit import Keyring
 from tongchou.ledger import Ledger
 from tongchou.ui.app import TongchouApp
 from tongchou.ui.sessions import COOKIE, SessionBook
@@ -234,7 +236,7 @@ def test_tickets_are_signed_short_lived_and_used_once(demo):
     assert book.verify_cookie(body.replace("b", "c", 1) + "." + mac) is None
     # Another ledger's key (another audit key file) does not accept it.
     other = SessionBook(demo, clock=clock)
-    other._key = b"x" * 32
+    other._derived = (demo.audit.keys, [b"x" * 32])
     assert other.verify_cookie(cookie) is None
 
 
@@ -292,3 +294,103 @@ def test_app_resumes_a_session_and_logs_out_when_it_ends(demo):
     # The idle logout ended the session for the first tab too.
     assert app.check_idle() and app.actor is None
     assert TongchouApp(demo, sessions=book, session=session).actor is None
+
+
+def test_a_password_or_role_change_ends_the_users_other_sessions_on_every_server(demo):
+    clock = Clock()
+    here, there = SessionBook(demo, clock=clock), SessionBook(demo, clock=clock)
+    demo.add_user("moving", "unit", "县教育局", password=PASSWORD)
+    stolen = here.issue(demo.authenticate("moving", PASSWORD))
+    cookie = here.cookie_for_ticket(here.ticket(stolen))
+    other = there.verify_cookie(cookie)
+    assert other == stolen and there.problem(other) is None
+    # an unrelated user's change ends nothing of this one
+    demo.set_password("bureau", PASSWORD)
+    assert here.problem(stolen) is None
+    demo.set_password("moving", "a new password 1")
+    assert here.problem(stolen) == "changed" and there.problem(other) == "changed"
+    fresh = here.issue(demo.authenticate("moving", "a new password 1"))
+    assert there.problem(there.verify_cookie(here.cookie_for_ticket(here.ticket(fresh)))) is None
+    demo.set_role("moving", "unit", "县卫健委") if "县卫健委" in dict(demo.units()).values() else \
+        demo.set_role("moving", "bureau")
+    assert here.problem(fresh) == "changed"
+    app = TongchouApp(demo, sessions=here, session=fresh)
+    assert app.actor is None and "已变更" in app.login_widgets[3].object
+
+
+def test_a_key_rotation_under_a_running_server_keeps_sessions_and_the_chain(demo, tmp_path):
+    clock = Clock()
+    book = SessionBook(demo, clock=clock)
+    session = book.issue(demo.authenticate("drc", PASSWORD))
+    cookie = book.cookie_for_ticket(book.ticket(session))
+    # another process (the CLI) rotates the key file under this running "server"
+    done = subprocess.run([sys.executable, "-m", "tongchou", "--db", demo.url, "audit", "rotate-key"],
+                          env={**os.environ, "TONGCHOU_AUDIT_KEY_FILE": str(demo.key_path)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    first_new = max(start for start, _k in Keyring.read(demo.key_path).keys)
+    assert book.verify_cookie(cookie) == session and book.problem(session) is None
+    # the server signs with the new key from now on: its next entries verify,
+    # and logins keep working without a restart
+    later = book.issue(demo.authenticate("drc", PASSWORD))
+    assert demo.audit.keys.for_entry(first_new) != demo.audit.keys.for_entry(first_new - 1)
+    assert demo.verify_audit().ok
+    assert book.verify_cookie(book.cookie_for_ticket(book.ticket(later))) == later
+
+
+@pytest.mark.browser
+def test_security_headers_on_every_page_and_the_app_still_works_under_them(page, ui_server):
+    import urllib.request
+
+    for path in ("", "?page=ledger", "static/js/bokeh.min.js"):
+        with urllib.request.urlopen(ui_server["base"] + path, timeout=30) as resp:
+            headers = resp.headers
+        csp = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
+        assert headers["X-Frame-Options"] == "DENY" and headers["Referrer-Policy"] == "no-referrer"
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if "Content Security Policy" in msg.text or "Refused to" in msg.text else None)
+    # Under the policy Bokeh still renders, logs in, opens a project and its table.
+    login(page, ui_server, "bureau", path="?page=ledger")
+    expect(page.locator(".tc-page-ledger")).to_be_visible(timeout=15000)
+    page.goto(ui_server["base"] + f"?project={next(iter(ui_server['ids'].values()))}")
+    expect(page.locator(".tc-logout button")).to_be_visible(timeout=15000)
+    assert violations == []
+    # And nothing may frame it.
+    framed = page.context.new_page()
+    framed.set_content(f'<iframe id="f" src="{ui_server["base"]}"></iframe>')
+    framed.wait_for_timeout(1500)
+    assert framed.frame_locator("#f").locator(".tc-login-user input").count() == 0
+
+
+@pytest.mark.browser
+def test_an_anonymous_websocket_cannot_send_a_big_message(ui_server):
+    """Before login the socket takes 256 KB messages at most; a bigger one closes
+    it from its frame header (nothing buffered), and the server keeps serving."""
+    import asyncio
+    import re
+    import urllib.request
+
+    from tornado.websocket import websocket_connect
+
+    with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
+        html = resp.read().decode()
+    token = re.search(r'"token":\s*"([^"]+)"', html) or re.search(r"token=([A-Za-z0-9._-]+)", html)
+    assert token, "no Bokeh session token in the page"
+
+    async def send(size: int):
+        url = ui_server["base"].replace("http", "ws") + "ws"
+        conn = await websocket_connect(url, subprotocols=["bokeh", token.group(1)])
+        await conn.write_message("x" * size)
+        while True:  # Bokeh's ACK (three frames), then the close
+            msg = await asyncio.wait_for(conn.read_message(), 10)
+            if msg is None:
+                return msg, conn.close_code
+
+    import concurrent.futures
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:  # away from playwright's loop
+        msg, code = pool.submit(asyncio.run, send(2 * 1024 * 1024)).result(timeout=60)
+    assert msg is None and code == 1009  # "message too big"
+    with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
+        assert resp.status == 200
