@@ -196,7 +196,7 @@ def test_the_reader_is_read_only_excludes_the_project_and_reads_in_one_query(toy
         reader.count(no_such_field=1)
     # read-only: no ledger, no database, no write method behind it
     public = {n for n in dir(reader) if not n.startswith("_")}
-    assert public == {"exclude", "find", "count", "exists"}
+    assert public == {"exclude", "live", "find", "count", "exists"} and reader.live is True
     assert not any(isinstance(v, Ledger) for v in vars(reader).values())
     # one query per call, however many projects match (no query per project)
     calls: list[str] = []
