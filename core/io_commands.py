@@ -34,10 +34,23 @@ def _write_out(data: bytes, out: str | None, default_name: str) -> str:
 # -- import ----------------------------------------------------------------------
 
 
+def _refused_json(path: Path, message: str, report=None) -> None:
+    """``--json`` always answers with a report, also for a file refused whole."""
+    data = report.to_json() if report is not None else {
+        "sheet": None, "header_row": None, "header_rows": [None, None], "columns": [], "ignored": [], "rows": 0,
+        "good": 0, "bad_rows": 0, "dry_run": True, "imported": 0, "project_ids": [], "new_units": [],
+        "skipped": [], "problems": [{"row": None, "column": "", "message": message, "text": message}]}
+    _print_json({"ok": False, "file": str(path), **data, "imported": 0, "project_ids": []})
+
+
 def cmd_import(args) -> int:
+    from .errors import InvalidInput
     from .imports import ImportRefused, import_workbook
     path = Path(args.file)
     if not path.is_file():
+        if args.json:
+            _refused_json(path, f"没有这个文件:{path}")
+            return 1
         raise CliError(f"no such file: {path}")
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
@@ -55,6 +68,11 @@ def cmd_import(args) -> int:
                 print(f"nothing imported: {report.bad_rows} of {report.rows} rows have problems "
                       "(fix them, or use --partial to import the good rows)", file=sys.stderr)
             return 1
+        except InvalidInput as exc:  # the file refused whole (no header, a column missing, not a workbook)
+            if not args.json:
+                raise
+            _refused_json(path, exc.detail, getattr(exc, "report", None))
+            return 1
         if args.json:
             _print_json({"ok": report.ok, **report.to_json()})
         else:
@@ -62,6 +80,8 @@ def cmd_import(args) -> int:
             print(f"sheet {report.sheet}, header on row {report.header_row}: {cols}")
             if report.ignored:
                 print(f"columns not imported: {', '.join(report.ignored)}")
+            if report.skipped:
+                print("rows skipped: " + "; ".join(f"{s.row} {s.reason}" for s in report.skipped))
             for p in report.problems:
                 print(p.text)
             if report.new_units:
@@ -253,6 +273,8 @@ def add_commands(sub) -> None:
         p.add_argument("email")
         p.add_argument("--user", required=True)
         p.set_defaults(func=cmd_unit_set_email)
+        from .import_headers import add_alias_commands
+        add_alias_commands(units)
         p = units.add_parser("emails", help="list the units' reminder addresses")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_unit_emails)

@@ -230,7 +230,7 @@ def test_every_kind_of_problem_is_reported_by_row_and_column_and_nothing_is_writ
         row(1),
         row(2, **{"概算总投资(元)": "12,3x"}),
         row(3, 计划建设年度="明年"),
-        row(4, 项目类别="政府投资"),
+        row(4, 项目类别="政府自建"),  # 政府投资 is a synonym now (see test_import_real)
         row(5, 项目名称=None),
         row(6, 建设单位="县水利局"),
         row(7, 涉密="是"),
@@ -247,7 +247,8 @@ def test_every_kind_of_problem_is_reported_by_row_and_column_and_nothing_is_writ
     r = first_data_row()
     assert texts[0] == f"第 {r + 1} 行「概算总投资(元)」:不是金额:12,3x"
     assert texts[1] == f"第 {r + 2} 行「计划建设年度」:不是年份:明年"
-    assert texts[2].startswith(f"第 {r + 3} 行「项目类别」:取值 '政府投资' 不在允许范围内")
+    assert texts[2] == (f"第 {r + 3} 行「项目类别」:取值 '政府自建' 不在允许范围内"
+                        "(可选:政府投资建设类、政府购买服务类、单纯设备和软件类采购)")
     assert texts[3] == f"第 {r + 4} 行「项目名称」:必填项,不能为空"
     assert texts[4].startswith(f"第 {r + 5} 行「建设单位」:未知单位“县水利局”")
     assert texts[5].startswith(f"第 {r + 6} 行:") and "第三十八条" in texts[5]
