@@ -110,7 +110,7 @@ def cmd_export(args) -> int:
         pairs = _pairs(args.options)
         today = args.date or dt.date.today()
         if args.report:
-            data = export_report(ledger, reader, args.report, fmt, pairs)
+            data = export_report(ledger, reader, args.report, fmt, pairs, money=args.money)
             parts = [args.report] + [pairs[k] for k in sorted(pairs)]
             name = "_".join(parts) + f".{fmt}"
         else:
@@ -120,7 +120,8 @@ def cmd_export(args) -> int:
                 filters[key] = value.split("|") if "|" in value else value
             if args.overdue:
                 filters["overdue_on"] = today
-            data = export_projects(ledger, reader, fmt, filters=filters, search=args.search or "", on=today)
+            data = export_projects(ledger, reader, fmt, filters=filters, search=args.search or "", on=today,
+                                   money=args.money)
             name = f"ledger_{today:%Y%m%d}.{fmt}"
         where = _write_out(data, args.out, name)
         if args.out != "-":
@@ -248,6 +249,8 @@ def add_commands(sub) -> None:
     p.add_argument("--search", help="project name contains")
     p.add_argument("--overdue", action="store_true", help="only projects with an overdue obligation")
     p.add_argument("--date", type=_date, help="the day overdue is judged on (default today)")
+    p.add_argument("--money", choices=("yuan", "wan"), default="yuan",
+                   help="amounts in 元 (yuan, default) or 万元 (wan)")
     p.add_argument("options", nargs="*", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_export)
 
