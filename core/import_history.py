@@ -17,6 +17,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import attrs
@@ -157,7 +158,9 @@ def write_events(ledger, actor, pid: int, history: Sequence[HistoryEvent], inser
                   "role": ev.role, "args": to_json_value(dict(ev.args)), "from_status": ev.from_status,
                   "to_status": ev.to_status, "recorded_at": stamp}
         event_id = insert({getattr(Event, k): v for k, v in values.items()})
-        row = Event(id=event_id, **values)
+        # the row as written, for its digest (the attributes event_digest reads; a model instance costs more)
+        row = SimpleNamespace(id=event_id, project_id=pid, actor_id=actor.id, **{
+            k: v for k, v in values.items() if k not in ("project", "actor", "recorded_at")})
         entries.append(("event", {"event_id": event_id, "digest": event_digest(row), IMPORTED: True},
                         pid, ev.action))
     return entries

@@ -923,9 +923,12 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
                   for f, u in ledger._party_ids(state.fields).items()]
     for i in range(0, len(party_rows), BATCH):
         ProjectParty.insert_many(party_rows[i:i + BATCH]).execute()
-    for digest, pids in digests.items():
-        for i in range(0, len(pids), BATCH):
-            Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()
+    # Digests are mostly one per project (a duplicate check names other projects):
+    # one prepared UPDATE run for all, rather than a query built per digest.
+    mark = ledger.db.param
+    pairs = [(digest, pid) for digest, pids in digests.items() for pid in pids]
+    if pairs:
+        ledger.db.cursor().executemany(f'UPDATE "project" SET "derived" = {mark} WHERE "id" = {mark}', pairs)
     ledger.audit.append_many(actor.name, [(e[0], e[1], e[2], e[3] if len(e) > 3 else None) for e in audit])
     return ids
 
