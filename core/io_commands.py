@@ -65,8 +65,8 @@ def cmd_import(args) -> int:
             else:
                 for p in report.problems:
                     print(p.text, file=sys.stderr)
-                print(f"nothing imported: {report.bad_rows} of {report.rows} rows have problems "
-                      "(fix them, or use --partial to import the good rows)", file=sys.stderr)
+                print(f"未导入任何项目:{report.rows} 行中有 {report.bad_rows} 行有问题"
+                      "(改正后重新导入,或加 --partial 只导入无误的行)", file=sys.stderr)
             return 1
         except InvalidInput as exc:  # the file refused whole (no header, a column missing, not a workbook)
             if not args.json:
@@ -76,24 +76,25 @@ def cmd_import(args) -> int:
         if args.json:
             _print_json({"ok": report.ok, **report.to_json()})
         else:
-            cols = ", ".join(f"{h}→{f}" for h, f in report.columns)
-            print(f"sheet {report.sheet}, header on row {report.header_row}: {cols}")
+            cols = "、".join(f"{h}→{f}" for h, f in report.columns)
+            first, last = report.header_rows or (report.header_row, report.header_row)
+            rows = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+            print(f"工作表“{report.sheet}”,表头在{rows}:{cols}")
             if report.ignored:
-                print(f"columns not imported: {', '.join(report.ignored)}")
+                print(f"未导入的列:{'、'.join(report.ignored)}")
             if report.skipped:
-                print("rows skipped: " + "; ".join(f"{s.row} {s.reason}" for s in report.skipped))
+                print("跳过的行:" + ";".join(f"第 {s.row} 行({s.reason})" for s in report.skipped))
             for p in report.problems:
                 print(p.text)
             if report.new_units:
-                print(f"{'units to add' if report.dry_run else 'units added'}: {', '.join(report.new_units)}")
+                print(f"{'将新建的单位' if report.dry_run else '已新建的单位'}:{'、'.join(report.new_units)}")
             if report.dry_run:
-                print(f"dry run: {report.good} of {report.rows} rows can be imported, "
-                      f"{report.bad_rows} with problems; nothing written")
+                print(f"检查完毕:{report.rows} 行中 {report.good} 行可以导入,{report.bad_rows} 行有问题;未写入任何数据")
             else:
                 ids = report.imported
-                span = f" (ids {ids[0]}–{ids[-1]})" if ids else ""
-                print(f"imported {len(ids)} of {report.rows} rows{span}"
-                      + (f"; {report.bad_rows} rows with problems skipped" if report.bad_rows else ""))
+                span = f"(编号 {ids[0]}–{ids[-1]})" if ids else ""
+                print(f"已导入 {report.rows} 行中的 {len(ids)} 行{span}"
+                      + (f";跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""))
         return 1 if report.dry_run and not report.ok else 0
 
 
@@ -222,8 +223,12 @@ def _unit_group(sub) -> argparse._SubParsersAction | None:
 
 def add_commands(sub) -> None:
     p = sub.add_parser("import", help="import projects from a county ledger workbook (.xlsx)",
-                       description="Each row becomes a project in its initial status.  By default all "
-                                   "rows or none: one bad row and nothing is written.")
+                       description="Each row becomes a project: in its initial status, or at its real status "
+                                   "when the sheet has milestone dates (批复、合同签订、开工、竣工、验收、投运), "
+                                   "their history recorded as imported events.  The header (one row or two "
+                                   "merged rows) is found; title, 合计 and footer rows are skipped and listed.  "
+                                   "By default all rows or none: one bad row and nothing is written.  --json "
+                                   "always prints a report, also for a file refused whole.")
     p.add_argument("file", metavar="FILE.xlsx")
     p.add_argument("--user", required=True, help="the user importing (a unit's user imports its own unit's projects)")
     p.add_argument("--mapping", metavar="MAP.yaml", help="column mapping (see docs/import-export.md)")

@@ -384,16 +384,16 @@ def test_cli_import_dry_run_then_import(ledger, county, tmp_path, capsys, monkey
     bad = workbook(tmp_path / "b.xlsx", [row(3), row(4, **{"概算总投资(元)": "12,3x"})])
     assert main(["--db", url, "import", str(bad), "--user", "admin1", "--dry-run"]) == 1
     out = capsys.readouterr().out
-    assert f"第 {first_data_row() + 1} 行「概算总投资(元)」:不是金额:12,3x" in out and "nothing written" in out
+    assert f"第 {first_data_row() + 1} 行「概算总投资(元)」:不是金额:12,3x" in out and "未写入任何数据" in out
     assert main(["--db", url, "import", str(bad), "--user", "admin1"]) == 1
     err = capsys.readouterr().err
-    assert "不是金额:12,3x" in err and "nothing imported" in err
+    assert "不是金额:12,3x" in err and "未导入任何项目" in err
     assert main(["--db", url, "import", str(good), "--user", "admin1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] and data["imported"] == 2
     assert main(["--db", url, "import", str(tmp_path / "none.xlsx"), "--user", "admin1"]) == 2
     assert main(["--db", url, "import", str(bad), "--user", "admin1", "--partial"]) == 0
-    assert "imported 1 of 2 rows" in capsys.readouterr().out
+    assert "已导入 2 行中的 1 行" in capsys.readouterr().out
 
 
 def _big(path: Path, n: int) -> Path:
