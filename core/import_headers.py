@@ -144,11 +144,13 @@ def combine(top: Sequence[Any], bottom: Sequence[Any]) -> list[str]:
 
 def header_candidates(text: str) -> list[str]:
     """What a (possibly two-row) header may be matched as: the lower header
-    alone first, then upper and lower together, then the upper alone."""
+    alone first, then upper and lower together.  Never the upper alone: 投资
+    over 估算投资 and 已完成投资 would give 已完成投资 the estimate too (a cell
+    merged down has no lower header and stands alone already)."""
     if "\n" not in text:
         return [text]
     top, bottom = text.split("\n", 1)
-    return [bottom, top + bottom, top]
+    return [bottom, top + bottom]
 
 
 @attrs.frozen

@@ -730,8 +730,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             continue
         reason = skip_reason(cells, indexes)
         if reason is not None:
-            if reason != "空行":
-                skipped.append(Skipped(number, reason, _row_text(cells)))
+            skipped.append(Skipped(number, reason, _row_text(cells)))
             continue
         count += 1
         values: dict[str, Any] = {}

@@ -76,7 +76,8 @@ def cmd_import(args) -> int:
         if args.json:
             _print_json({"ok": report.ok, **report.to_json()})
         else:
-            cols = "、".join(f"{h}→{f}" for h, f in report.columns)
+            labels = {f"@{name}": f"办理记录“{a.label}”" for name, a in ledger.registry.actions.items()}
+            cols = "、".join(f"{h}→{labels.get(f, f)}" for h, f in report.columns)
             first, last = report.header_rows or (report.header_row, report.header_row)
             rows = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
             print(f"工作表“{report.sheet}”,表头在{rows}:{cols}")

@@ -262,3 +262,13 @@ def test_property_wan_column_is_exact_ten_thousand(wan):
     from tongchou.vocabulary import Field
     money = Field("estimate", "概算总投资(元)", "money")
     assert parse_cell(money, str(wan), unit=Decimal(10000)) == (wan * 10000).quantize(Decimal("0.01"))
+
+
+def test_an_upper_header_alone_names_no_field_of_its_lower_columns(ledger):
+    # 投资 over 估算投资（万元）and 已完成投资: only the first is the estimate
+    from tongchou.import_headers import import_vocabulary
+    from tongchou.imports import default_mapping
+    cmap = default_mapping(ledger.registry, import_vocabulary(ledger.pm, ledger.registry))
+    heads = combine(["投资", None], ["估算投资（万元）", "已完成投资"])
+    (text, rule), (_t, other) = cmap.rule_at(0, heads[0]), cmap.rule_at(1, heads[1])
+    assert (text, rule.field, rule.unit) == ("估算投资（万元）", "estimate", Decimal(10000)) and other is None
