@@ -297,7 +297,8 @@ class ColumnMapping:
 
     def rule_at(self, index: int, header: str) -> tuple[str, ColumnRule | None]:
         """The rule for the column at ``index`` headed ``header`` (a two-row
-        header as ``upper\nlower``), and the header text it matched as."""
+        header as its upper and lower text joined by a newline), and the
+        header text it matched as."""
         from .import_headers import header_candidates
         if index in self.letters:
             return header.replace("\n", "/"), self.letters[index]
