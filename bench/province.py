@@ -31,6 +31,7 @@ from tongchou.audit import GENESIS, _entry_bytes, hmac_sm3_hex, sm3_hex
 from tongchou.ledger import Ledger, derived_digest
 from tongchou.models import Account, Event, Finding, Obligation, Project, database
 from tongchou.packs import load_jurisdiction
+from tongchou.seals import seal_of
 from tongchou.values import dumps
 
 #: the date the benchmarks sweep on; template "today"s lie before it
@@ -204,6 +205,7 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
     if audit_id:
         raise RuntimeError("the province is generated into a ledger with an empty audit chain")
     mac = GENESIS
+    skey = ledger.seal_key
     clock = dt.datetime(2026, 6, 30, 22, 0, 0, 1)
     totals = dict(projects=0, events=0, obligations=0, findings=0)
     unit_id = account_id = project_id = event_id = 0
@@ -222,12 +224,14 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
                 account_id += 1
                 login = f"{cname}.u{i}"
                 login_ids[f"unit{i}"] = account_id
-                accounts.append((account_id, login, login, "unit", uid, None, False, 0, None, clock))
+                accounts.append((account_id, login, login, "unit", uid, None, False, 0, None, clock,
+                                 seal_of(skey, "account", (account_id, login, login, "unit", uid, None, False))))
             for role in officials:
                 account_id += 1
                 login = f"{cname}.{role}"
                 login_ids[role] = account_id
-                accounts.append((account_id, login, login, role, None, None, False, 0, None, clock))
+                accounts.append((account_id, login, login, role, None, None, False, 0, None, clock,
+                                 seal_of(skey, "account", (account_id, login, login, role, None, None, False))))
             first_project = project_id + 1
             first_event = event_id + 1
             for j in range(per_county):
@@ -235,9 +239,12 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
                 project_id += 1
                 pid = project_id
                 unit = unit_ids[t.unit]
-                projects.append((pid, f"{cname}·{t.name}·{j + 1:04d}", unit, t.year, t.estimate, t.status,
-                                 t.data, len(t.events) + 1, t.rules, _derived(pid, t), t.created_on, None,
-                                 clock, clock))
+                row = (pid, f"{cname}·{t.name}·{j + 1:04d}", unit, t.year, t.estimate, t.status,
+                       t.data, len(t.events) + 1, t.rules, _derived(pid, t), t.created_on, None)
+                # Sealed as the ledger reads the row back (tongchou.seals): money as yuan, data as a dict.
+                sealed = (*row[:4], Project.estimate.python_value(t.estimate), t.status,
+                          Project.data.python_value(t.data), *row[7:])
+                projects.append((*row, clock, clock, seal_of(skey, "project", sealed)))
                 for seq, action, day, login, role, args_text, args, frm, to in t.events:
                     event_id += 1
                     actor = login_ids[f"unit{t.unit}"] if role == "unit" else login_ids[role]
@@ -265,9 +272,10 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
                 mac = new
             writer.rows("unit", ("id", "name", "created_at"), units)
             writer.rows("account", ("id", "name", "display_name", "role", "unit_id", "password_hash", "disabled",
-                                    "failed_logins", "locked_until", "created_at"), accounts)
+                                    "failed_logins", "locked_until", "created_at", "seal"), accounts)
             writer.rows("project", ("id", "name", "unit_id", "year", "estimate", "status", "data", "version",
-                                    "rules", "derived", "created_on", "created_by_id", "created_at", "updated_at"),
+                                    "rules", "derived", "created_on", "created_by_id", "created_at", "updated_at",
+                                    "seal"),
                         projects)
             writer.rows("event", ("id", "project_id", "seq", "action", "date", "actor_id", "role", "args",
                                   "from_status", "to_status", "recorded_at"), events)

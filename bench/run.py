@@ -17,6 +17,9 @@ baseline the operation takes; it is what to compare between machines.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
+import platform
 import json
 import os
 import subprocess
@@ -26,24 +29,44 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("sweep", "ledger_page", "project_page", "scenarios", "actions", "actions_concurrent")
+ORDER = ("sweep", "ledger_page", "field_page", "project_page", "scenarios", "actions", "actions_full",
+         "actions_concurrent")
 LABELS = {
     "sweep": "compliance sweep (all findings + obligations)",
-    "ledger_page": "ledger view: filter + sort + page (worst of 4)",
+    "ledger_page": "ledger view: filter + sort + page (worst of 6)",
+    "field_page": "page on an indexed plugin field / on the unit",
     "project_page": "project page (5 reads)",
     "scenarios": "scenario runner",
-    "actions": "actions, single writer",
-    "actions_concurrent": "actions, 4 concurrent writers",
+    "actions": "actions, realistic mix, single writer",
+    "actions_full": "actions, realistic mix, synchronous=FULL",
+    "actions_concurrent": "actions, realistic mix, 4 writers",
 }
-#: (limit, "max"/"min") per benchmark; checked only at full size where noted
+#: What each baseline (floor) is, for the table's notes.
+FLOORS = {
+    "sweep": "the sweep's own statements as raw SQL, all rows fetched",
+    "ledger_page": "a bare SELECT of one page by status",
+    "field_page": "the same page filtered on the unit",
+    "project_page": "four bare SELECTs of the project's rows",
+    "scenarios": "handing out a fresh (copied / rolled-back) ledger per case",
+    "actions": "the same statements as raw SQL, replayed on a copy",
+    "actions_full": "the same statements as raw SQL, replayed on a copy",
+    "actions_concurrent": "bare commits, 4 processes",
+}
+#: (limit, "max"/"min", unit, only at full size) per (benchmark, key[, backend])
 TARGETS = {
     ("sweep", "value"): (3.0, "max", "s", True),
     ("sweep", "ratio"): (10.0, "max", "x", False),
     ("sweep", "rss_mb"): (500.0, "max", "MB", True),
     ("ledger_page", "value"): (150.0, "max", "ms", True),
+    ("field_page", "ratio"): (3.0, "max", "x", False),
     ("actions", "value", "sqlite"): (1000.0, "min", "/s", False),
+    ("actions", "ratio", "sqlite"): (3.0, "max", "x", False),
+    ("actions", "commit_ratio", "postgres"): (2.0, "max", "x", False),
+    ("actions_concurrent", "scaling", "postgres"): (1.5, "min", "x", False),
+    ("scenarios", "value", "sqlite"): (20.0, "min", "/s", False),
+    ("scenarios", "value", "postgres"): (5.0, "min", "/s", False),
 }
-THROUGHPUT = {"actions", "actions_concurrent", "scenarios"}
+THROUGHPUT = {"actions", "actions_full", "actions_concurrent", "scenarios"}
 
 
 def _run(args: list[str], timeout: float = 3600) -> dict:
@@ -86,13 +109,29 @@ def _schema(base: str, name: str, create: bool) -> str:
     return f"{base}{sep}options=-csearch_path%3D{name}"
 
 
+def machine() -> str:
+    """The CPU, cores, memory and versions, for the report."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kb / 1024 / 1024:.0f} GB"
+    import sqlite3
+    return f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+
+
 def check(name: str, backend: str, row: dict, full: bool) -> list[str]:
     """Targets this row misses, each saying by how much."""
     missed = []
     for key, (limit, kind, unit, full_only) in TARGETS.items():
         if key[0] != name or (len(key) > 2 and key[2] != backend) or (full_only and not full):
             continue
-        value = row.get(key[1])
+        value = row.get(key[1], row["extra"].get(key[1]))
         if value is None:
             continue
         bad = value > limit if kind == "max" else value < limit
@@ -122,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     data.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
     notes: list[str] = []
+    print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}", flush=True)
     print(f"province: {counties} counties x {args.per_county} projects; sweep date in bench.province.SWEEP_ON; "
-          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start", flush=True)
     for backend in args.backends.split(","):
         if backend == "sqlite":
             path = data / f"province-{counties}x{args.per_county}.db"
@@ -149,14 +189,26 @@ def main(argv: list[str] | None = None) -> int:
                      f"{made['audit_entries']:,} audit entries in {time.perf_counter() - t:.0f} s")
         print(notes[-1], flush=True)
         for name in only:
-            opts = {"projects": 150 if full else 60}
-            measured = _run(["bench.cases", name, url, key, json.dumps(opts)])
-            base_row = _run(["bench.cases", name, url, key, json.dumps({**opts, "baseline": True})])
-            value, floor = measured["value"], base_row["value"]
+            opts: dict = {"projects": 150 if full else 60}
+            case = name
+            if name == "actions_full":
+                if backend != "sqlite":
+                    continue  # PostgreSQL's durability is its server's setting, shown on the actions row
+                case, opts = "actions", {**opts, "synchronous": "FULL", "skip": 1}
+            elif name == "actions" and backend == "sqlite":
+                opts = {**opts, "synchronous": "NORMAL"}
+            measured = _run(["bench.cases", case, url, key, json.dumps(opts)])
+            if "baseline" in measured:  # measured in the same process (a replay, a page beside a page)
+                floor = measured.pop("baseline")
+            else:
+                floor = _run(["bench.cases", case, url, key, json.dumps({**opts, "baseline": True})])["value"]
+            value = measured["value"]
             ratio = floor / value if name in THROUGHPUT else value / floor
             row = {"benchmark": name, "backend": backend, "value": value, "unit": measured["unit"],
                    "baseline": floor, "ratio": ratio, "rss_mb": measured["rss_mb"],
                    "extra": {k: v for k, v in measured.items() if k not in ("value", "unit", "rss_mb")}}
+            if "commit_floor" in row["extra"]:
+                row["extra"]["commit_ratio"] = round(row["extra"]["commit_floor"] / value, 2)
             row["missed"] = check(name, backend, row, full)
             rows.append(row)
             print(_line(row), flush=True)
@@ -168,6 +220,12 @@ def main(argv: list[str] | None = None) -> int:
                  "(above the core count, other work shared the CPU: compare the x floor column)")
     for n in notes:
         print("-", n)
+    for name in dict.fromkeys(r["benchmark"] for r in rows):
+        print(f"- floor of {LABELS[name]}: {FLOORS[name]}")
+    for r in rows:
+        extra = {k: v for k, v in r["extra"].items() if k != "detail"}
+        if extra:
+            print(f"- {r['benchmark']} ({r['backend']}): " + ", ".join(f"{k} {v}" for k, v in extra.items()))
     for r in rows:
         if r["extra"].get("detail"):
             print(f"- {r['benchmark']} ({r['backend']}): " + ", ".join(f"{k} {v} ms" for k, v in r["extra"]["detail"].items()))
@@ -197,18 +255,28 @@ def _line(r: dict) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    head = ("benchmark", "backend", "result", "baseline (floor)", "x floor", "peak MB", "target")
+    head = ("benchmark", "backend", "result (median)", "p95", "baseline (floor)", "x floor", "peak MB", "target")
     body = []
     for r in rows:
         verdict = "MISSED: " + "; ".join(r["missed"]) if r["missed"] else (
             "ok" if any(k[0] == r["benchmark"] and (len(k) < 3 or k[2] == r["backend"]) for k in TARGETS) else "")
-        body.append((LABELS[r["benchmark"]], r["backend"], _fmt(r["value"], r["unit"]),
+        body.append((LABELS[r["benchmark"]], r["backend"], _fmt(r["value"], r["unit"]), _p95(r),
                      _fmt(r["baseline"], r["unit"]), f"{r['ratio']:.1f}", f"{r['rss_mb']:.0f}", verdict))
     widths = [max(_width(x) for x in col) for col in zip(head, *body)]
     lines = [" | ".join(_pad(c, w) for c, w in zip(head, widths)),
              "-+-".join("-" * w for w in widths)]
     lines += [" | ".join(_pad(c, w) for c, w in zip(row, widths)) for row in body]
     return "\n".join(lines)
+
+
+def _p95(r: dict) -> str:
+    """The p95 where the benchmark has one: of a run's time, or of one action or case."""
+    e = r["extra"]
+    if "p95" in e:
+        return f"{e['p95']:.2f} s" if r["unit"] == "s" else f"{e['p95']:.1f} ms"
+    if "p95_ms" in e:
+        return f"{e['p95_ms']:.1f} ms/each (median {e['median_ms']:.1f})"
+    return ""
 
 
 def _width(text: str) -> int:

@@ -14,12 +14,12 @@ from .versions import RuleVersion  # noqa: E402
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action,  # noqa: E402
                          ActionArgument, ActionContext, Actor, Article, Choice, CitationMap, Field,
                          Finding, FindingRule, Guard, HistoryEvent, Notice, Obligation, ObligationRule,
-                         Parameter, ProjectState, Refusal, Report, Role, Status)
+                         Parameter, ProjectState, Refusal, Report, Role, Status, Todo)
 
 __all__ = [
     "__version__", "hookimpl", "sweep_statuses", "Pack", "RuleVersion", "Citation", "article_label", "parse_article",
     "ANY_ACTION", "CREATE_PROJECT", "UPDATE_PROJECT", "Action", "ActionArgument", "ActionContext",
     "Actor", "Article", "Choice", "CitationMap", "Field", "Finding", "Guard", "HistoryEvent",
     "Notice", "Obligation", "ObligationRule", "FindingRule", "Parameter", "ProjectState", "Refusal",
-    "Report", "Role", "Status", "DocumentInfo", "ProjectReader", "NO_PROJECTS",
+    "Report", "Role", "Status", "Todo", "DocumentInfo", "ProjectReader", "NO_PROJECTS",
 ]

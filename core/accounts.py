@@ -81,6 +81,7 @@ class AccountsMixin:
                 raise InvalidInput("name", f"用户“{name}”已存在", "用户名")
             uid = Account.insert(name=name, role=role, unit=unit_id, display_name=display_name or name,
                                  password_hash=hashed).execute()
+            self._seal("account", [uid])
             self.audit.append("user", actor.name, {"op": "add", "user": name, "role": role, "unit": unit})
         return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "", id=uid)
 
@@ -91,6 +92,8 @@ class AccountsMixin:
             raise NotFound(f"unknown user {name!r}")
         if row.disabled:
             raise PermissionDenied(f"user {name!r} is disabled")
+        if not self._row_sound("account", row):  # tampered outside Tongchou: not used
+            raise PermissionDenied(f"用户“{name}”的账号记录封印不符,已拒绝使用;请管理员运行 tongchou audit verify")
         return Actor(name=row.name, role=row.role, unit_id=row.unit_id,
                      unit=self.unit_name(row.unit_id), id=row.id)
 
@@ -107,6 +110,8 @@ class AccountsMixin:
         reason = None
         if row is None or row.disabled or not row.password_hash:
             reason = "unknown or disabled"
+        elif not self._row_sound("account", row):  # changed outside Tongchou: never logs in
+            reason = "tampered"
         elif row.locked_until is not None and row.locked_until > moment:
             reason = "locked"
         elif not auth.check_password(password or "", row.password_hash):
@@ -140,6 +145,7 @@ class AccountsMixin:
                 .where(Account.name == name).execute()
             if n != 1:
                 raise NotFound(f"unknown user {name!r}")
+            self._seal("account", [a.id for a in Account.select(Account.id).where(Account.name == name)])
             self.audit.append("user", actor.name, {"op": "passwd", "user": name})
 
     def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
@@ -149,6 +155,7 @@ class AccountsMixin:
             n = Account.update(disabled=disabled).where(Account.name == name).execute()
             if n != 1:
                 raise NotFound(f"unknown user {name!r}")
+            self._seal("account", [a.id for a in Account.select(Account.id).where(Account.name == name)])
             self.audit.append("user", actor.name, {"op": "disable" if disabled else "enable", "user": name})
 
     def users(self) -> list[dict]:

@@ -14,9 +14,14 @@ from .db import write_transaction
 from .errors import Conflict, InvalidInput, Refused
 from .models import Event, Project, now
 from .results import ActResult
+from .seals import seal_of
 from .storage import CORE_COLUMNS, _db_time
 from .values import parse_record, to_json_value
 from .vocabulary import Action, Actor, HistoryEvent, ProjectState, Refusal
+
+
+#: how many projects' histories a ledger keeps after acting on them
+HISTORY_CACHE = 2048
 
 
 class ActionsMixin:
@@ -66,16 +71,25 @@ class ActionsMixin:
             raise
 
     def check(self, project_id: int, action: str, actor: Actor, date: dt.date | None = None,
-              args: Mapping[str, Any] | None = None) -> list[Refusal]:
-        """What would refuse ``action`` now, without taking it or logging anything."""
+              args: Mapping[str, Any] | None = None, *, partial: bool = False) -> list[Refusal]:
+        """What would refuse ``action`` now, without taking it or logging anything.
+
+        ``partial``: ``args`` may leave arguments out (a form not yet filled
+        in); only what refuses whatever they will be is reported (see
+        :func:`tongchou.todo.prerequisites`), e.g. to disable a button."""
         spec = self.registry.action(action)
-        typed = parse_record(list(spec.args), dict(args or {}), what="参数")
+        typed = parse_record(list(spec.args), dict(args or {}), what="参数", partial=partial)
         row = self._readable_row(project_id, actor)
         state = self._state(row)
         history = self._history(row.id)
         date = date or dt.date.today()
         rules, _pin = self._rules_for_action(row, spec.name, history, date)
         reader, documents = self._rule_reads(state)
+        if partial:
+            from .todo import prerequisites
+            return prerequisites(rules.registry, rules.params, rules.registry.actions.get(spec.name, spec),
+                                 state, history, actor, date, args=typed, projects=reader,
+                                 documents=documents, parties=self.parties(state))
         return self._refusals(spec, state, typed, history, actor, date, rules, reader, documents)
 
     def _refusals(self, spec: Action, state: ProjectState, args: Mapping[str, Any],
@@ -112,7 +126,10 @@ class ActionsMixin:
                 raise Conflict(f"project {row.id} was changed by someone else (version {row.version}, "
                                f"you had {expected_version}); reload and try again")
             state = self._state(row)
-            history = self._history(row.id)
+            # The history as this process last wrote it, when the project has not
+            # changed since (same version): else read from the database.
+            cached = self._history_cache.get(row.id)
+            history = cached[1] if cached is not None and cached[0] == row.version else self._history(row.id)
             if history and date < history[-1].date:
                 raise InvalidInput("date", f"日期 {date} 早于该项目上一事项的日期 {history[-1].date}", "办理日期")
             rules, pin = self._rules_for_action(row, spec.name, history, date)
@@ -132,9 +149,15 @@ class ActionsMixin:
             digest = self._recompute(new_state, new_history, row.derived, documents, rules=rules)
             data = {k: to_json_value(v) for k, v in fields.items() if k not in CORE_COLUMNS}
             moment = now()
+            fen = Project.estimate.db_value(fields.get("estimate"))
+            # The row's seal as it will read back (tongchou.seals): one HMAC, no extra query.
+            seal = seal_of(self.seal_key, "project", (
+                row.id, fields["name"], row.unit_id, fields["year"], Project.estimate.python_value(fen), target,
+                data, row.version + 1, pin if pin is not None else row.rules, digest, row.created_on,
+                row.created_by_id))
             cursor = self.db.execute_sql(self._sql("act_update"), (
-                target, fields["name"], fields["year"], Project.estimate.db_value(fields.get("estimate")),
-                Project.data.db_value(data), digest, _db_time(moment), row.id, row.version))
+                target, fields["name"], fields["year"], fen,
+                Project.data.db_value(data), digest, _db_time(moment), seal, row.id, row.version))
             if cursor.rowcount != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self._write_parties(row.id, self.parties(state), self.parties(new_state))
@@ -149,6 +172,11 @@ class ActionsMixin:
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
             rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+        # Kept only once committed: the next action on this project (version + 1)
+        # then skips reading and decoding its history.
+        if len(self._history_cache) >= HISTORY_CACHE:
+            self._history_cache.clear()
+        self._history_cache[row.id] = (row.version + 1, new_history)
         return ActResult(project=new_state, event_id=event_id, from_status=state.status, to_status=target)
 
     def available_actions(self, project_id: int, actor: Actor) -> list[Action]:

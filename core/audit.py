@@ -32,6 +32,8 @@ GENESIS = "0" * 64
 ENTRY_FIELDS = (AuditEntry.id, AuditEntry.at, AuditEntry.kind, AuditEntry.actor, AuditEntry.project_id,
                 AuditEntry.action, AuditEntry.detail, AuditEntry.prev_mac, AuditEntry.mac)
 KEY_BYTES = 32
+#: the prefix of an anchor (AuditChain.anchor)
+ANCHOR_TAG = "tongchou-anchor-v1"
 
 
 def sm3_hex(data: bytes) -> str:
@@ -134,6 +136,8 @@ class VerifyResult:
     checked: int
     first_bad: int | None = None
     problem: str = ""
+    #: sealed rows that fail their check, as ``(table, row key, problem)`` (tongchou.seals)
+    tampered: tuple = ()
 
 
 class AuditChain:
@@ -214,6 +218,31 @@ class AuditChain:
         keys.write(key_file)
         self.keys = keys
         return entry + 1
+
+    def anchor(self) -> str:
+        """The head of the chain as one line to keep outside the database: a
+        later :meth:`check_anchor` shows the chain was not cut back before it."""
+        head = AuditHead.get_or_none(AuditHead.id == 1)
+        last_id, last_mac = (head.last_id, head.last_mac) if head else (0, GENESIS)
+        return f"{ANCHOR_TAG}:{last_id}:{last_mac}"
+
+    def check_anchor(self, anchor: str) -> str:
+        """"" when the chain still holds the anchored entry unchanged, else the problem."""
+        try:
+            tag, entry_id, mac = anchor.strip().rsplit(":", 2)
+            entry_id = int(entry_id)
+            if tag != ANCHOR_TAG or len(mac) != 64:
+                raise ValueError
+        except ValueError:
+            return f"锚点“{anchor.strip()[:80]}”格式不对(应为 tongchou audit anchor 的输出)"
+        if entry_id == 0:
+            return ""
+        row = AuditEntry.get_or_none(AuditEntry.id == entry_id)
+        if row is None:
+            return f"锚点记录的第 {entry_id} 条审计记录已不存在(审计链尾部被截断)"
+        if not std_hmac.compare_digest(row.mac, mac):
+            return f"第 {entry_id} 条审计记录与锚点不符(审计链被替换)"
+        return ""
 
     def verify(self, batch: int = 5000) -> VerifyResult:
         """Walk the chain; report the first entry that was changed, removed or

@@ -14,6 +14,7 @@ import json
 from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -31,7 +32,7 @@ class CliError(TongchouError):
 #: Modules of ``tongchou`` that add commands of their own: each defines
 #: ``add_commands(subparsers)`` and uses the helpers of this module.
 COMMAND_MODULES: tuple[str, ...] = ("official_commands", "whatif_commands", "plugin_commands", "io_commands",
-                                     "versions_commands")
+                                     "versions_commands", "todo_commands")
 #: Entry-point group through which installed packs add commands: each entry
 #: point names a callable ``add_commands(subparsers)``, as above.
 COMMANDS_GROUP = "tongchou.commands"
@@ -408,15 +409,52 @@ def cmd_user_list(args) -> int:
     return 0
 
 
+def _anchor_text(value: str | None) -> str | None:
+    """An anchor given on the command line: the text itself, or a file holding it."""
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not value.startswith("tongchou-anchor") and path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    return value
+
+
 def cmd_audit_verify(args) -> int:
     with _open(args) as ledger:
-        result = ledger.verify_audit()
+        result = ledger.verify_audit(_anchor_text(args.anchor))
         if result.ok:
-            print(f"audit chain intact: {result.checked} entries verified")
+            print(f"audit chain intact: {result.checked} entries verified; every sealed row checks"
+                  + ("; the anchor is still in the chain" if args.anchor else ""))
             return 0
         where = f"first broken entry: {result.first_bad}; " if result.first_bad else ""
         print(f"audit chain BROKEN: {where}{result.problem}", file=sys.stderr)
+        for table, key, why in result.tampered:
+            print(f"tampered row: table {table} row {key}: {why}", file=sys.stderr)
         return 1
+
+
+def cmd_audit_anchor(args) -> int:
+    with _open(args) as ledger:
+        text = ledger.anchor()
+    if args.out:
+        import os
+        out = Path(args.out).expanduser()
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        print(f"anchor written to {out}; keep it outside this server (verify with "
+              f"tongchou audit verify --anchor {out})")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_audit_reseal(args) -> int:
+    with _open(args) as ledger:
+        actor = _actor(ledger, args.user)
+        n = ledger.reseal(actor)
+    print(f"resealed {n} rows (audited); run tongchou audit verify first: resealing accepts the rows as they are")
+    return 0
 
 
 def cmd_audit_rotate(args) -> int:
@@ -454,8 +492,11 @@ def cmd_backup(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from .backup import restore
-    print(f"ledger restored from {args.file} into {restore(args.db, args.file)}")
+    from .backup import restore_ledger
+    where, kept = restore_ledger(args.db, args.file, key_file=Path(args.key_file) if args.key_file else None,
+                          anchor=_anchor_text(args.anchor))
+    print(f"ledger restored from {args.file} into {where}"
+          + (f"; the replaced ledger is kept as {kept}" if kept else ""))
     return 0
 
 
@@ -660,16 +701,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     au = sub.add_parser("audit", help="the audit chain").add_subparsers(dest="sub", metavar="SUB")
     au.required = True
-    p = au.add_parser("verify", help="check that no audit entry or event was changed, removed or inserted")
+    p = au.add_parser("verify", help="check that no audit entry, event or sealed row was changed, removed or "
+                                     "inserted")
+    p.add_argument("--anchor", help="an anchor from `audit anchor` (the text or a file): the chain must still "
+                                    "hold it")
     p.set_defaults(func=cmd_audit_verify)
+    p = au.add_parser("anchor", help="print the chain's head to keep elsewhere (detects a cut-back tail)")
+    p.add_argument("--out", help="write it to this new file instead")
+    p.set_defaults(func=cmd_audit_anchor)
+    p = au.add_parser("reseal", help="seal every row as it is now (after an upgrade, by an administrator)")
+    p.add_argument("--user", help="the administrator doing it")
+    p.set_defaults(func=cmd_audit_reseal)
     p = au.add_parser("rotate-key", help="sign new entries with a fresh key (old entries keep verifying)")
     p.set_defaults(func=cmd_audit_rotate)
 
     p = sub.add_parser("backup", help="write a consistent copy of the ledger to FILE")
     p.add_argument("file")
     p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("restore", help="replace the ledger by the backup FILE (stop servers first)")
+    p = sub.add_parser("restore", help="verify the backup FILE, then switch the ledger to it (the replaced one is kept)")
     p.add_argument("file")
+    p.add_argument("--key-file", help="the ledger's audit key file (default: the ledger's own)")
+    p.add_argument("--anchor", help="an anchor (text or file) the backup's chain must hold")
     p.set_defaults(func=cmd_restore)
 
     dc = sub.add_parser("doc", help="project documents").add_subparsers(dest="sub", metavar="SUB")

@@ -121,5 +121,9 @@ def postgres_schema(base_url: str, schema: str):
         db.connect()
         try:
             db.execute_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            # and what a restore kept or left beside it (tongchou.backup)
+            for (name,) in db.execute_sql("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+                                          (schema.replace("_", r"\_") + r"\_re%",)).fetchall():
+                db.execute_sql(f'DROP SCHEMA "{name}" CASCADE')
         finally:
             db.close()

@@ -51,6 +51,7 @@ class DerivedMixin:
                                  rules=self.rules_for(row))
         if digest != row.derived:
             self.db.execute_sql(self._sql("derived_update"), (digest, row.id))
+            self._seal("project", [row.id])
 
     def insert_derived(self, ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> None:
         """Insert rows made by :func:`derived_rows` (inside the caller's
@@ -77,6 +78,7 @@ class DerivedMixin:
                                              rules=self.rules_for(row))
                     Project.update(derived=digest).where(Project.id == pid).execute()
                     done += 1
+                self._seal("project", list(rows))
         with write_transaction(self.db):
             Setting.delete().where(Setting.key == RECOMPUTE_PENDING).execute()
         return done

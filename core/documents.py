@@ -21,6 +21,7 @@ from .audit import create_key_file, read_key_file, sm3_hex
 from .db import sqlite_path
 from .errors import InvalidInput, NotFound, PermissionDenied, TongchouError
 from .models import Document
+from .seals import TamperedRow
 from .vocabulary import Actor
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -168,6 +169,7 @@ class DocumentStore:
         with ledger._change():
             doc_id = Document.insert(project=row.id, kind=kind, filename=name, media_type=media, size=len(data),
                                      digest=digest, encrypted=self.encrypt, uploaded_by=actor.id).execute()
+            ledger._seal("document", [doc_id])
             ledger.audit.append("document", actor.name, {"op": "add", "document": doc_id, "digest": digest,
                                                          "kind": kind, "filename": name, "size": len(data)},
                                 project_id=row.id)
@@ -206,6 +208,8 @@ class DocumentStore:
         d = Document.get_or_none(Document.id == doc_id)
         if d is None or (d.project_id is not None and not _readable(ledger, actor, d.project_id)):
             raise NotFound(f"no document {doc_id!r}")
+        if not ledger._row_sound("document", d):
+            raise TamperedRow("document", d.id)
         data = self._read(d.digest, d.encrypted)
         with ledger._change():
             ledger.audit.append("document", actor.name, {"op": "get", "document": d.id, "digest": d.digest},

@@ -358,47 +358,13 @@ def export_report(ledger, actor: Actor | None, name: str, fmt: str = "xlsx",
 # -- iCalendar ------------------------------------------------------------------
 
 
-def _ics_text(text: str) -> str:
-    """TEXT value escaping of RFC 5545 (3.3.11)."""
-    return (text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n"))
-
-
-def _fold(line: str) -> list[str]:
-    """RFC 5545 line folding at 75 octets (never splitting a UTF-8 character)."""
-    out, cur, size = [], "", 0
-    for ch in line:
-        n = len(ch.encode("utf-8"))
-        if size + n > (75 if not out else 74):
-            out.append(cur)
-            cur, size = "", 0
-        cur += ch
-        size += n
-    out.append(cur)
-    return [out[0]] + [" " + x for x in out[1:]]
-
-
 def obligations_ics(obligations: Sequence, *, calendar_name: str, stamp: dt.datetime | None = None,
-                    host: str = "tongchou") -> bytes:
+                    host: str = "tongchou", alarm_days: int | None = None) -> bytes:
     """An all-day event per obligation, on its due date, with the article it
-    follows in the description.  The UID is the project, the obligation's code
-    and its due date, so a calendar that imports the file again updates the
-    events instead of doubling them."""
-    stamp = stamp or dt.datetime.now(dt.timezone.utc)
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Tongchou//deadlines//ZH", "CALSCALE:GREGORIAN",
-             f"X-WR-CALNAME:{_ics_text(calendar_name)}"]
-    for o in obligations:
-        uid = f"{o.project_id}-{o.code}-{o.due.isoformat()}@{host}"
-        description = f"{o.message}\n建设单位:{o.unit};依据 {o.citation.label}"
-        lines += ["BEGIN:VEVENT", f"UID:{_ics_text(uid)}",
-                  f"DTSTAMP:{stamp.strftime('%Y%m%dT%H%M%SZ')}",
-                  f"DTSTART;VALUE=DATE:{o.due.strftime('%Y%m%d')}",
-                  f"DTEND;VALUE=DATE:{(o.due + dt.timedelta(days=1)).strftime('%Y%m%d')}",
-                  f"SUMMARY:{_ics_text(f'#{o.project_id} {o.project}:{o.message}')}",
-                  f"DESCRIPTION:{_ics_text(description)}",
-                  "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    folded = [seg for line in lines for seg in _fold(line)]
-    return ("\r\n".join(folded) + "\r\n").encode("utf-8")
+    follows in the description; the UID is the project and the obligation's
+    code (not its due date), so a calendar that imports the file again updates
+    the events instead of doubling them.  See :mod:`tongchou.ics` (which also
+    keeps each event's SEQUENCE in the ledger)."""
+    from .ics import obligations_calendar
+    return obligations_calendar(obligations, calendar_name=calendar_name, stamp=stamp, host=host,
+                                alarm_days=alarm_days)

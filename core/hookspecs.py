@@ -231,6 +231,40 @@ def tongchou_findings(project, history, params, projects, documents):
 
 
 @hookspec
+def tongchou_todos(project, history, params, on, obligations, documents):
+    """Say what a project waits for on a date: the steps that move it on and
+    what is owed on it (the worklists 我的待办 and ``tongchou todo``, and the
+    project page's 下一步).
+
+    Called for each candidate project when a worklist is built, and for one
+    project when its page is shown; many projects are asked in a row, with
+    histories, obligations and documents read beforehand in a few queries, so
+    answer from the arguments alone (no queries).  The candidates of a user's
+    worklist are the projects the user sees in a status where some action of
+    the user's role may start.  When no plugin implements the hook, every
+    action with ``from_statuses`` is a to-do in those statuses while nothing
+    but its arguments would refuse it.
+
+    :param project: the :class:`tongchou.ProjectState` as it is now.
+    :param history: tuple of :class:`tongchou.HistoryEvent`, oldest first.
+    :param params: :class:`tongchou.parameters.ParameterSet`; ``params.value(name, on)``.
+    :param on: the date looked at (what is due or overdue then).
+    :param obligations: optional: tuple of the project's open
+        :class:`tongchou.Obligation` records, earliest due first.
+    :param documents: optional: tuple of :class:`tongchou.reads.DocumentInfo`,
+        the project's uploaded documents, oldest first.
+    :return: a list of :class:`tongchou.Todo` (an action, the reason in
+        Chinese, its article, optionally the code owed and a due date), or
+        None.  The core keeps a to-do for a user when the user's role (and
+        unit, or party: ``Action.party``) may take its action on the project
+        and the project is in one of the action's start statuses; a to-do
+        naming an action the jurisdiction lacks is dropped.  Each entry is
+        marked ready, or blocked with the refusals of the guards that refuse
+        whatever the arguments (the checklist of 下一步).
+    """
+
+
+@hookspec
 def tongchou_action_taken(ctx, event_id):
     """React to an action that succeeded (e.g. to notify someone).
 

@@ -929,6 +929,7 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     pairs = [(digest, pid) for digest, pids in digests.items() for pid in pids]
     if pairs:
         ledger.db.cursor().executemany(f'UPDATE "project" SET "derived" = {mark} WHERE "id" = {mark}', pairs)
+    ledger._seal("project", ids)
     ledger.audit.append_many(actor.name, [(e[0], e[1], e[2], e[3] if len(e) > 3 else None) for e in audit])
     return ids
 

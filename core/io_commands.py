@@ -142,10 +142,12 @@ def _smtp_address(text: str) -> tuple[str, int]:
 
 
 def cmd_remind(args) -> int:
-    from .exports import obligations_ics
+    from .ics import ledger_calendar
     from .reminders import due_reminders, reminder_text, send_reminders
     if args.days < 0:
         raise CliError("--days must not be negative")
+    if args.alarm_days < 0:
+        raise CliError("--alarm-days must not be negative")
     if args.send and not args.smtp:
         raise CliError("--send needs --smtp HOST:PORT")
     on = args.date or dt.date.today()
@@ -163,7 +165,8 @@ def cmd_remind(args) -> int:
                 print(reminder_text(r, on, args.days))
         if args.ics:
             items = [o for r in reminders for o in r.items]
-            data = obligations_ics(items, calendar_name=f"{ledger.jurisdiction.title} 期限")
+            data = ledger_calendar(ledger, items, calendar_name=f"{ledger.jurisdiction.title} 期限",
+                                   alarm_days=args.alarm_days)
             where = _write_out(data, args.ics, "deadlines.ics")
             if not args.json:
                 print(f"calendar written to {where} ({len(items)} deadlines)")
@@ -177,11 +180,14 @@ def cmd_remind(args) -> int:
             try:
                 result = send_reminders(ledger, reminders, on, args.days, host=host, port=port,
                                         sender=args.sender, starttls=args.starttls, username=args.smtp_user,
-                                        password=password, actor=reader)
+                                        password=password, actor=reader, sender_name=args.sender_name,
+                                        alarm_days=args.alarm_days)
             except (OSError, smtplib.SMTPException) as exc:
                 raise CliError(f"cannot send through {host}:{port}: {exc}") from None
             print(f"sent to {len(result.sent)} units" + (f": {', '.join(result.sent)}" if result.sent else ""),
                   file=sys.stderr if args.json else sys.stdout)
+            for line in result.undelivered:
+                print(f"not delivered: {line}", file=sys.stderr)
             if result.without_email:
                 print(f"no e-mail address (set one with 'tongchou unit set-email'): "
                       f"{', '.join(result.without_email)}", file=sys.stderr)
@@ -193,11 +199,12 @@ def cmd_remind(args) -> int:
 
 
 def cmd_unit_set_email(args) -> int:
-    from .reminders import set_unit_email
+    from .reminders import set_unit_email, unit_emails
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
         set_unit_email(ledger, args.name, args.email, actor)
-        print(f"reminders of {args.name} go to {args.email}" if args.email
+        stored = unit_emails(ledger).get(args.name)
+        print(f"reminders of {args.name} go to {stored}" if stored
               else f"{args.name} has no reminder address any more")
     return 0
 
@@ -268,7 +275,12 @@ def add_commands(sub) -> None:
     p.add_argument("--ics", metavar="FILE", help="also write the deadlines as an iCalendar file")
     p.add_argument("--send", action="store_true", help="e-mail each unit its list")
     p.add_argument("--smtp", type=_smtp_address, metavar="HOST:PORT")
-    p.add_argument("--from", dest="sender", default="tongchou@localhost", metavar="ADDR")
+    p.add_argument("--from", dest="sender", default="tongchou@localhost", metavar="ADDR",
+                   help="sender address, optionally with a name: '统筹台账 <tongchou@example.cn>'")
+    p.add_argument("--from-name", dest="sender_name", metavar="NAME",
+                   help="display name of the sender (default: '<county>政务信息化项目台账')")
+    p.add_argument("--alarm-days", type=int, default=3, metavar="N",
+                   help="calendar alarm N days before each deadline, at 09:00 (default 3; 0: on the day)")
     p.add_argument("--starttls", action="store_true")
     p.add_argument("--smtp-user", metavar="NAME", help="SMTP login name")
     p.add_argument("--password-env", metavar="VAR", help="environment variable holding the SMTP password")
@@ -277,9 +289,10 @@ def add_commands(sub) -> None:
 
     units = _unit_group(sub)
     if units is not None:
-        p = units.add_parser("set-email", help="set the address a unit's reminders go to ('' removes it)")
+        p = units.add_parser("set-email", help="set the addresses a unit's reminders go to ('' removes them)")
         p.add_argument("name")
-        p.add_argument("email")
+        p.add_argument("email", help="one address or a comma-separated list, names allowed: "
+                                     "'张三 <zhang@例子.中国>, li@example.cn'")
         p.add_argument("--user", required=True)
         p.set_defaults(func=cmd_unit_set_email)
         from .import_headers import add_alias_commands

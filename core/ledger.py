@@ -17,18 +17,21 @@ opening the ledger, its parameters, settings and audit key:
 - :mod:`tongchou.derived` obligations and findings derived per project;
 - :mod:`tongchou.sweep` the sweep of a date, notices and dashboard counts;
 - :mod:`tongchou.versions` which version of the rules governs each project;
+- :mod:`tongchou.todo` worklists and next steps, from the pack's ``tongchou_todos``;
 - :mod:`tongchou.storage` and :mod:`tongchou.results` the rows and records they share.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
 from peewee import Database, PostgresqlDatabase
 
 from .accounts import SYSTEM, AccountsMixin
@@ -37,16 +40,19 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
+from .field_index import ensure_indexes
 from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
 from .parameters import ParameterSet, coerce
 from .parties import PartiesMixin
 from .projects import ProjectsMixin
+from . import seals
 from .results import ActResult, LedgerFinding, LedgerObligation, Sweep
 from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMNS, derived_digest,
                       derived_rows)
 from .sweep import SWEEP_CHUNK, SweepMixin
+from .todo import TodoMixin
 from .values import to_json_value
 from .versions import VersionsMixin
 from .vocabulary import Actor
@@ -74,7 +80,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
 
 
 class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin,
-             VersionsMixin):
+             VersionsMixin, TodoMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
 
     def __init__(self, db: Database, jurisdiction: Jurisdiction, audit_key: "Keyring | bytes", url: str = "",
@@ -85,6 +91,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self.registry = jurisdiction.registry
         self.pm = jurisdiction.pm
         self.audit = AuditChain(audit_key)
+        self.seal_key = seals.seal_key(self.audit.keys)
         self.key_path = key_path
         self._pinned = dict(pinned or {})
         self._params: ParameterSet | None = None
@@ -93,6 +100,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._change_params: ParameterSet | None = None
         self._units: dict[int, str] = {}
         self._sql_cache: dict[str, str] = {}
+        self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
+        self._history_cache: dict[int, tuple] = {}  # project id -> (version, history) (ActionsMixin.act)
 
     # -- opening ------------------------------------------------------------
 
@@ -113,12 +122,16 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         database.initialize(db)
         db.connect(reuse_if_open=True)
         try:
-            if upgrade:
-                migrate(db)
-            stored = Setting.get_or_none(Setting.key == "jurisdiction")
-            disabled = Setting.get_or_none(Setting.key == "disabled_plugins")
+            applied = migrate(db) if upgrade else []
+            path = None if audit_key else (key_file or default_key_path(url, db))
+            key = audit_key or cls._audit_key(path)
+            skey = seals.seal_key(key if isinstance(key, Keyring) else Keyring.single(key))
+            # The seal column arrives with 0008: rows older than it are sealed below.
+            trust = not any(n.startswith("0008") for n in applied)
+            stored = _sealed_setting(skey, "jurisdiction", trust)
+            disabled = _sealed_setting(skey, "disabled_plugins", trust)
             disabled_names = list(disabled.value) if disabled else []
-            rules_off = Setting.get_or_none(Setting.key == "disabled_rules")
+            rules_off = _sealed_setting(skey, "disabled_rules", trust)
             disabled_names += list(rules_off.value) if rules_off else []
             if isinstance(jurisdiction, Jurisdiction):
                 jur = jurisdiction
@@ -132,12 +145,16 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
                         f"this ledger belongs to jurisdiction {stored.value!r}, not {jurisdiction!r}")
                 jur = load_jurisdiction(name, disabled=disabled_names, extra_plugins=extra_plugins,
                                         strict_disabled=False)
-            if stored is None:
-                Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
-            path = None if audit_key else (key_file or default_key_path(url, db))
-            key = audit_key or cls._audit_key(path)
             ledger = cls(db, jur, key, url, pinned_parameters, key_path=path)
             ledger.audit.ensure_head()
+            if not trust:
+                ledger.reseal(SYSTEM, reason="upgrade")
+            if stored is None and Setting.get_or_none(Setting.key == "jurisdiction") is None:
+                with write_transaction(db):
+                    Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
+                    seals.reseal(ledger.seal_key, "setting", ["jurisdiction"])
+            if upgrade:  # indexes of the fields the pack declares ``indexed``
+                ensure_indexes(db, ledger.registry.fields.values())
             return ledger
         except BaseException:
             db.close()
@@ -211,7 +228,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
             self._ledger_values = [(r.name, r.effective, coerce(specs[r.name].type, r.value, r.name))
                                    for r in ParameterValue.select().order_by(ParameterValue.name,
                                                                              ParameterValue.effective)
-                                   if r.name in specs]
+                                   if r.name in specs and self._row_sound("parameter_value", r)]
             ledger_values = [v for v in self._ledger_values if v[0] in self.registry.parameters]
             self._params = self.jurisdiction.parameters(ledger_values, self._pinned)
             self._params_signature = signature
@@ -231,6 +248,9 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
                           update={ParameterValue.value: to_json_value(value), ParameterValue.note: note,
                                   ParameterValue.set_by: actor.name, ParameterValue.set_at: now()})
              .execute())
+            seals.reseal(self.seal_key, "parameter_value",
+                         [r.id for r in ParameterValue.select(ParameterValue.id).where(
+                             ParameterValue.name == name, ParameterValue.effective == effective)])
             self.audit.append("parameter", actor.name, {"name": name, "effective": effective,
                                                         "value": to_json_value(value), "note": note})
             self._mark_recompute_pending(f"parameter {name}")
@@ -240,7 +260,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
 
     def setting(self, key: str, default: Any = None) -> Any:
         row = Setting.get_or_none(Setting.key == key)
-        return default if row is None else row.value
+        return default if row is None or not self._row_sound("setting", row) else row.value
 
     def set_setting(self, key: str, value: Any, actor: Actor) -> None:
         if actor.role != "admin":
@@ -248,6 +268,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         with write_transaction(self.db):
             (Setting.insert(key=key, value=value)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
+            seals.reseal(self.seal_key, "setting", [key])
             self.audit.append("setting", actor.name, {"key": key, "value": value})
             if key in ("disabled_plugins", "disabled_rules"):
                 self._mark_recompute_pending("plugins" if key == "disabled_plugins" else "rules")
@@ -260,6 +281,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         value = {"reason": reason, "since": now().isoformat(timespec="seconds")}
         (Setting.insert(key=RECOMPUTE_PENDING, value=value)
          .on_conflict(conflict_target=[Setting.key], update={Setting.value: value}).execute())
+        seals.reseal(self.seal_key, "setting", [RECOMPUTE_PENDING])
 
     @property
     def recompute_pending(self) -> dict | None:
@@ -270,8 +292,49 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
 
     # -- audit ----------------------------------------------------------------
 
-    def verify_audit(self):
-        return self.audit.verify()
+    def verify_audit(self, anchor: str | None = None):
+        """Check the audit chain, every sealed row, and (given ``anchor``, the
+        text ``tongchou audit anchor`` printed) that the chain still reaches
+        the anchored entry."""
+        result = self.audit.verify()
+        tampered = tuple(seals.verify_seals(self.seal_key))
+        problem = result.problem
+        if anchor is not None:
+            problem = problem or self.audit.check_anchor(anchor)
+        if tampered and not problem:
+            problem = "; ".join(f"{t} 表 {k}:{why}" for t, k, why in tampered[:20])
+        return attrs.evolve(result, ok=not problem and not tampered, problem=problem, tampered=tampered)
+
+    def anchor(self) -> str:
+        """The chain's head as text to keep outside the database (see verify_audit)."""
+        return self.audit.anchor()
+
+    def reseal(self, actor: Actor = SYSTEM, reason: str = "reseal") -> int:
+        """Seal every row again with the current key (after an upgrade that
+        added seals, or after an administrator has checked the rows by other
+        means).  Audited; returns how many seals changed."""
+        if actor.role != "admin":
+            raise PermissionDenied("只有系统管理员可以重新封印")
+        with write_transaction(self.db):
+            changed = sum(seals.reseal(self.seal_key, t) for t in seals.SEALED)
+            if changed:
+                self.audit.append("reseal", actor.name, {"rows": changed, "reason": reason})
+        return changed
+
+    def _seal(self, table: str, ids: Iterable[Any]) -> None:
+        """Seal rows of ``table`` after a write (inside its transaction): every
+        legitimate write path calls this for the rows it wrote."""
+        seals.reseal(self.seal_key, table, ids)
+
+    def _row_sound(self, table: str, row: Any) -> bool:
+        """Whether a sealed row read for use matches its seal; a row that does
+        not is logged and left unused."""
+        try:
+            seals.check(self.seal_key, table, row)
+            return True
+        except seals.TamperedRow as exc:
+            logging.getLogger("tongchou").error("%s", exc)
+            return False
 
     def rotate_audit_key(self, actor: Actor = SYSTEM) -> int:
         """Sign from now on with a new key (kept beside the old ones in the key file)."""
@@ -279,3 +342,17 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
             raise ConfigurationError("this ledger has no audit key file to rotate")
         with write_transaction(self.db):
             return self.audit.rotate(self.key_path, actor.name)
+
+
+def _sealed_setting(key: bytes, name: str, trust: bool) -> Setting | None:
+    """A setting read while opening, or None when absent or when its seal fails
+    (a tampered choice of plugins or jurisdiction is not used)."""
+    row = Setting.get_or_none(Setting.key == name)
+    if row is None or trust is False:
+        return row
+    try:
+        seals.check(key, "setting", row)
+    except seals.TamperedRow as exc:
+        logging.getLogger("tongchou").error("%s", exc)
+        return None
+    return row

@@ -24,6 +24,8 @@ class LedgerReader(ProjectReader):
     runs once, before the first query.
     """
 
+    live = True
+
     def __init__(self, query: Callable[[Mapping[str, Any]], Any], state: Callable[[Project], ProjectState],
                  exclude: int | None, before_read: Callable[[], None] | None = None):
         self.exclude = exclude

@@ -73,6 +73,8 @@ class Account(Base):
     failed_logins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
     created_at = DateTimeField(default=now)
+    #: HMAC-SM3 of the row (see :mod:`tongchou.seals`)
+    seal = CharField(max_length=64, null=True)
 
 
 class Project(Base):
@@ -94,6 +96,8 @@ class Project(Base):
     created_by = ForeignKeyField(Account, null=True, on_delete="RESTRICT")
     created_at = DateTimeField(default=now)
     updated_at = DateTimeField(default=now)
+    #: HMAC-SM3 of the row (see :mod:`tongchou.seals`)
+    seal = CharField(max_length=64, null=True)
 
     class Meta:
         indexes = ((("unit", "year"), False), (("status",), False), (("year",), False))
@@ -171,6 +175,8 @@ class Document(Base):
     encrypted = BooleanField(default=False)
     uploaded_by = ForeignKeyField(Account, null=True, on_delete="RESTRICT")
     uploaded_at = DateTimeField(default=now)
+    #: HMAC-SM3 of the row (see :mod:`tongchou.seals`)
+    seal = CharField(max_length=64, null=True)
 
 
 class ParameterValue(Base):
@@ -183,6 +189,8 @@ class ParameterValue(Base):
     note = TextField(default="")
     set_by = CharField(max_length=64, default="")
     set_at = DateTimeField(default=now)
+    #: HMAC-SM3 of the row (see :mod:`tongchou.seals`)
+    seal = CharField(max_length=64, null=True)
 
     class Meta:
         indexes = ((("name", "effective"), True),)
@@ -191,6 +199,8 @@ class ParameterValue(Base):
 class Setting(Base):
     key = CharField(max_length=100, primary_key=True)
     value = JSONField()
+    #: HMAC-SM3 of the row (see :mod:`tongchou.seals`)
+    seal = CharField(max_length=64, null=True)
 
 
 class AuditEntry(Base):

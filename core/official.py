@@ -24,6 +24,11 @@ Word):
   user typed can change the document's structure.  A value is never expanded
   again, so a project called ``{{ x }}`` is printed as it is.
 - An unknown name is an error naming the template and the placeholder.
+- ASCII ``, : ; ( )`` next to a Chinese character in a value become the
+  full-width ``，：；（）`` a 公文 uses (GB/T 9704); ``1,234.56`` keeps its comma.
+
+Issuing (a 文号 from the ledger's register, the file kept, the audit entry) is
+:mod:`tongchou.official_issue`; this module only fills documents.
 """
 from __future__ import annotations
 
@@ -112,6 +117,10 @@ class DocumentTemplate:
     order: int = 0
     replaces: str | None = None
     plugin: str = ""
+    #: the 文号 prefix (``淅审`` in ``淅审〔2026〕3号``), or a function of the
+    #: DocumentContext giving it (from the pack's parameters); None or "": the
+    #: document is issued without a 文号
+    prefix: "str | Callable[[DocumentContext], str] | None" = None
 
 
 _CACHE: "weakref.WeakKeyDictionary[pluggy.PluginManager, dict[str, DocumentTemplate]]" = \
@@ -134,6 +143,40 @@ def templates(pm: pluggy.PluginManager) -> dict[str, DocumentTemplate]:
 
 def chinese_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
+
+
+_DIGITS = "〇一二三四五六七八九"
+
+
+def _numeral(n: int) -> str:
+    """1..31 as 公文 dates write them: 一, 十, 十二, 二十, 三十一."""
+    tens, ones = divmod(n, 10)
+    return (("" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十"))
+            + ("" if ones == 0 and tens else _DIGITS[ones]))
+
+
+def chinese_numeral_date(day: dt.date) -> str:
+    """``二〇二六年十二月一日``: the date of a 落款 in Chinese numerals."""
+    return (f"{''.join(_DIGITS[int(c)] for c in str(day.year))}年"
+            f"{_numeral(day.month)}月{_numeral(day.day)}日")
+
+
+_CJK = r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef“”‘’]"
+_HALF = {",": "，", ":": "：", ";": "；", "(": "（", ")": "）"}
+_NEAR_CJK = re.compile(rf"(?<={_CJK})[,:;()]|[,:;()](?={_CJK})")
+
+
+def fullwidth(value: str) -> str:
+    """ASCII ``, : ; ( )`` next to a Chinese character as the full-width marks
+    of Chinese text; others (``1,234.56``, ``08:00``, ``(a)``) are kept."""
+    out, before = value, None
+    while out != before:  # "）;" : the mark next to one just made full-width follows it
+        before, out = out, _NEAR_CJK.sub(lambda m: _HALF[m.group(0)], out)
+    # a bracket whose partner became full-width follows it: （Beta）, not （Beta)
+    if "（" in out or "）" in out:
+        out = re.sub(r"（([^（）()]*)\)", r"（\1）", out)
+        out = re.sub(r"\(([^（）()]*)）", r"（\1）", out)
+    return out
 
 
 def text(value: Any) -> str:
@@ -168,6 +211,9 @@ def standard_context(doc: DocumentContext) -> dict[str, Any]:
 
     ``project.*`` (every field as printed, plus ``id`` and ``status``),
     ``jurisdiction.title|document|name``, ``date`` (the issue date),
+    ``issue.number`` (the 文号; empty in a draft), ``issue.draft`` (草稿 mark
+    of a preview, else empty), ``issue.date`` (``二〇二六年十二月一日``),
+    ``issue.printed`` (``2026年12月1日``, for the 版记), ``issue.year``,
     ``issuer.name|role``, ``obligations[]`` (open ones: ``message``,
     ``article``, ``citation``, ``due``, ``overdue``) and ``findings[]`` (open
     problems on the date, advice left out: ``message``, ``severity``,
@@ -180,6 +226,8 @@ def standard_context(doc: DocumentContext) -> dict[str, Any]:
     jur = doc.ledger.jurisdiction
     role = reg.roles.get(doc.actor.role)
     return {
+        "issue": {"number": "", "draft": "", "date": chinese_numeral_date(doc.on),
+                  "printed": chinese_date(doc.on), "year": str(doc.on.year)},
         "project": project,
         "jurisdiction": {"title": jur.title, "document": jur.document, "name": jur.name},
         "date": chinese_date(doc.on),
@@ -219,9 +267,22 @@ def available(ledger: "Ledger", project_id: int, actor: Actor,
             if _may_issue(spec, actor) and spec.context(doc) is not None]
 
 
+def number_prefix(ledger: "Ledger", spec: DocumentTemplate, project_id: int, actor: Actor,
+                  on: dt.date) -> str:
+    """The 文号 prefix of ``spec`` for the project on ``on`` ("" : unnumbered)."""
+    if callable(spec.prefix):
+        return str(spec.prefix(_document_context(ledger, project_id, actor, on)) or "")
+    return spec.prefix or ""
+
+
+DRAFT_MARK = "（草稿，未编号）"
+
+
 def render(ledger: "Ledger", project_id: int, kind: str, actor: Actor,
-           on: dt.date | None = None) -> bytes:
-    """The ``.docx`` of document ``kind`` for the project, issued on ``on``.
+           on: dt.date | None = None, *, number: str | None = None) -> bytes:
+    """The ``.docx`` of document ``kind`` for the project, issued on ``on``
+    with 文号 ``number`` (None: a draft, marked as such and unnumbered; take a
+    number with :func:`tongchou.official_issue.issue`).
 
     Raises NotFound (no such project for this actor, or no such kind),
     PermissionDenied (the actor's role may not issue it) and InvalidInput (the
@@ -241,6 +302,10 @@ def render(ledger: "Ledger", project_id: int, kind: str, actor: Actor,
     if extra is None:
         raise InvalidInput("kind", f"项目“{doc.project.name}”目前不能出具“{spec.label}”", "文书")
     context = standard_context(doc)
+    if number is None:
+        context["issue"]["draft"] = DRAFT_MARK
+    else:
+        context["issue"]["number"] = number
     for key, value in extra.items():
         if isinstance(value, Mapping) and isinstance(context.get(key), Mapping):
             context[key] = {**context[key], **value}
@@ -277,7 +342,7 @@ class _Resolver:
                     f"(no {'.'.join(parts[:i + 1])!r})")
         if isinstance(value, Mapping):
             raise ConfigurationError(f"template {self.name}: {{{{ {path} }}}} names a group, not a value")
-        return _XML_BAD.sub("", text(value))
+        return fullwidth(_XML_BAD.sub("", text(value)))
 
     def items(self, name: str) -> Sequence[Any]:
         value = self.context.get(name)

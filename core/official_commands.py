@@ -2,14 +2,18 @@
 
 ``tongchou official PROJECT --user U`` lists the documents the user may
 produce for the project now; ``tongchou official PROJECT KIND --user U
-[--out FILE] [--date D]`` writes one (default file: ``<project>-<kind>.docx``).
+[--out FILE] [--date D]`` issues one: it takes the next 文号 of the kind in
+the issue year, keeps the file with the project (document store, SM3) and
+records the issue in the audit chain, then writes the file (default:
+``<project>-<kind>.docx``).  ``--draft`` writes an unnumbered preview and
+records nothing.
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from . import official
+from . import official, official_issue
 from .cli import CliError, _actor, _date, _open, _print_json
 
 
@@ -29,7 +33,11 @@ def cmd_official(args) -> int:
         out = Path(args.out or f"{args.project}-{args.kind}.docx")
         if out.exists() and not args.force:
             raise CliError(f"{out} already exists (use --force to replace it)")
-        data = official.render(ledger, args.project, args.kind, actor, args.date)
+        if args.draft:
+            data, number = official_issue.draft(ledger, args.project, args.kind, actor, args.date), ""
+        else:
+            done = official_issue.issue(ledger, args.project, args.kind, actor, args.date)
+            data, number = done.data, done.number
         tmp = out.with_name(out.name + ".part")
         try:
             tmp.write_bytes(data)
@@ -37,12 +45,14 @@ def cmd_official(args) -> int:
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise CliError(f"cannot write {out}: {exc.strerror or exc}") from None
-        print(f"{args.kind} of project {args.project} written to {out} ({len(data)} bytes)")
+        what = "草稿（未编号）" if args.draft else (f"文号 {number}" if number else "无文号")
+        print(f"{args.kind} of project {args.project}: {what}; written to {out} ({len(data)} bytes)")
     return 0
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("official", help="official documents of a project (.docx): list them, or write one")
+    p = sub.add_parser("official", help="official documents of a project (.docx): list them, or issue one "
+                                         "(takes the next 文号 and records it; --draft: an unnumbered preview)")
     p.add_argument("project", type=int)
     p.add_argument("kind", nargs="?", help="e.g. technical_review, rectification_notice, acceptance_opinion; "
                                           "leave out to list what applies")
@@ -50,5 +60,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="file to write (default: PROJECT-KIND.docx)")
     p.add_argument("--force", action="store_true", help="replace the file if it exists")
     p.add_argument("--date", type=_date, help="issue date, and the day findings are looked at (default today)")
+    p.add_argument("--draft", action="store_true",
+                   help="write an unnumbered preview: no 文号 taken, nothing recorded")
     p.add_argument("--json", action="store_true", help="with no KIND: the list as JSON")
     p.set_defaults(func=cmd_official)

@@ -10,11 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from peewee import JOIN, SQL, Cast, Expression, fn
+from peewee import JOIN, SQL, fn
 
 from . import auth, parties
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
+from .seals import TamperedRow
+from .field_index import json_expr
 from .models import Account, Event, Obligation, Project, Unit, now
 from .storage import CORE_COLUMNS, _as_date
 from .values import from_json_value, parse_record, parse_value, to_json_value
@@ -79,13 +81,28 @@ class ProjectsMixin:
         # already serialises all writers), so each sees the state the last one left.
         # Raw SQL: building the query with peewee cost more than running it.
         sql = self._sql("project_lock" if lock else "project")
-        row = next(iter(Project.raw(sql, pid)), None)
-        if row is None:
+        cursor = self.db.execute_sql(sql, (pid,))
+        values = cursor.fetchone()
+        if values is None:
             raise NotFound(f"no project {project_id!r}")
+        # Built by hand: peewee's row wrapper resolves the columns anew for every
+        # query, which cost more than the query on the action path.
+        names = tuple(d[0] for d in cursor.description)
+        fields = self._row_fields.get(names)
+        if fields is None:
+            fields = self._row_fields[names] = [Project._meta.columns[n] for n in names]
+        row = Project(__no_default__=True)
+        data = row.__data__
+        for field, value in zip(fields, values):
+            data[field.name] = field.python_value(value) if value is not None else None
+        if lock and not self._row_sound("project", row):  # a change never builds on a tampered row
+            raise TamperedRow("project", row.id)
         return row
 
     def _readable_row(self, project_id: int, actor: Actor | None, *, lock: bool = False) -> Project:
         row = self._row(project_id, lock=lock)
+        if not lock and not self._row_sound("project", row):  # shown or used: never a tampered row
+            raise TamperedRow("project", row.id)
         # The parties are read only when the unit alone does not decide.
         if actor is not None and not auth.can_read(self.registry, actor, row.unit_id) \
                 and not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
@@ -136,13 +153,35 @@ class ProjectsMixin:
         # pass over narrow rows (id, sort key: often from an index alone), then
         # read just those rows.  Sorting whole rows, and counting them in a
         # second scan, is what made a page of a province slow.
-        keys = list(query.select(Project.id, fn.COUNT(SQL("*")).over())
-                    .order_by(*order).offset(max(0, offset)).limit(limit).tuples())
-        if not keys:
-            return [], (query.select(fn.COUNT(Project.id)).scalar() if offset > 0 else 0)
-        ids = [k[0] for k in keys]
+        if not search and self._index_answers(filters):
+            # Every filter has an index (a core column, the unit, an ``indexed``
+            # plugin field): the count is read from the index alone and the page
+            # walks it, where a window count would visit and sort every match.
+            ids = [r[0] for r in query.select(Project.id).order_by(*order)
+                   .offset(max(0, offset)).limit(limit).tuples()]
+            total = query.select(fn.COUNT(Project.id)).scalar() if ids or offset > 0 else 0
+        else:
+            keys = list(query.select(Project.id, fn.COUNT(SQL("*")).over())
+                        .order_by(*order).offset(max(0, offset)).limit(limit).tuples())
+            if not keys:
+                return [], (query.select(fn.COUNT(Project.id)).scalar() if offset > 0 else 0)
+            ids, total = [k[0] for k in keys], keys[0][1]
+        if not ids:
+            return [], total
         rows = {r.id: r for r in Project.select().where(Project.id.in_(ids))}
-        return [self._state(rows[i]) for i in ids], keys[0][1]
+        return [self._state(rows[i]) for i in ids], total
+
+    def _index_answers(self, filters: Mapping[str, Any]) -> bool:
+        """True when an index answers every filter (see :meth:`projects`)."""
+        for name, wanted in filters.items():
+            if wanted is None or wanted == "" or wanted == []:
+                continue
+            if name in ("status", "year", "unit", "id"):
+                continue
+            spec = self.registry.fields.get(name)
+            if spec is None or name in CORE_COLUMNS or not spec.indexed:
+                return False
+        return True
 
     def _field_expr(self, name: str):
         if name in ("name", "year", "estimate", "status", "id", "version", "created_on"):
@@ -152,9 +191,8 @@ class ProjectsMixin:
         spec = self.registry.fields.get(name)
         if spec is None:
             raise InvalidInput(name, "未知字段")
-        if self.is_postgres:
-            return Expression(Cast(Project.data, "json"), "->>", name)
-        return fn.json_extract(Project.data, f"$.{name}")
+        # Exactly the expression an ``indexed`` field's index is on (field_index).
+        return json_expr(name, self.is_postgres)
 
     def _order_column(self, name: str):
         return self._field_expr(name)
@@ -227,6 +265,7 @@ class ProjectsMixin:
             new = self._state(self._row(pid))
             digest = self._recompute(new, (), documents=(), rules=rules)
             self.db.execute_sql(self._sql("derived_update"), (digest, pid))
+            self._seal("project", [pid])
         return new
 
     def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,
@@ -267,6 +306,7 @@ class ProjectsMixin:
             if n != 1:
                 raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
             self._write_parties(row.id, self._party_ids(before.fields), self._party_ids(fields))
+            self._seal("project", [row.id])
             self.audit.append("project", actor.name, {"op": "update", "changes": to_json_value(typed),
                                                       "date": date}, project_id=row.id)
         return new

@@ -56,6 +56,9 @@ class ProjectReader:
 
     #: the id of the project being decided (None for one not yet entered)
     exclude: int | None = None
+    #: True when a live ledger stands behind the reader; False outside a
+    #: ledger and in replays (what-if), where a rule must not read the database
+    live: bool = False
 
     def find(self, **filters: Any) -> list["ProjectState"]:
         return []

@@ -19,6 +19,7 @@ from .errors import InvalidInput, Refused, TongchouError
 from .ledger import Ledger
 from .scenario_blame import describe
 from .scenario_cites import cites_of, names
+from .scenario_ledgers import CaseLedgers
 from .scenario_load import Loader
 from .scenario_model import COUNTED, PERMISSION, Case, CaseResult, Cite, Expect, ScenarioError, Step
 from .vocabulary import Actor
@@ -218,21 +219,48 @@ class Runner:
     def __init__(self, loader: Loader, db_url: str | None = None):
         self.loader = loader
         self.db_url = db_url
+        # One prepared ledger per run, a fresh copy (or a rolled-back
+        # transaction) per case: see tongchou.scenario_ledgers.
+        self.ledgers = CaseLedgers(db_url)
 
     def _ledger(self, case: Case, url: str) -> Ledger:
+        """A ledger opened from nothing (kept for callers of this method)."""
         jur = self.loader.jurisdiction(case.jurisdiction)
         # A throw-away ledger gets a throw-away audit key, never a key file.
         return Ledger.open(url, jurisdiction=jur, pinned_parameters=case.parameters,
                            audit_key=os.urandom(32))
 
     def run(self, case: Case) -> CaseResult:
-        if self.db_url and is_postgres(self.db_url):
-            with postgres_schema(self.db_url, f"tc_case_{uuid.uuid4().hex[:12]}") as url:
-                return self._run(case, url)
-        return self._run(case, ":memory:")
+        if type(self)._ledger is not Runner._ledger:
+            # A subclass that opens its own ledgers (as before prepared ones) keeps doing so.
+            if self.db_url and is_postgres(self.db_url):
+                with postgres_schema(self.db_url, f"tc_case_{uuid.uuid4().hex[:12]}") as url:
+                    return self._run(case, url)
+            return self._run(case, ":memory:")
+        jur = self.loader.jurisdiction(case.jurisdiction)
+        try:
+            with self.ledgers.ledger(jur, case.parameters) as ledger:
+                return self._run_on(case, ledger)
+        except Exception:  # noqa: BLE001 - a case that broke the shared ledger: start afresh
+            self.ledgers.close()
+            self.ledgers = CaseLedgers(self.db_url)
+            raise
+
+    def close(self) -> None:
+        """Drop the run's PostgreSQL schema (also done when the runner is collected)."""
+        self.ledgers.close()
 
     def _run(self, case: Case, url: str) -> CaseResult:
         ledger = self._ledger(case, url)
+        try:
+            return self._run_on(case, ledger)
+        finally:
+            try:
+                ledger.close()
+            except Exception:  # noqa: BLE001 - closing after a plugin broke a transaction
+                pass
+
+    def _run_on(self, case: Case, ledger: Ledger) -> CaseResult:
         run = _CaseRun(case, ledger)
         try:
             lines = run.run()
@@ -240,11 +268,6 @@ class Runner:
             lines = [f"{run.stage}: error: {exc}"]
         except Exception as exc:  # noqa: BLE001 - a plugin's bug fails its case, not the run
             lines = [f"{run.stage}: {describe(exc, ledger.pm)}"]
-        finally:
-            try:
-                ledger.close()
-            except Exception:  # noqa: BLE001 - closing after a plugin broke a transaction
-                pass
         return CaseResult(case, not lines, tuple(lines))
 
 
@@ -258,6 +281,7 @@ def run_paths(paths: Iterable[str | Path], *, db_url: str | None = None,
     ``runner`` (tests, tools) brings its own loader and ledgers; ``db_url`` and
     ``jurisdiction`` are then its business.
     """
+    given = runner is not None
     runner = runner or Runner(Loader(default=jurisdiction), db_url)
     loader = runner.loader
     files: list[Path] = []
@@ -293,5 +317,7 @@ def run_paths(paths: Iterable[str | Path], *, db_url: str | None = None,
                 emit(f"FAIL  {result.title}")
                 for line in result.lines:
                     emit(f"      {line}")
+    if runner is not None and not given:
+        runner.close()
     emit(f"{passed} passed, {failed} failed")
     return passed, failed

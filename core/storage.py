@@ -59,7 +59,8 @@ _HOT_SQL = {
     "history": ('SELECT "project_id", "seq", "action", "date", "role", "args", "from_status", "to_status" '
                 'FROM "event" WHERE "project_id" = ? ORDER BY "seq"'),
     "act_update": ('UPDATE "project" SET "status" = ?, "name" = ?, "year" = ?, "estimate" = ?, "data" = ?, '
-                   '"derived" = ?, "version" = "version" + 1, "updated_at" = ? WHERE "id" = ? AND "version" = ?'),
+                   '"derived" = ?, "version" = "version" + 1, "updated_at" = ?, "seal" = ? '
+                   'WHERE "id" = ? AND "version" = ?'),
     "obligations_delete": 'DELETE FROM "obligation" WHERE "project_id" = ?',
     "findings_delete": 'DELETE FROM "finding" WHERE "project_id" = ?',
     "derived_update": 'UPDATE "project" SET "derived" = ? WHERE "id" = ?',

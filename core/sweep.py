@@ -168,6 +168,83 @@ class SweepMixin:
                 break
         return out
 
+    # -- dashboards at province scale -----------------------------------------
+
+    def finding_counts(self, actor: Actor | None = None, on: dt.date | None = None, *,
+                       by: str = "severity", include_advice: bool = True) -> dict[str, int]:
+        """How many open findings :meth:`findings` would give on ``on``, per
+        ``severity`` (or per ``unit`` name), counted in SQL without building
+        them: grouped counts of the stored findings and of the open obligations
+        due before ``on`` (the overdue ones), plus what ``tongchou_sweep``
+        plugins see (only the projects in the statuses they look at)."""
+        on = on or dt.date.today()
+        if by not in ("severity", "unit"):
+            raise InvalidInput("by", "只能按 severity 或 unit 计数")
+        where, params = self._scope_sql(actor, None)
+        key_f = 'f."severity"' if by == "severity" else 'u."name"'
+        key_o = "'overdue'" if by == "severity" else 'u."name"'
+        join = ' JOIN "unit" AS u ON p."unit_id" = u."id"' if by == "unit" else ""
+        fwhere = list(where) + ([] if include_advice else ["f.\"severity\" <> 'advice'"])
+        counts: dict[str, int] = {}
+        sql = (f'SELECT {key_f}, COUNT(*) FROM "finding" AS f JOIN "project" AS p ON f."project_id" = p."id"{join}'
+               + (" WHERE " + " AND ".join(fwhere) if fwhere else "") + " GROUP BY 1")
+        for key, n in self.db.execute_sql(sql.replace("?", self.db.param), params):
+            counts[key] = counts.get(key, 0) + int(n)
+        sql = (f'SELECT {key_o}, COUNT(*) FROM "obligation" AS o JOIN "project" AS p ON o."project_id" = p."id"'
+               f'{join} WHERE ' + " AND ".join(['o."closed_on" IS NULL', 'o."due" < ?', *where]) + " GROUP BY 1")
+        for key, n in self.db.execute_sql(sql.replace("?", self.db.param), [on.isoformat(), *params]):
+            counts[key] = counts.get(key, 0) + int(n)
+        for f in self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice):
+            key = f.severity if by == "severity" else f.unit
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    def top_findings(self, actor: Actor | None = None, on: dt.date | None = None, limit: int = 50, *,
+                     include_advice: bool = False) -> list[LedgerFinding]:
+        """The first ``limit`` of :meth:`findings` (same order: overdue, then
+        violations, then advice; by project), read from SQL a severity at a time
+        and only for the first ``limit`` projects that have one, instead of
+        building every finding of the ledger."""
+        on = on or dt.date.today()
+        where, params = self._scope_sql(actor, None)
+        decode = _Decoder(self.jurisdiction.title)
+        cite_of, date_of = decode.citation, decode.date
+        order = {"overdue": 0, "violation": 1, "advice": 2}
+        hooked = self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice)
+        out: list[LedgerFinding] = []
+        for severity in ("overdue", "violation", "advice"):
+            if len(out) >= limit or (severity == "advice" and not include_advice):
+                break
+            if severity == "overdue":
+                cond = ['o."closed_on" IS NULL', 'o."due" < ?', *where]
+                first = (f'SELECT DISTINCT o."project_id" FROM "obligation" AS o JOIN "project" AS p '
+                         f'ON o."project_id" = p."id" WHERE {" AND ".join(cond)} ORDER BY 1 LIMIT {int(limit)}')
+                sql = ('SELECT o."project_id", p."name", u."name", o."code", o."document", o."articles", o."due", '
+                       'o."message" FROM "obligation" AS o JOIN "project" AS p ON o."project_id" = p."id" '
+                       'JOIN "unit" AS u ON p."unit_id" = u."id" '
+                       f'WHERE {" AND ".join(cond)} AND o."project_id" IN ({first})')
+                rows = []
+                for pid, pname, uname, code, doc, arts, due, message in self.db.execute_sql(
+                        sql.replace("?", self.db.param), [on.isoformat(), *params, on.isoformat(), *params]):
+                    due = date_of(due)
+                    rows.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", cite_of(doc, arts),
+                                              f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+            else:
+                cond = ['f."severity" = ?', *where]
+                first = (f'SELECT DISTINCT f."project_id" FROM "finding" AS f JOIN "project" AS p '
+                         f'ON f."project_id" = p."id" WHERE {" AND ".join(cond)} ORDER BY 1 LIMIT {int(limit)}')
+                sql = ('SELECT f."project_id", p."name", u."name", f."code", f."document", f."articles", f."message" '
+                       'FROM "finding" AS f JOIN "project" AS p ON f."project_id" = p."id" '
+                       'JOIN "unit" AS u ON p."unit_id" = u."id" '
+                       f'WHERE {" AND ".join(cond)} AND f."project_id" IN ({first})')
+                rows = [LedgerFinding(pid, pname, uname, code, severity, cite_of(doc, arts), message)
+                        for pid, pname, uname, code, doc, arts, message in self.db.execute_sql(
+                            sql.replace("?", self.db.param), [severity, *params, severity, *params])]
+            rows += [f for f in hooked if f.severity == severity]
+            rows.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
+            out += rows[:limit - len(out)]
+        return out
+
     def notices(self, on: dt.date | None = None) -> list:
         """Ledger-wide notices on ``on`` (e.g. the rules' trial period is over)."""
         on = on or dt.date.today()

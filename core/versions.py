@@ -350,6 +350,7 @@ class VersionsMixin:
                 self._pin_rules(pid, target.tag)
                 digest = self._recompute(self._state(row), self._history(pid), row.derived, rules=rules)
                 self.db.execute_sql(self._sql("derived_update"), (digest, pid))
+                self._seal("project", [pid])
                 self.audit.append("rules", actor.name, {"from": before.name, "to": target.name, "note": note},
                                   project_id=pid)
                 moved += 1

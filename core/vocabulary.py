@@ -28,6 +28,9 @@ UPDATE_PROJECT = "project.update"
 #: A guard watching this watches every action (not the pseudo-actions).
 ANY_ACTION = "*"
 
+#: Action tones: how the UI presents an action (see :class:`Action`).
+ACTION_TONES = ("routine", "punitive", "irreversible")
+
 #: Finding severities.  ``violation`` and ``overdue`` count as problems;
 #: ``advice`` is a recommendation and is never counted against a project.
 SEVERITIES = ("violation", "overdue", "advice")
@@ -58,6 +61,12 @@ class Field:
     the project besides its requesting unit (e.g. the company that builds and
     operates it): that unit's staff see the project and take the actions that
     name this field as their ``party``.
+
+    ``indexed=True`` (project fields kept in the JSON ``data``) gives the field
+    a database index of its own, created when the ledger is opened with a pack
+    that declares it: a page of projects filtered or sorted on it is then read
+    from the index instead of every project's JSON.  The pack decides which of
+    its fields are filtered on often enough to be worth an index.
     """
 
     name: str
@@ -76,6 +85,11 @@ class Field:
     plugin: str = ""
     #: the unit this field names is a party to the project (``unit`` fields only)
     party: bool = attrs.field(default=False, kw_only=True)
+    #: an action argument naming kinds of documents (``enum_list``): the UI
+    #: offers only the kinds uploaded to the project, with an upload in place
+    evidence: bool = attrs.field(default=False, kw_only=True)
+    #: an index of its own on the JSON value (see above)
+    indexed: bool = attrs.field(default=False, kw_only=True)
 
     @type.validator
     def _check_type(self, _attr, value):
@@ -157,6 +171,21 @@ class Action:
     plugin: str = ""
     #: the party field whose unit's staff take this action (None: the requesting unit)
     party: str | None = attrs.field(default=None, kw_only=True)
+    #: ``routine``, ``punitive`` (a sanction, e.g. suspending funds) or
+    #: ``irreversible`` (cannot be undone, e.g. shutting a system down): the UI
+    #: shows the last two in a warning style and asks for confirmation
+    tone: str = attrs.field(default="routine", kw_only=True)
+    #: what taking the action does, named in that confirmation (Chinese)
+    consequence: str = attrs.field(default="", kw_only=True)
+    #: statuses where the UI offers the action (None: wherever it may start);
+    #: narrows what staff are shown, never what the rules allow
+    offered_in: tuple[str, ...] | None = attrs.field(
+        default=None, kw_only=True, converter=lambda v: None if v is None else tuple(v))
+
+    @tone.validator
+    def _check_tone(self, _attr, value):
+        if value not in ACTION_TONES:
+            raise ValueError(f"action {self.name!r}: unknown tone {value!r} (known: {', '.join(ACTION_TONES)})")
 
     def arg(self, name: str) -> Field | None:
         for a in self.args:
@@ -255,6 +284,22 @@ class FindingRule:
     replaces: str | None = None
     plugin: str = ""
     requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class Todo:
+    """Something a project waits for: ``action`` to be taken, and why
+    (``reason``, citing ``citation``).  Returned by
+    :func:`tongchou.hookspecs.tongchou_todos`; the core puts it on the
+    worklist of the users who may take ``action`` on the project now.
+    ``code`` names what is owed when the to-do discharges something (e.g. an
+    obligation's code); ``due`` is its deadline, if any."""
+
+    action: str
+    reason: str
+    citation: Citation
+    code: str = ""
+    due: dt.date | None = None
 
 
 @attrs.frozen

@@ -7,11 +7,12 @@ figures are in docs/performance.md (``python -m bench``).
 """
 from __future__ import annotations
 
+import statistics
 import time
 
 import pytest
 
-from bench.cases import bare_scan
+from bench.cases import _busiest_unit, bare_scan
 from bench.province import SWEEP_ON, generate
 from tongchou.ledger import Ledger
 
@@ -60,3 +61,32 @@ def test_the_sweep_stays_within_its_bound_of_a_bare_scan(province):
     assert ratio <= SWEEP_RATIO_BOUND, (
         f"the sweep takes {ratio:.1f}x a bare scan of its rows (bound {SWEEP_RATIO_BOUND}x): "
         "something in it has become per-project")
+
+
+#: A page filtered on an indexed plugin field may take at most this many times the
+#: same page filtered on the unit (issue 14; measured about 1-2x, see docs/performance.md).
+FIELD_PAGE_RATIO_BOUND = 3.0
+
+
+def _median(fn, repeat: int = 15) -> float:
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def test_a_page_on_an_indexed_plugin_field_stays_near_the_unit_page(province):
+    ledger, _ = province
+    unit = _busiest_unit(ledger)
+    page = dict(order_by="id", descending=True, offset=150, limit=50)
+    by_field, total = ledger.projects(filters={"kind": "information_system"}, **page)
+    assert len(by_field) == 50 and total > 0.4 * 2000  # most projects match: no help from selectivity
+    ratio = (_median(lambda: ledger.projects(filters={"kind": "information_system"}, **page))
+             / _median(lambda: ledger.projects(filters={"unit": unit}, **page)))
+    print(f"indexed field page / unit page: {ratio:.2f}x")
+    assert ratio <= FIELD_PAGE_RATIO_BOUND, (
+        f"a page filtered on an indexed plugin field takes {ratio:.1f}x the unit's page "
+        f"(bound {FIELD_PAGE_RATIO_BOUND}x): is the filter still reading every project's JSON?")

@@ -151,7 +151,8 @@ def test_suspected_exactly_from_the_threshold_on(boundary, delta):
     led, newer, score = boundary
     threshold = min(1.0, max(0.0, score + delta))
     led.db.connect(reuse_if_open=True)
-    found = PLUGIN.tongchou_findings(project=led.project(newer.id), history=(), params=_Params(threshold))
+    found = PLUGIN.tongchou_findings(project=led.project(newer.id), history=(), params=_Params(threshold),
+                                     projects=led.project_reader(exclude=newer.id))
     assert bool([f for f in found if f.code == SUSPECTED]) == (score >= threshold)
 
 
@@ -287,3 +288,18 @@ def test_a_pack_swaps_the_similarity_rule_as_the_guide_shows():
         [row] = similar_rows(led, newer.id, top=1)
         assert row["score"] == mine.rule.score(VIDEO2, VIDEO).score != CharGramRule().score(VIDEO2, VIDEO).score
         assert bool(advice(led, newer.id)) == row["suspected"]
+
+
+def test_rules_evaluated_without_a_ledger_never_read_the_processs_database(two):
+    """engine.derive without a ledger (what-if, tools, tests) hands rules a
+    reader with no live ledger: the duplicate rule must not fall back on
+    whatever database this process opened last (it may be another ledger's)."""
+    from tongchou import NO_PROJECTS
+    led = two.ledger
+    make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    state = led.project(newer.id)
+    live = PLUGIN.tongchou_findings(project=state, history=(), params=_Params(0.0),
+                                    projects=led.project_reader(exclude=newer.id))
+    assert [f for f in live if f.code == SUSPECTED]
+    assert PLUGIN.tongchou_findings(project=state, history=(), params=_Params(0.0), projects=NO_PROJECTS) == []

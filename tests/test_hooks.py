@@ -638,6 +638,32 @@ def test_tongchou_citation_maps_also_cite_sweep_findings_and_notices(toy_county)
     assert (notice.citation.document, notice.citation.articles) == (DOCUMENT, (9,))
 
 
+def test_tongchou_todos_put_a_step_on_the_list_of_who_may_take_it(toy_county):
+    from tongchou import Todo
+
+    class Toy:
+        @hookimpl
+        def tongchou_todos(self, project, history, params, on, obligations):
+            out = [Todo("order_rectification", "玩具:每个已申报项目都应督促", cite(3))]
+            if project.status == "submitted":
+                out.append(Todo("retire", "不在可办状态,不列入", cite(3)))
+                out.append(Todo("no_such_action", "不存在的事项,不列入", cite(3)))
+            return out
+
+    c = toy_county(Toy())
+    p = c.project()
+    c.act(p, "apply", "unit", APPLY_DAY)
+    on = D(2025, 7, 1)
+    mine = [(e.project_id, e.action, e.reason) for e in c.ledger.todos(c.users["bureau"], on)]
+    # xichuan's own main path (技术审查) and the toy's step, but not retire (wrong status) nor the unknown action
+    assert (p.id, "order_rectification", "玩具:每个已申报项目都应督促") in mine
+    assert (p.id, "review", "对申报项目进行技术审查,出具审查意见") in mine
+    assert not any(a in ("retire", "no_such_action") for _pid, a, _r in mine)
+    assert [e.action for e in c.ledger.todos(c.users["unit"], on)] == []  # the unit waits
+    steps = c.ledger.next_steps(p.id, c.users["unit"], on)
+    assert {"order_rectification", "review"} <= {e.action for e in steps}
+
+
 # ---------------------------------------------------------------------------
 # The meta-test
 

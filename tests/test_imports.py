@@ -438,8 +438,9 @@ def test_import_statements_grow_linearly_with_rows(tmp_path, monkeypatch, xichua
             assert Project.select().count() == n and len(ledger.obligations()) == n // 4
             assert ledger.verify_audit().ok
     per_row = (statements[800] - statements[200]) / 600
-    # one INSERT per project, plus batches of a few hundred (obligations, audit entries)
-    assert per_row < 1.2, statements
+    # per project its INSERT and its seal's UPDATE (tongchou.seals), plus batches of a
+    # few hundred (obligations, audit entries)
+    assert per_row < 2.2, statements
 
 
 def _tongchou(*args: str) -> list[str]:

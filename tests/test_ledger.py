@@ -248,9 +248,9 @@ def test_grouped_estimates_and_the_overdue_filter(county):
 
 
 def test_a_disabled_plugin_that_was_uninstalled_does_not_lock_the_ledger(tmp_path, xichuan):
-    from tongchou.ledger import Ledger
-    from tongchou.models import Setting
-    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=tmp_path / "k"):
-        Setting.insert(key="disabled_plugins", value=["gone.plugin", "xichuan.supervision"]).execute()
+    from tongchou.ledger import SYSTEM, Ledger
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=tmp_path / "k") as led:
+        # through the ledger: a setting written behind its back is refused (tests/test_tamper.py)
+        led.set_setting("disabled_plugins", ["gone.plugin", "xichuan.supervision"], SYSTEM)
     with Ledger.open(str(tmp_path / "l.db"), key_file=tmp_path / "k") as led:
         assert "appoint_supervisor" not in led.registry.actions

@@ -69,11 +69,11 @@ def test_technical_review_opinion_names_the_project_and_the_five_dimensions(coun
     data = official.render(ledger, p.id, "technical_review", bureau, D(2025, 7, 11))
     text = document_text(data)
     assert "“智慧教育云平台”项目" in text
-    assert "县教育局:" in text
+    assert "县教育局：" in text
     assert "1,234,567.80 元" in text
     assert "2025年7月10日对该项目进行了技术审查" in text
     assert "第七条的规定" in text and "第八条" not in text
-    assert "审查结论:通过。" in text
+    assert "审查结论：通过。" in text
     assert "2025年7月11日" in text  # issue date
     assert "淅政办〔2025〕6号" in text
     table = rows(data)
@@ -91,7 +91,7 @@ def test_failed_review_of_an_ad_hoc_project_cites_articles_7_and_8():
     text = document_text(data)
     assert "第七条、第八条的规定" in text
     assert "已于2025年9月3日经县分管领导同意" in text
-    assert "审查结论:不通过。" in text and "重新申报" in text
+    assert "审查结论：不通过。" in text and "重新申报" in text
     assert [r[2] for r in rows(data)[1:]] == ["不通过"] * 5
     assert rows(data)[1:][0][0] == "建设的必要性"
 
@@ -105,7 +105,7 @@ def test_rectification_notice_lists_overdue_acceptance_with_article_and_deadline
     text = document_text(data)
     assert "“电子证照系统”项目" in text and "存在以下1项问题" in text
     # no order from a supervising body: one month (rectification_months, 第十九条) from the notice
-    assert "请你单位于2026年9月10日前完成整改(第十九条)" in text
+    assert "请你单位于2026年9月10日前完成整改（第十九条）" in text
     (header, item) = rows(data)
     assert header == ["存在问题", "违反条款", "原定期限", "整改期限"]
     assert item[1:] == ["第十八条", "2026年7月31日", "2026年9月10日"]
@@ -118,9 +118,9 @@ def test_rectification_notice_takes_the_ordered_deadline_and_the_order_reason():
     c.act(p, "order_rectification", "drc", D(2026, 2, 1), deadline="2026-03-15", reason="机房未迁移至政务云")
     data = official.render(c.ledger, p.id, "rectification_notice", c.users["drc"], D(2026, 2, 2))
     text = document_text(data)
-    assert "请你单位于2026年3月15日前完成整改(第三十五条)" in text
+    assert "请你单位于2026年3月15日前完成整改（第三十五条）" in text
     items = {r[1]: r for r in rows(data)[1:]}
-    assert items["第三十五条"][0] == "限期整改:机房未迁移至政务云"
+    assert items["第三十五条"][0] == "限期整改：机房未迁移至政务云"
     assert items["第三十五条"][3] == "2026年3月15日"
     assert "第二十五条" in items and items["第二十五条"][3] == "2026年3月15日"  # the standalone machine room
     assert "第十八条" not in items  # acceptance not yet due on 2026-02-02
@@ -142,15 +142,15 @@ def test_acceptance_opinion(result):
     c.act(p, "accept", "unit", D(2026, 3, 20), result=result, documents=DOCS)
     data = official.render(c.ledger, p.id, "acceptance_opinion", c.users["unit"], D(2026, 3, 21))
     text = document_text(data)
-    assert "项目名称:政务服务好差评系统" in text
-    assert "建成日期:2026年1月31日" in text and "验收日期:2026年3月20日" in text
+    assert "项目名称：政务服务好差评系统" in text
+    assert "建成日期：2026年1月31日" in text and "验收日期：2026年3月20日" in text
     assert rows(data)[1:] == [["项目建设总结", "已提交"], ["财务报告", "已提交"], ["审计报告", "已提交"],
                               ["安全风险评估报告", "已提交"]]
     if result == "pass":
-        assert "第十八条的规定" in text and "验收结论:通过。" in text
+        assert "第十八条的规定" in text and "验收结论：通过。" in text
     else:
         # 第十九条: rectified within one month, then accepted anew
-        assert "第十八条、第十九条的规定" in text and "验收结论:不通过。" in text
+        assert "第十八条、第十九条的规定" in text and "验收结论：不通过。" in text
         assert "请于2026年4月20日前完成整改后重新组织验收" in text
 
 

@@ -24,7 +24,8 @@ ON = dt.date(2026, 3, 1)
 class SmtpSink:
     """Enough of RFC 5321 for smtplib: accepts every message and keeps it."""
 
-    def __init__(self):
+    def __init__(self, smtputf8: bool = True):
+        self.smtputf8 = smtputf8
         self.messages: list[tuple[str, list[str], bytes]] = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -51,10 +52,12 @@ class SmtpSink:
             line = rfile.readline()
             if not line:
                 return
-            cmd = line.decode("utf-8", "replace").strip()
+            cmd = line.decode("utf-8").strip()  # a non-UTF-8 byte fails the test
             verb = cmd[:4].upper()
             if verb in ("EHLO", "HELO"):
                 say("250-sink")
+                if self.smtputf8:
+                    say("250-SMTPUTF8")
                 say("250 8BITMIME")
             elif verb == "MAIL":
                 sender, rcpts = cmd.partition(":")[2].strip(), []
@@ -85,6 +88,13 @@ class SmtpSink:
 @pytest.fixture
 def sink():
     s = SmtpSink()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def ascii_sink():
+    s = SmtpSink(smtputf8=False)
     yield s
     s.close()
 
@@ -162,6 +172,15 @@ def test_unit_email_addresses(ledger, county):
         set_unit_email(ledger, "县无此局", "a@b.cn", admin)
     with pytest.raises(PermissionDenied):
         set_unit_email(ledger, "县教育局", "a@b.cn", county.users["unit"])
+    # several addresses with display names, an internationalised domain
+    set_unit_email(ledger, "县教育局", "张三 <zhang@例子.中国>,li@example.cn", admin)
+    assert unit_emails(ledger) == {"县教育局": "张三 <zhang@例子.中国>, li@example.cn"}
+    for bad in ("zhang@例子", "a@-bad-.cn", "a b@example.cn", "张三 <zhang@>", "ok@example.cn, 坏地址",
+                "x@exa mple.cn"):
+        with pytest.raises(InvalidInput) as exc:
+            set_unit_email(ledger, "县教育局", bad, admin)
+        assert "电子邮箱" in str(exc.value) and "email" in str(exc.value)
+    assert unit_emails(ledger) == {"县教育局": "张三 <zhang@例子.中国>, li@example.cn"}  # nothing half-written
     set_unit_email(ledger, "县教育局", "", admin)
     assert unit_emails(ledger) == {}
     assert ledger.verify_audit().ok
@@ -193,23 +212,36 @@ def unescape(value: str) -> str:
 
 
 def parse_ics(data: bytes) -> list[dict[str, str]]:
+    """The events' own properties (not their alarms'), by a small RFC 5545
+    reader; the file is also read by the icalendar library (:func:`events`)."""
     text = data.decode("utf-8")
     assert all(len(line.encode("utf-8")) <= 75 for line in text.split("\r\n")), "lines longer than 75 octets"
     assert "\n" not in text.replace("\r\n", "")
     lines = unfold(text)
     assert lines[0] == "BEGIN:VCALENDAR" and lines[-1] == "END:VCALENDAR"
     assert "VERSION:2.0" in lines and any(line.startswith("PRODID:") for line in lines)
-    events, current = [], None
+    out, current, depth = [], None, 0
     for line in lines:
         if line == "BEGIN:VEVENT":
-            current = {}
+            current, depth = {}, 0
         elif line == "END:VEVENT":
-            events.append(current)
+            out.append(current)
             current = None
-        elif current is not None:
+        elif current is not None and line.startswith("BEGIN:"):
+            depth += 1
+        elif current is not None and line.startswith("END:"):
+            depth -= 1
+        elif current is not None and depth == 0:
             name, _, value = line.partition(":")
             current[name] = unescape(value)
-    return events
+    assert len(out) == len(events(data))
+    return out
+
+
+def events(data: bytes) -> list:
+    """The VEVENTs as the icalendar library reads them."""
+    import icalendar
+    return list(icalendar.Calendar.from_ical(data).walk("VEVENT"))
 
 
 def test_ics_has_one_event_per_deadline_with_stable_uids(ledger, deadlines):
@@ -220,6 +252,9 @@ def test_ics_has_one_event_per_deadline_with_stable_uids(ledger, deadlines):
     assert len(ev1) == len(items) == 4
     assert [e["UID"] for e in ev1] == [e["UID"] for e in ev2] and len({e["UID"] for e in ev1}) == 4
     assert ev1[0]["DTSTAMP"] == "20260301T080000Z" and ev2[0]["DTSTAMP"] == "20260302T090000Z"
+    # the UID is the project and the obligation's code, not the due date
+    assert all(e["UID"] == f"{o.project_id}-{o.code}@tongchou" and o.due.strftime("%Y%m%d") not in e["UID"]
+               for e, o in zip(ev1, items))
     for event, o in zip(ev1, items):
         assert event["DTSTART;VALUE=DATE"] == o.due.strftime("%Y%m%d")
         assert event["DTEND;VALUE=DATE"] == (o.due + dt.timedelta(days=1)).strftime("%Y%m%d")
@@ -286,3 +321,62 @@ def test_cli_remind_lists_writes_ics_and_sends(ledger, deadlines, sink, tmp_path
     closed.close()
     assert main(["--db", url, "remind", "--date", ON.isoformat(), "--send", "--smtp", f"127.0.0.1:{port}"]) == 2
     assert "cannot send" in capsys.readouterr().err
+
+
+def test_a_moved_deadline_keeps_its_uid_and_bumps_the_sequence(ledger, deadlines):
+    from tongchou.ics import ledger_calendar
+    p = deadlines["三十天"]
+    first = events(ledger_calendar(ledger, ledger.obligations(None, project_id=p.id), calendar_name="c",
+                                   alarm_days=3))
+    again = events(ledger_calendar(ledger, ledger.obligations(None, project_id=p.id), calendar_name="c"))
+    (one,), (same,) = first, again
+    assert one["UID"] == same["UID"] and int(one["SEQUENCE"]) == int(same["SEQUENCE"]) == 0
+    # the alarm: 09:00 three days before the all-day event
+    (alarm,) = one.walk("VALARM")
+    assert alarm["ACTION"] == "DISPLAY" and alarm["TRIGGER"].dt == dt.timedelta(days=-3, hours=9)
+    assert not again[0].walk("VALARM")
+    new_due = ON + dt.timedelta(days=60)
+    ledger.update_project(p.id, {"third_party_cloud_expires": new_due.isoformat()}, ledger.actor("unit1"),
+                          dt.date(2026, 2, 1))
+    (moved,) = events(ledger_calendar(ledger, ledger.obligations(None, project_id=p.id), calendar_name="c"))
+    assert moved["UID"] == one["UID"] and int(moved["SEQUENCE"]) == 1
+    assert moved["DTSTART"].dt == new_due
+    (still,) = events(ledger_calendar(ledger, ledger.obligations(None, project_id=p.id), calendar_name="c"))
+    assert int(still["SEQUENCE"]) == 1
+
+
+def test_mail_to_internationalised_addresses_with_names(ledger, deadlines, sink, county):
+    admin = county.users["admin"]
+    set_unit_email(ledger, "县教育局", "张三 <zhang@例子.中国>, li@example.cn", admin)
+    set_unit_email(ledger, "县水利局", "王五 <王五@例子.中国>", admin)
+    units = due_reminders(ledger, None, ON, 30)
+    result = send_reminders(ledger, units, ON, 30, host="127.0.0.1", port=sink.port,
+                            sender="tongchou@example.gov.cn", alarm_days=2)
+    assert result.sent == ("县教育局", "县水利局") and not result.undelivered
+    (s1, r1, raw1), (s2, r2, raw2) = sink.messages
+    # the domain goes in IDNA form; a Unicode local part with SMTPUTF8
+    assert r1 == ["<zhang@xn--fsqu00a.xn--fiqs8s>", "<li@example.cn>"]
+    assert "SMTPUTF8" not in s1 and s1.startswith("<tongchou@example.gov.cn>")
+    assert r2 == ["<王五@xn--fsqu00a.xn--fiqs8s>"] and "SMTPUTF8" in s2.upper()
+    msg = email.message_from_bytes(raw1, policy=email.policy.default)
+    assert [(a.display_name, a.username) for a in msg["To"].addresses] == [("张三", "zhang"), ("", "li")]
+    assert msg["From"].addresses[0].display_name == "淅川县政务信息化项目台账"
+    sent_at = email.utils.parsedate_to_datetime(msg["Date"])
+    assert sent_at.utcoffset() == dt.datetime.now().astimezone().utcoffset() and "-0000" not in msg["Date"]
+    ics = next(p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar")
+    assert all(e.walk("VALARM")[0]["TRIGGER"].dt == dt.timedelta(days=-2, hours=9)
+               for e in events(ics.get_payload(decode=True)))
+    utf8 = email.message_from_string(raw2.decode("utf-8"), policy=email.policy.default)
+    assert utf8["To"].addresses[0].username == "王五"
+
+
+def test_a_server_without_smtputf8_gets_the_ascii_addresses_only(ledger, deadlines, ascii_sink, county):
+    set_unit_email(ledger, "县教育局", "张三 <张三@例子.中国>, li@example.cn", county.users["admin"])
+    units = due_reminders(ledger, None, ON, 30, unit="县教育局")
+    result = send_reminders(ledger, units, ON, 30, host="127.0.0.1", port=ascii_sink.port,
+                            sender="统筹 <tongchou@example.gov.cn>")
+    assert result.sent == ("县教育局",) and len(result.undelivered) == 1 and "张三@例子.中国" in result.undelivered[0]
+    ((sender, rcpts, raw),) = ascii_sink.messages
+    assert rcpts == ["<li@example.cn>"] and raw.isascii()
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["From"].addresses[0].display_name == "统筹"

@@ -81,8 +81,9 @@ def test_a_pack_disables_one_guard_by_code():
                 disable=("xichuan.acceptance.documents",), plugins={})
     jur = load_jurisdiction("toy_no_docs", found=with_packs(pack))
     assert "xichuan.acceptance.documents" not in jur.registry.guards
+    # the uploaded-documents rule has a code of its own and stays
     assert sorted(g.code for g in jur.registry.guards_for("accept")) == [
-        "xichuan.ai.effect_at_acceptance", "xichuan.oversight.suspended"]
+        "xichuan.acceptance.documents_uploaded", "xichuan.ai.effect_at_acceptance", "xichuan.oversight.suspended"]
 
 
 def test_a_name_neither_plugin_nor_rule_code_is_an_error_naming_it():

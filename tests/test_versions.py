@@ -132,6 +132,7 @@ def test_the_anchor_action_pins_a_project_to_the_version_in_force_on_its_date(co
     c.act(early, "apply", "unit", D(2025, 6, 10))  # under 2024: 2,000,000 allowed
     assert version_of(c, early) == OLD
     assert "toy.v2.filing" not in codes(c, early)
+    assert c.ledger.verify_audit().ok  # the pinned rows' seals include their version
 
 
 def test_without_an_anchor_the_entry_date_pins_the_version(county):

@@ -37,11 +37,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     # home
     "notices": ("全台账提示", "Ledger notices"),
     "worklist": ("我的待办", "My worklist"),
-    "worklist_hint": ("以下项目处于您的角色可以办理事项的状态,等待最久的在前。",
-                      "Projects in a status where your role can act, longest waiting first."),
+    "worklist_hint": ("以下是按规则现在等待您办理的事项及其依据,到期早的在前,其次是等待最久的。",
+                      "What the rules say waits for you now and why; earliest due first, then longest waiting."),
     "worklist_empty": ("暂无待办事项。", "Nothing is waiting for you."),
-    "worklist_more": ("共 {total} 个项目处于您可办理事项的状态,以上为等待最久的 {shown} 项。",
-                      "{total} projects are in a status where you can act; the {shown} longest waiting are shown."),
+    "worklist_more": ("共 {total} 个项目有待您办理的事项,以上为最紧迫的 {shown} 项。",
+                      "{total} projects wait for you; the {shown} most urgent are shown."),
     "worklist_all": ("查看全部待办", "See the whole worklist"),
     "waiting_since": ("等待起始", "Waiting since"),
     "next_action": ("待办事项", "To do"),
@@ -197,6 +197,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     "official_hint": ("按项目当前数据生成 Word 公文(.docx)。", "Word documents (.docx) from the project's current data."),
     "official_none": ("当前状态下没有可生成的公文。", "No official document applies at this stage."),
     "export_csv": ("导出CSV(全部符合条件的项目)", "Export to CSV (all matching)"),
+    # worklists, the action panel and 下一步 (from the pack's tongchou_todos and the guards)
+    "still_needs": ("尚需", "Still needs"),
+    "next_steps": ("下一步", "Next steps"),
+    "next_steps_empty": ("按规则,该项目当前没有待办理的下一步。", "By the rules nothing is waiting on this project now."),
+    "next_step_ready": ("条件已具备,可以办理", "Ready to be taken"),
+    "next_step_by": ("办理方", "Taken by"),
+    "next_step_mine": ("由您办理", "Yours to take"),
+    "actions_next": ("下一步(建议优先办理)", "Next step (suggested)"),
+    "actions_other": ("其他可办理事项", "Other actions"),
+    "actions_blocked": ("暂不能办理(规则检查未通过)", "Not possible now (the rules refuse)"),
+    "confirm_title": ("请确认", "Please confirm"),
+    "confirm_go": ("确认办理", "Confirm"),
+    "confirm_text": ("“{label}”不是常规步骤:{consequence}确定要办理吗?",
+                     "“{label}” is not a routine step: {consequence} Take it?"),
+    "evidence_none": ("尚未上传任何可列明的材料;请先在下方上传,上传后才能选择。",
+                      "No document of these kinds is uploaded yet; upload one below to name it."),
+    "evidence_upload": ("上传材料", "Upload a document"),
+    "evidence_kind": ("材料类别", "Kind"),
+    "evidence_uploaded": ("已上传:{kind}", "Uploaded: {kind}"),
+
 }
 
 

@@ -25,6 +25,14 @@ def _open(app):
     return app.handler(lambda pid: app.go("project", project=pid))
 
 
+def _entry_text(app, e) -> str:
+    """One to-do as the worklist says it: what, why (the article), what still blocks it."""
+    text = f"{e.action_label}:{e.reason}({e.citation.label})"
+    if e.blocked_by:
+        text += f" [{app.t('still_needs')}:" + ";".join(r.message for r in e.blocked_by) + "]"
+    return text
+
+
 def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
     items, total = queries.worklist(app.ledger, app.actor, limit=limit, on=app.today())
     if not items:
@@ -35,9 +43,9 @@ def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
         p = w.project
         rows.append({
             "id": p.id, "name": p.name, "unit": p["unit"], "status": reg.status_label(p.status),
-            "todo": "、".join(a.label for a in w.actions),
+            "todo": ";".join(_entry_text(app, e) for e in w.entries),
             "since": w.waiting_since.isoformat() if w.waiting_since else "",
-            "deadline": (f"{w.deadline.due.isoformat()} {w.deadline.message}"
+            "deadline": (f"{w.deadline.due.isoformat()}"
                          + (f"({app.t('overdue')})" if w.deadline.overdue_on(app.today()) else ""))
             if w.deadline else app.t("no_deadline"),
         })
@@ -62,15 +70,16 @@ def home(app, **_params):
         parts.append(notices)
 
     counts = app.ledger.status_counts(app.actor)
-    findings = queries.open_findings(app.ledger, app.actor, today)
-    overdue = [f for f in findings if f.severity == "overdue"]
-    violations = [f for f in findings if f.severity == "violation"]
+    # Counts and the first rows from SQL: building every finding of a province is seconds.
+    found = queries.finding_counts(app.ledger, app.actor, today)
+    findings = queries.top_findings(app.ledger, app.actor, today, PROBLEMS_SHOWN)
+    n_overdue, n_violations = found.get("overdue", 0), found.get("violation", 0)
     upcoming = app.ledger.obligations(app.actor, due_from=today, due_before=today + dt.timedelta(days=31))
     parts.append(html_pane(
         _kpi(app.t("total_projects"), str(sum(counts.values())))
         + _kpi(app.t("total_estimate"), money(app.ledger.total_estimate(app.actor), " 元"))
-        + _kpi(app.t("overdue_count"), str(len(overdue)), bad=bool(overdue))
-        + _kpi(app.t("violation_count"), str(len(violations)), bad=bool(violations))
+        + _kpi(app.t("overdue_count"), str(n_overdue), bad=bool(n_overdue))
+        + _kpi(app.t("violation_count"), str(n_violations), bad=bool(n_violations))
         + _kpi(app.t("due_soon_count"), str(len(upcoming))), css_classes=["tc-kpis"]))
 
     # My worklist first: it is what a user comes for.
@@ -95,8 +104,8 @@ def home(app, **_params):
                                             ("name", reg.fields["name"].label), ("unit", reg.fields["unit"].label),
                                             ("message", app.t("description")), ("citation", app.t("citation"))],
                                      on_open=_open(app), css_class="tc-problems"))
-        if len(findings) > PROBLEMS_SHOWN:
-            parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=len(findings)))}</p>'))
+        if n_overdue + n_violations > PROBLEMS_SHOWN:
+            parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=n_overdue + n_violations))}</p>'))
     else:
         parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("problems_empty"))}</p>'))
 

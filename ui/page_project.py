@@ -11,7 +11,8 @@ from tongchou import auth
 from tongchou.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from tongchou.vocabulary import Action, Refusal
 
-from . import page_documents, queries
+from . import page_actions, page_documents, queries
+from .page_actions import ActionPanel  # noqa: F401  (where it was before)
 from .compat import widget
 from .fmt import alert, article_html, badge, cite_hover, date, esc, field_value, html_pane, table
 from .forms import FieldForm, changed_fields, project_field_order
@@ -139,73 +140,6 @@ def _section(title: str, body, css: str = ""):
                              "margin-bottom": "10px", "background": "white"})
 
 
-class ActionPanel:
-    """The buttons for the actions the user may take now, and the form of the
-    one chosen."""
-
-    def __init__(self, app, project):
-        self.app = app
-        self.project = project
-        self.form_area = pn.Column(sizing_mode="stretch_width", css_classes=["tc-action-form"])
-        self.feedback = html_pane("", css_classes=["tc-action-feedback"])
-
-    def view(self):
-        app = self.app
-        actions = app.ledger.available_actions(self.project.id, app.actor)
-        if not actions:
-            return html_pane(f'<p class="tc-muted">{esc(app.t("actions_empty"))}</p>', css_classes=["tc-no-actions"])
-        buttons = []
-        for a in actions:
-            b = widget(pn.widgets.Button, name=a.label, button_type="primary", css_classes=["tc-act-" + a.name],
-                                  description=a.citation.label)
-            app.on_click(b, lambda a=a: self.open(a))
-            buttons.append(b)
-        return pn.Column(pn.FlexBox(*buttons, sizing_mode="stretch_width"), self.feedback, self.form_area,
-                         sizing_mode="stretch_width")
-
-    def open(self, action: Action) -> None:
-        app = self.app
-        self.feedback.object = ""
-        units = [name for _id, name in app.ledger.units()] if any(a.type == "unit" for a in action.args) else None
-        form = FieldForm(action.args, lang=app.lang, what="参数", units=units)
-        when = widget(pn.widgets.DatePicker, name=app.t("action_date") + " *", value=app.today(), end=app.today(),
-                                     css_classes=["tc-f-date"])
-        submit = widget(pn.widgets.Button, name=app.t("submit") + (": " if app.lang == "en" else ":") + action.label, button_type="primary",
-                                   css_classes=["tc-submit"])
-        cancel = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-cancel"])
-        errors = html_pane("", css_classes=["tc-form-errors"])
-        help_text = f'<div class="tc-muted">{esc(action.help)}</div>' if action.help else ""
-        head = html_pane(f'<div class="tc-h">{esc(action.label)}</div>'
-                         f'<div class="tc-muted">{article_html(app.registry, action.citation)}</div>{help_text}')
-
-        def do_submit():
-            errors.object = ""
-            try:
-                args = form.parse()
-                if when.value is None:
-                    raise InvalidInput("date", "必填项,不能为空", app.t("action_date"))
-                result = app.ledger.act(self.project.id, action.name, app.actor, when.value, args,
-                                        expected_version=self.project.version)
-            except (Refused, InvalidInput, Conflict, NotFound, PermissionDenied) as exc:
-                errors.object = error_html(app, exc)
-                if isinstance(exc, Conflict):
-                    reload = widget(pn.widgets.Button, name=app.t("reload"), css_classes=["tc-reload"])
-                    app.on_click(reload, app.refresh)
-                    self.form_area.append(reload)
-                return
-            queries.changed()
-            app.notify("success", app.t("done", label=action.label))
-            app.go("project", project=self.project.id)
-            _ = result
-
-        app.on_click(submit, do_submit)
-        app.on_click(cancel, lambda: self.form_area.clear())
-        self.form_area[:] = [pn.Column(head, form.layout(), when, pn.Row(submit, cancel), errors,
-                                       sizing_mode="stretch_width", css_classes=["tc-form-" + action.name],
-                                       styles={"border": "1px solid #d9d6fe", "border-radius": "8px",
-                                               "padding": "6px 12px", "background": "#fcfcfd"})]
-
-
 def plugin_panels(app, project) -> list:
     out = []
     try:
@@ -257,6 +191,7 @@ def project_page(app, project=None, **_params):
     official = [] if official_body is None else [
         _section(app.t("official_documents"), official_body, "tc-official-section")]
     left = pn.Column(
+        _section(app.t("next_steps"), page_actions.next_steps_view(app, p), "tc-next-section"),
         _section(app.t("actions"), actions.view(), "tc-actions"),
         _section(app.t("findings"), html_pane(findings_html(app, findings)), "tc-findings-section"),
         _section(app.t("obligations"), html_pane(obligations_html(app, obligations)), "tc-obligations-section"),
@@ -298,7 +233,7 @@ def new_page(app, **_params):
         except (Refused, InvalidInput, PermissionDenied) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        queries.changed(app.ledger, project.id)
         app.notify("success", app.t("created", id=project.id))
         app.go("project", project=project.id)
 
@@ -333,7 +268,8 @@ def edit_page(app, project=None, **_params):
         except (Refused, InvalidInput, Conflict, PermissionDenied, NotFound) as exc:
             errors.object = error_html(app, exc)
             return
-        queries.changed()
+        # The unit and parties it had before the edit see it change too.
+        queries.changed(app.ledger, pid, extra_units=(p.unit_id, *app.ledger.parties(p).values()))
         app.notify("success", app.t("saved"))
         app.go("project", project=pid)
 

@@ -93,8 +93,9 @@ def calendar_section(app):
         return exports.obligations_workbook(app.ledger.obligations(app.actor), app.today())
 
     def ics():
-        data = exports.obligations_ics(app.ledger.obligations(app.actor),
-                                       calendar_name=f"{app.ledger.jurisdiction.title} {app.t('calendar')}")
+        from tongchou.ics import ledger_calendar  # SEQUENCEs kept in the ledger, as for `remind --ics`
+        data = ledger_calendar(app.ledger, app.ledger.obligations(app.actor), alarm_days=3,
+                               calendar_name=f"{app.ledger.jurisdiction.title} {app.t('calendar')}")
         return io.BytesIO(data)
 
     dl_x = widget(pn.widgets.FileDownload, callback=app.download_callback(xlsx), filename=f"期限日历_{today:%Y%m%d}.xlsx",

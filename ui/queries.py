@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+import warnings
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
@@ -23,27 +24,51 @@ from tongchou.vocabulary import Action, Actor, ProjectState
 WORKLIST_LIMIT = 200
 _lock = threading.Lock()
 _generation = [0]
-_cache: dict[tuple, tuple[float, int, Any]] = {}
+#: generation per scope (ledger, unit or None): bumped when a project that scope sees changes
+_scope_generation: dict[tuple, int] = defaultdict(int)
+_cache: dict[tuple, tuple[float, int, int, Any]] = {}
 CACHE_SECONDS = 60.0
 
 
-def changed() -> None:
-    """Call after every write made through the UI: cached aggregates are stale."""
+def changed(ledger=None, project_id: int | None = None, extra_units: tuple = ()) -> None:
+    """Call after every write made through the UI: cached aggregates are stale.
+
+    With the ledger and the project written, only the scopes that can see that
+    project are dropped (the province-wide ones, its unit's and its parties'; and
+    ``extra_units``, e.g. the unit it had before an edit): other units' dashboards
+    stay cached.  Without them, everything is dropped."""
+    if ledger is None or project_id is None:
+        with _lock:
+            _generation[0] += 1
+            _cache.clear()
+        return
+    try:
+        state = ledger.project(project_id)
+        units = {state.unit_id, *ledger.parties(state).values(), *extra_units}
+    except TongchouError:  # gone or unreadable: drop everything rather than guess
+        changed()
+        return
+    scopes = {(id(ledger), None)} | {(id(ledger), u) for u in units}
     with _lock:
-        _generation[0] += 1
-        _cache.clear()
+        for scope in scopes:
+            _scope_generation[scope] += 1
+        for key in [k for k in _cache if k[-2:] in scopes]:
+            del _cache[key]
 
 
 def _cached(key: tuple, build):
+    """``key`` ends with :func:`scope_key`, so a change drops only the scopes it touches."""
     now = time.monotonic()
+    scope = key[-2:]
     with _lock:
         hit = _cache.get(key)
-        if hit and hit[1] == _generation[0] and now - hit[0] < CACHE_SECONDS:
-            return hit[2]
-        gen = _generation[0]
+        if hit and hit[1] == _generation[0] and hit[2] == _scope_generation[scope] \
+                and now - hit[0] < CACHE_SECONDS:
+            return hit[3]
+        gen, sgen = _generation[0], _scope_generation[scope]
     value = build()
     with _lock:
-        _cache[key] = (now, gen, value)
+        _cache[key] = (now, gen, sgen, value)
     return value
 
 
@@ -56,71 +81,64 @@ def scope_key(ledger, actor: Actor) -> tuple:
 
 
 def role_actions(ledger, actor: Actor) -> list[Action]:
-    """Actions the actor's role may take that start from named statuses.
-
-    Actions that may start from (almost) any status, such as ordering a
-    rectification, are not "awaiting" anyone, so they do not make work items.
-    """
+    """Actions the actor's role may take that start from named statuses."""
     return [a for a in ledger.registry.actions.values()
             if actor.role in a.roles and a.from_statuses is not None]
 
 
+_WARNED: set[str] = set()
+
+
 def worklist_statuses(ledger, actor: Actor) -> dict[str, list[Action]]:
-    out: dict[str, list[Action]] = defaultdict(list)
+    """Deprecated: the statuses where the actor's role may act.  The worklist
+    now comes from the rules: use ``ledger.todos(actor, on)``."""
+    if "worklist_statuses" not in _WARNED:
+        _WARNED.add("worklist_statuses")
+        warnings.warn("tongchou.ui.queries.worklist_statuses is deprecated; use Ledger.todos(actor, on)",
+                      DeprecationWarning, stacklevel=2)
+    out: dict[str, list[Action]] = {}
     for a in role_actions(ledger, actor):
         for s in ledger.registry.start_statuses(a):
-            out[s].append(a)
-    return dict(out)
+            out.setdefault(s, []).append(a)
+    return out
 
 
 @attrs.frozen
 class WorkItem:
+    """One project of 我的待办 and what waits on it for the user
+    (``entries``: :class:`tongchou.todo.TodoEntry`, the same as ``tongchou todo``)."""
+
     project: ProjectState
     actions: tuple[Action, ...]
     waiting_since: dt.date | None
-    deadline: Any  # LedgerObligation | None
+    deadline: Any  # the earliest due entry (TodoEntry) or None
+    entries: tuple = ()
 
 
 def worklist(ledger, actor: Actor, limit: int = WORKLIST_LIMIT,
              on: dt.date | None = None) -> tuple[list[WorkItem], int]:
-    """Projects awaiting an action by the actor's role, longest waiting first,
-    each with its earliest open obligation.  Returns (items, total)."""
+    """The actor's worklist (:meth:`tongchou.ledger.Ledger.todos`, the one
+    definition the CLI shares) grouped by project, in the ledger's order:
+    earliest due first, then longest waiting.  Returns (items, total)."""
     on = on or dt.date.today()
-    by_status = worklist_statuses(ledger, actor)
-    if not by_status:
-        return [], 0
-    # The candidates are the oldest entries (by id); on a very large ledger
-    # that bounds the work while still finding the longest-waiting projects.
-    rows, total = ledger.projects(actor, filters={"status": sorted(by_status)}, order_by="id",
-                                  limit=max(limit * 3, 300))
-    histories = ledger.histories([p.id for p in rows])
-    waiting = []
-    for p in rows:
-        hist = histories.get(p.id, ())
-        waiting.append((hist[-1].date if hist else None, p))
-    waiting.sort(key=lambda w: (w[0] or dt.date.min, w[1].id))
-    first_due = earliest_open_obligations(ledger, actor, [p.id for p in rows])
+    # Briefly cached like the other aggregates (a write through the UI clears it):
+    # for a province-wide role the list evaluates every candidate project.
+    entries = _cached(("todos", on, actor.name, actor.role) + scope_key(ledger, actor),
+                      lambda: ledger.todos(actor, on))
+    by_project: dict[int, list] = {}
+    for e in entries:
+        by_project.setdefault(e.project_id, []).append(e)
+    ids = list(by_project)[:limit]
+    states = {p.id: p for p in ledger.projects(actor, filters={"id": ids})[0]} if ids else {}
+    reg = ledger.registry
     items = []
-    for since, p in waiting:
-        actions = tuple(a for a in by_status.get(p.status, ()) if _may_be_due(ledger, actor, p, a, on))
-        if actions:
-            items.append(WorkItem(project=p, actions=actions, waiting_since=since, deadline=first_due.get(p.id)))
-            if len(items) >= limit:
-                break
-    return items, total
-
-
-def _may_be_due(ledger, actor: Actor, project: ProjectState, action: Action, on: dt.date) -> bool:
-    """False when the rules would refuse ``action`` now (e.g. closing a system
-    nobody reported idle).  Only actions without arguments are checked: the
-    answer for the others depends on what the user types."""
-    if action.args or project.status == ledger.registry.initial_status:
-        # A draft stays on its unit's list even when it cannot be filed as it is.
-        return True
-    try:
-        return not ledger.check(project.id, action.name, actor, on)
-    except TongchouError:
-        return True
+    for pid in ids:
+        group = tuple(by_project[pid])
+        dues = [e for e in group if e.due is not None]
+        items.append(WorkItem(project=states[pid], actions=tuple(reg.actions[e.action] for e in group),
+                              waiting_since=group[0].waiting_since,
+                              deadline=min(dues, key=lambda e: e.due) if dues else None, entries=group))
+    return items, len(by_project)
 
 
 def earliest_open_obligations(ledger, actor: Actor, project_ids: list[int]) -> dict[int, Any]:
@@ -145,6 +163,19 @@ def open_findings(ledger, actor: Actor, on: dt.date) -> list:
     on a province this is the whole-ledger sweep, a second or more)."""
     return _cached(("findings", on) + scope_key(ledger, actor),
                    lambda: ledger.findings(on, actor, include_advice=False))
+
+
+def finding_counts(ledger, actor: Actor, on: dt.date) -> dict[str, int]:
+    """Overdue and violation counts on ``on``, counted in SQL (cached briefly)."""
+    return _cached(("finding_counts", on) + scope_key(ledger, actor),
+                   lambda: ledger.finding_counts(actor, on, include_advice=False))
+
+
+def top_findings(ledger, actor: Actor, on: dt.date, limit: int) -> list:
+    """The first ``limit`` overdue and violation findings on ``on`` (cached briefly):
+    read for those projects only, not by building every finding of a province."""
+    return _cached(("top_findings", on, limit) + scope_key(ledger, actor),
+                   lambda: ledger.top_findings(actor, on, limit, include_advice=False))
 
 
 def project_filters(ledger, actor: Actor, base: Mapping[str, Any], only_overdue: bool,

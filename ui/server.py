@@ -67,7 +67,10 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
           address: str = "127.0.0.1", show: bool = False, *, start: bool = True):
     """Open the ledger (creating or upgrading it), seed the demo county when
     asked and the ledger is empty, and serve the UI until interrupted."""
+    from tongchou.lease import serving
+    lease = serving(db)  # held while serving: a restore is refused until the server stops
     ledger = Ledger.open(db, jurisdiction=jurisdiction)
+    ledger.lease = lease
     if demo:
         from tongchou.cli import seed_demo
         print(seed_demo(ledger, dt.date.today()), flush=True)
@@ -96,6 +99,7 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
         pass
     finally:
         ledger.close()
+        lease.release()
     return 0
 
 

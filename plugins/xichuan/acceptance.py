@@ -38,11 +38,12 @@ def tongchou_actions():
                help="项目建成后应在规定期限内组织验收"),
         Action("explain_delay", "提交逾期验收说明", roles=("unit",), citation=cite(19),
                args=(Field("date", "明确的验收时间", "date", required=True),),
+               offered_in=("completed", "acceptance_failed"),
                help="不能按期验收的,向县行政审批和政务信息管理局提交书面说明并明确验收时间"),
         Action("accept", "组织验收", roles=("unit",), citation=cite(18, 19),
                from_statuses=("completed", "acceptance_failed"), to_status=_accept_to,
                args=(Field("result", "验收结论", "enum", required=True, choices=RESULT),
-                     Field("documents", "验收材料", "enum_list", choices=ACCEPTANCE_DOCUMENTS))),
+                     Field("documents", "验收材料", "enum_list", choices=ACCEPTANCE_DOCUMENTS, evidence=True))),
     ]
 
 
@@ -53,9 +54,27 @@ def _documents(ctx):
     return None
 
 
+def uploaded(documents, choice) -> bool:
+    """Whether a document of the kind ``choice`` names (by value or label) was uploaded."""
+    return any(d.kind in (choice.value, choice.label) for d in documents)
+
+
+def _documents_uploaded(ctx):
+    """Off until a county switches it on (require_uploaded_documents = 1 from a date)."""
+    if not ctx.params["require_uploaded_documents"]:
+        return None
+    named = [c for c in ACCEPTANCE_DOCUMENTS if c.value in (ctx.args.get("documents") or ())]
+    gaps = [c for c in named if not uploaded(ctx.documents, c)]
+    if gaps:
+        return f"以下验收材料尚未上传文件:{labels(gaps)}"
+    return None
+
+
 @hookimpl
 def tongchou_guards():
-    return [Guard("xichuan.acceptance.documents", ("accept",), _documents, cite(18), "验收材料齐全")]
+    return [Guard("xichuan.acceptance.documents", ("accept",), _documents, cite(18), "验收材料齐全"),
+            Guard("xichuan.acceptance.documents_uploaded", ("accept",), _documents_uploaded, cite(18),
+                  "验收材料须已上传")]
 
 
 @attrs.frozen
@@ -143,7 +162,7 @@ tongchou_obligations = former_hook(__name__, tongchou_obligation_rules, "tongcho
 
 @hookimpl
 def tongchou_parameters():
-    return parameters("acceptance_months", "rectification_months")
+    return parameters("acceptance_months", "rectification_months", "require_uploaded_documents")
 
 
 @hookimpl

@@ -49,7 +49,7 @@ def tongchou_actions():
         Action("apply", "申报", roles=("unit",), citation=cite(7, 8),
                from_statuses=("draft",), to_status="submitted",
                help="项目建设单位向县行政审批和政务信息管理局报送项目材料"),
-        Action("leader_consent", "分管领导同意", roles=("leader",), citation=cite(8),
+        Action("leader_consent", "分管领导同意", roles=("leader",), citation=cite(8), offered_in=("submitted",),
                help="临时安排项目报县分管领导同意"),
         Action("review", "技术审查", roles=("bureau",), citation=cite(7),
                from_statuses=("submitted",), to_status=_review_to,
@@ -63,7 +63,7 @@ def tongchou_actions():
                args=(Field("document", "审批文件", "enum", required=True, choices=APPROVAL_DOCUMENTS),
                      Field("estimate", "核定概算总投资(元)", "money"),
                      Field("document_no", "批复文号", "text", maximum=60)),
-               effects=_document_effects,
+               effects=_document_effects, offered_in=("approved", "planned", "procuring", "contracted"),
                help="按项目建议书、可行性研究报告、初步设计的顺序批复;初步设计可核定概算"),
     ]
 

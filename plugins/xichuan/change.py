@@ -35,6 +35,7 @@ def tongchou_actions():
                      Field("reason", "调整情形", "enum", required=True, choices=REASONS),
                      Field("goal_unchanged", "建设目标不变", "bool"),
                      Field("bureau_opinion", "已有县行政审批和政务信息管理局意见", "bool")),
+               offered_in=("approved", "planned", "procuring", "contracted", "under_construction"),
                help="符合第十七条情形的,由建设单位调整并向县发改委备案"),
     ]
 

@@ -18,7 +18,7 @@ INFRASTRUCTURE = choices(
 def tongchou_fields():
     return [
         Field("infrastructure", "部署方式", "enum", default="gov_cloud", choices=INFRASTRUCTURE,
-              filterable=True),
+              filterable=True, indexed=True),
         Field("third_party_cloud_expires", "第三方云合同到期日", "date"),
     ]
 

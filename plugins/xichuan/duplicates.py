@@ -131,7 +131,7 @@ class DuplicateCheck:
         other = int(ctx.args["of"])
         if other == ctx.project.id:
             return "of(与之重复的项目编号)不能是本项目自身"
-        db = _db()
+        db = _db() if ctx.projects.live else None
         if db is not None and other not in self.index(db).meta:
             return f"of(与之重复的项目编号):台账中没有编号为 {other} 的项目"
         return None
@@ -154,10 +154,12 @@ class DuplicateCheck:
         ]
 
     @hookimpl
-    def tongchou_findings(self, project, history, params):
+    def tongchou_findings(self, project, history, params, projects):
         word = decisions(history)
         out = []
-        db = _db()
+        # Only a live ledger is compared with (not a what-if replay, nor rules
+        # evaluated without a ledger, where the process's database may be another one).
+        db = _db() if projects.live else None
         meta = self.index(db).meta if db is not None and word else {}
         for pid in sorted(p for p, w in word.items() if w == "confirm"):
             other = meta.get(pid)

@@ -27,6 +27,7 @@ def tongchou_actions():
                help="列入政府投资年度计划(临时安排项目列入当年项目清单)"),
         Action("budget", "安排预算", roles=("finance",), citation=cite(11),
                args=(Field("amount", "预算金额(元)", "money", required=True),),
+               offered_in=("approved", "planned", "procuring", "contracted", "under_construction"),
                help="县财政局依据投资计划和实施意见安排预算"),
         Action("start_construction", "开工建设", roles=("unit",), citation=cite(11),
                from_statuses=("contracted",), to_status="under_construction"),

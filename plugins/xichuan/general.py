@@ -46,9 +46,12 @@ def tongchou_roles():
 @hookimpl
 def tongchou_fields():
     return [
-        Field("category", "项目类别", "enum", required=True, choices=CATEGORY, filterable=True),
-        Field("kind", "项目类型", "enum", required=True, choices=KIND, filterable=True),
-        Field("source", "项目来源", "enum", required=True, choices=SOURCE, filterable=True),
+        Field("category", "项目类别", "enum", required=True, choices=CATEGORY, filterable=True,
+              indexed=True),
+        Field("kind", "项目类型", "enum", required=True, choices=KIND, filterable=True,
+              indexed=True),
+        Field("source", "项目来源", "enum", required=True, choices=SOURCE, filterable=True,
+              indexed=True),
         # 第三条 (避免重复建设): what is built, read by the duplicate check
         # (duplicates.py) beside the name; long enough for a paragraph.
         Field("scope", "建设内容", "text", maximum=2000,

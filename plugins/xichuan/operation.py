@@ -35,12 +35,15 @@ def tongchou_actions():
         Action("review_om_fee", "审核运维费", roles=("bureau",), citation=cite(22),
                args=(Field("year", "年度", "year", required=True),
                      Field("amount", "运维费(元)", "money", required=True),
-                     Field("result", "审核结论", "enum", required=True, choices=RESULT))),
+                     Field("result", "审核结论", "enum", required=True, choices=RESULT)),
+               offered_in=("in_operation",)),
         Action("request_om_budget", "申请运维预算", roles=("unit",), citation=cite(22, 23),
-               args=(Field("year", "年度", "year", required=True),)),
-        Action("report_idle", "报告停止运行或长期未使用", roles=("unit",), citation=cite(20)),
+               args=(Field("year", "年度", "year", required=True),), offered_in=("in_operation",)),
+        Action("report_idle", "报告停止运行或长期未使用", roles=("unit",), citation=cite(20),
+               offered_in=("in_operation",)),
         Action("retire", "核准关停", roles=("bureau",), citation=cite(20),
-               from_statuses=("in_operation",), to_status="retired"),
+               from_statuses=("in_operation",), to_status="retired", tone="irreversible",
+               consequence="系统将关停,项目进入“已关停”终态,此后不能再办理任何事项。"),
     ]
 
 

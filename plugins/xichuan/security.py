@@ -27,6 +27,7 @@ def tongchou_actions():
         Action("record_assessment", "登记测评结果", roles=("unit",), citation=cite(31, 32),
                args=(Field("type", "测评类型", "enum", required=True, choices=TYPES),
                      Field("result", "测评结论", "enum", required=True, choices=RESULT)),
+               offered_in=("under_construction", "completed", "acceptance_failed", "accepted", "in_operation"),
                help="登记等级保护测评或密码应用安全性评估;下次测评按等保级别对应的周期到期"),
     ]
 

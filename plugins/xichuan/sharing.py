@@ -19,7 +19,8 @@ def tongchou_actions():
                args=(Field("interconnected", "已完成系统对接互通", "bool"),
                      Field("data_aggregated", "已完成数据归集", "bool"),
                      Field("shared", "已实现信息共享", "bool"),
-                     Field("duplicate", "存在重复采集或重复建设", "bool"))),
+                     Field("duplicate", "存在重复采集或重复建设", "bool")),
+               offered_in=("accepted", "in_operation")),
     ]
 
 

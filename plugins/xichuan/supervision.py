@@ -14,7 +14,8 @@ def tongchou_actions():
     return [
         Action("appoint_supervisor", "委托监理单位", roles=("unit",), citation=cite(16),
                args=(Field("name", "监理单位名称", "text", required=True, maximum=200),
-                     Field("qualification", "监理资质", "text", required=True, maximum=200))),
+                     Field("qualification", "监理资质", "text", required=True, maximum=200)),
+               offered_in=("approved", "planned", "procuring", "contracted", "under_construction")),
     ]
 
 

@@ -124,8 +124,13 @@ def test_complete_and_accept_with_documents(page, ui_server, screenshots):
     expect(page.locator(".tc-obligations-section")).to_contain_text("第十八条")
     open_action(page, "accept")
     page.locator(".tc-f-result select").select_option(label="通过")
+    # Documents are evidence: a kind can be named once it is uploaded (in place).
+    from .test_worklists import upload_in_place
+    for kind in ("项目建设总结", "财务报告", "审计报告", "安全风险评估报告"):
+        upload_in_place(page, kind)
     docs = page.locator(".tc-f-documents input[type=checkbox]")
-    for i in range(docs.count()):
+    expect(docs).to_have_count(4)
+    for i in range(4):
         docs.nth(i).check()
     page.locator(".tc-f-ai_effect_evaluated input").check()
     submit(page)
@@ -139,6 +144,8 @@ def test_refused_action_shows_article_and_changes_nothing(page, ui_server, scree
     expect(status(page)).to_have_text("已建成待验收")
     open_action(page, "accept")
     page.locator(".tc-f-result select").select_option(label="通过")
+    from .test_worklists import upload_in_place
+    upload_in_place(page, "财务报告")
     page.locator(".tc-f-documents input[type=checkbox]").first.check()
     submit(page)
     refusal = page.locator(".tc-form-errors .tc-alert")

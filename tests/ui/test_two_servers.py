@@ -37,6 +37,7 @@ def two_servers(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONGCHOU_")}
     # One ledger, one audit key: every app process signs the same chain.
     env["TONGCHOU_AUDIT_KEY_FILE"] = str(folder / "audit.key")
+    env["TONGCHOU_FILES"] = str(folder / "files")  # uploads of both servers, never in the working tree
     with postgres_schema(PG_URL, f"tc_two_{uuid.uuid4().hex[:10]}") as url, contextlib.ExitStack() as stack:
         subprocess.run(_tongchou() + ["--db", url, "init", "--demo"], check=True, env=env,
                        capture_output=True, timeout=180)
@@ -86,8 +87,12 @@ def test_two_servers_on_one_postgresql_see_each_others_writes(browser, two_serve
         b.locator(".tc-act-accept button").click()
         expect(b.locator(".tc-form-accept")).to_be_visible()
         b.locator(".tc-f-result select").select_option(label="通过")
+        from .test_worklists import upload_in_place  # documents are named once uploaded
+        for kind in ("项目建设总结", "财务报告", "审计报告", "安全风险评估报告"):
+            upload_in_place(b, kind)
         docs = b.locator(".tc-f-documents input[type=checkbox]")
-        for i in range(docs.count()):
+        expect(docs).to_have_count(4)
+        for i in range(4):
             docs.nth(i).check()
         b.locator(".tc-f-ai_effect_evaluated input").check()
         b.locator(".tc-submit button").click()

@@ -1,0 +1,229 @@
+"""The realistic action mix, and its floor: the same statements as raw SQL.
+
+A county's year is mostly systems in operation recording what happened to
+them (the state of data sharing, security assessments), while a minority of
+new projects go through application, review and approval.  The mix here is
+that: for every new project entered and taken through apply, review and
+approval (4 actions counting its entry), :data:`OPERATING_PER_NEW` actions on
+projects in operation, each with 12-16 events of history copied from the demo
+county that grow to 40 as the run goes on.
+
+The floor is the same work by the simplest means: every statement the actions
+ran (recorded as they ran: the reads, the writes, the audit chain's), replayed
+with the same parameters through the same driver, one transaction per action,
+on a copy of the ledger taken before the run (SQLite: a backup of the file;
+PostgreSQL: a schema holding the tables, with the rows the actions touch).
+The ratio is then what Tongchou's Python adds over its own SQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from tongchou.db import write_transaction
+from tongchou.ledger import Ledger
+
+from .province import SWEEP_ON
+
+DIMS = ["necessity", "scale", "technology", "security", "intensiveness"]
+#: actions on projects in operation per new project (whose entry, apply, review
+#: and approval are 4 actions): about 70 % of a county's actions in a year
+OPERATING_PER_NEW = 9
+#: runs in one ledger act on disjoint projects: those whose id modulo this is their ``skip``
+PARTS = 16
+_SKIP = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+class Tracer:
+    """Records every statement run through ``db`` (``execute_sql`` and a
+    cursor's ``executemany``), one list per action."""
+
+    def __init__(self, db):
+        self.db = db
+        self.actions: list[list[tuple[str, str, Any]]] = []
+        self.current: list | None = None
+        real_execute, real_cursor = db.execute_sql, db.cursor
+        tracer = self
+
+        def execute_sql(sql, params=None, *a, **kw):
+            if tracer.current is not None and not sql.lstrip().upper().startswith(_SKIP):
+                tracer.current.append(("one", sql, tuple(params) if params is not None else None))
+            return real_execute(sql, params, *a, **kw)
+
+        class _Cursor:
+            def __init__(self, cursor):
+                self._cursor = cursor
+
+            def executemany(self, sql, rows):
+                rows = [tuple(r) for r in rows]
+                if tracer.current is not None:
+                    tracer.current.append(("many", sql, rows))
+                return self._cursor.executemany(sql, rows)
+
+            def __iter__(self):
+                return iter(self._cursor)
+
+            def __getattr__(self, name):
+                return getattr(self._cursor, name)
+
+        db.execute_sql = execute_sql
+        db.cursor = lambda *a, **kw: _Cursor(real_cursor(*a, **kw))
+        self._restore = (real_execute, real_cursor)
+
+    def start(self) -> None:
+        self.current = []
+
+    def stop(self) -> None:
+        self.actions.append(self.current or [])
+        self.current = None
+
+    def close(self) -> None:
+        self.db.execute_sql, self.db.cursor = self._restore
+
+
+def _unit_actors(ledger: Ledger, unit_ids: set[int]) -> dict[int, Any]:
+    marks = ", ".join(ledger.db.param for _ in unit_ids)
+    rows = ledger.db.execute_sql(f'SELECT "unit_id", MIN("name") FROM "account" WHERE "role" = \'unit\' '
+                                 f'AND "unit_id" IN ({marks}) GROUP BY "unit_id"', sorted(unit_ids)).fetchall()
+    return {uid: ledger.actor(name) for uid, name in rows}
+
+
+def plan(ledger: Ledger, new_projects: int, skip: int = 0) -> dict:
+    """Which projects the mix acts on (decided before any timing); ``skip``
+    sets of them are left to earlier runs (each run acts on projects of its own)."""
+    operating = new_projects * OPERATING_PER_NEW
+    per_project = 8  # actions on each project in operation: histories grow by up to 8 events
+    count = max(1, operating // per_project)
+    p = ledger.db.param
+    rows = ledger.db.execute_sql(
+        f'SELECT p."id", p."unit_id" FROM "project" AS p WHERE p."status" = \'in_operation\' '
+        f'AND (SELECT COUNT(*) FROM "event" AS e WHERE e."project_id" = p."id") >= 10 '
+        f'AND MOD(p."id", {PARTS}) = {p} ORDER BY p."id" DESC LIMIT {p}', (skip % PARTS, count)).fetchall()
+    first = ledger.db.execute_sql('SELECT "name", "unit_id" FROM "account" WHERE "role" IN '
+                                  '(\'unit\', \'bureau\', \'government\') ORDER BY "id" LIMIT 20').fetchall()
+    return {"operating": [(r[0], r[1]) for r in rows], "per_project": per_project, "new": new_projects,
+            "officials": {ledger.actor(n).role: n for n, _ in first if ledger.actor(n).role != "unit"},
+            # each run enters its new projects in a unit of its own (guards that
+            # count a unit's projects decide one action of a unit at a time)
+            "new_unit": sorted({u for _, u in first if u is not None})[skip % 6]}
+
+
+def steps(ledger: Ledger, chosen: dict) -> list:
+    """The mix as a list of callables, interleaved as a year's work is."""
+    actors = _unit_actors(ledger, {u for _, u in chosen["operating"]} | {chosen["new_unit"]})
+    bureau = ledger.actor(chosen["officials"]["bureau"])
+    government = ledger.actor(chosen["officials"]["government"])
+    unit_actor = actors[chosen["new_unit"]]
+    day0 = SWEEP_ON + dt.timedelta(days=1)
+    operating: list = []
+    for k in range(chosen["per_project"]):
+        day = day0 + dt.timedelta(days=k)
+        for pid, uid in chosen["operating"]:
+            if k % 2:
+                args = {"type": "mlps" if k % 4 == 1 else "crypto", "result": "pass"}
+                operating.append(lambda pid=pid, uid=uid, day=day, args=args:
+                                 ledger.act(pid, "record_assessment", actors[uid], day, args))
+            else:
+                args = {"interconnected": True, "data_aggregated": True, "shared": k % 4 == 0}
+                operating.append(lambda pid=pid, uid=uid, day=day, args=args:
+                                 ledger.act(pid, "record_sharing", actors[uid], day, args))
+    made: list[int] = []
+
+    def enter(i):
+        return lambda: made.append(ledger.create_project(
+            {"name": f"基准混合{time.time_ns()}-{i}", "unit": unit_actor.unit, "year": day0.year + 2,
+             "category": "purchased_service", "kind": "information_system", "source": "unit_application",
+             "estimate": "1000000"}, unit_actor, day0).id)
+
+    track: list = []
+    for i in range(chosen["new"]):
+        track += [enter(i),
+                  lambda: ledger.act(made[-1], "apply", unit_actor, day0 + dt.timedelta(days=9)),
+                  lambda: ledger.act(made[-1], "review", bureau, day0 + dt.timedelta(days=10),
+                                     {"result": "pass", "dimensions": DIMS}),
+                  lambda: ledger.act(made[-1], "approve", government, day0 + dt.timedelta(days=11))]
+    # Interleave: a new project's four steps after every OPERATING_PER_NEW other actions.
+    out, oi = [], 0
+    for i in range(0, len(track), 4):
+        out += operating[oi:oi + OPERATING_PER_NEW] + track[i:i + 4]
+        oi += OPERATING_PER_NEW
+    return out + operating[oi:]
+
+
+def summary(latencies: list[float], seconds: float) -> dict:
+    lat = sorted(latencies)
+    return {"value": len(lat) / seconds, "unit": "/s", "actions": len(lat),
+            "median_ms": round(statistics.median(lat) * 1000, 2),
+            "p95_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.95))] * 1000, 2)}
+
+
+def run_mix(ledger: Ledger, work: list, tracer: Tracer | None = None) -> dict:
+    latencies = []
+    t0 = time.perf_counter()
+    for step in work:
+        if tracer:
+            tracer.start()
+        t = time.perf_counter()
+        step()
+        latencies.append(time.perf_counter() - t)
+        if tracer:
+            tracer.stop()
+    return summary(latencies, time.perf_counter() - t0)
+
+
+def replay(db, actions: list) -> dict:
+    """The recorded statements again, one write transaction per action."""
+    latencies = []
+    t0 = time.perf_counter()
+    for stmts in actions:
+        t = time.perf_counter()
+        with write_transaction(db):
+            for kind, sql, params in stmts:
+                if kind == "one":
+                    db.execute_sql(sql, params)
+                else:
+                    db.cursor().executemany(sql, params)
+        latencies.append(time.perf_counter() - t)
+    return summary(latencies, time.perf_counter() - t0)
+
+
+def sqlite_copy(path: str, synchronous: str) -> str:
+    """A copy of the SQLite ledger (the backup API) for the floor to write to."""
+    dst = str(Path(path).with_name(Path(path).stem + "-floor.db"))
+    for suffix in ("", "-wal", "-shm"):
+        Path(dst + suffix).unlink(missing_ok=True)
+    src = sqlite3.connect(path)
+    out = sqlite3.connect(dst)
+    src.backup(out)
+    out.execute("PRAGMA journal_mode=wal")
+    out.close()
+    src.close()
+    return dst
+
+
+def postgres_copy(ledger: Ledger, schema: str, project_ids: list[int]) -> None:
+    """A schema with the ledger's tables (indexes, defaults and all) holding the
+    rows the actions read: every small table whole, the projects acted on with
+    their rows, the audit chain's last entry."""
+    db = ledger.db
+    db.execute_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    db.execute_sql(f'CREATE SCHEMA "{schema}"')
+    tables = [r[0] for r in db.execute_sql(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+    ids = ", ".join(str(int(i)) for i in project_ids) or "0"
+    by_project = {"project": f'"id" IN ({ids})', "event": f'"project_id" IN ({ids})',
+                  "obligation": f'"project_id" IN ({ids})', "finding": f'"project_id" IN ({ids})',
+                  "document": f'"project_id" IN ({ids})', "project_party": f'"project_id" IN ({ids})',
+                  "audit_entry": '"id" = (SELECT "last_id" FROM "audit_head" WHERE "id" = 1)'}
+    with db.atomic():
+        for t in tables:
+            db.execute_sql(f'CREATE TABLE "{schema}"."{t}" (LIKE "{t}" INCLUDING ALL)')
+        for t in tables:
+            where = by_project.get(t)
+            db.execute_sql(f'INSERT INTO "{schema}"."{t}" SELECT * FROM "{t}"' + (f" WHERE {where}" if where else ""))
+    for t in tables:
+        db.execute_sql(f'ANALYZE "{schema}"."{t}"')

@@ -1,0 +1,76 @@
+"""Dashboard numbers from SQL (``finding_counts``, ``top_findings``) agree with
+building every finding (``findings``), for every scope and limit."""
+from __future__ import annotations
+
+import pytest
+
+from bench.province import SWEEP_ON, generate
+from tongchou.errors import InvalidInput
+from tongchou.ledger import Ledger
+
+
+@pytest.fixture(scope="module")
+def province(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("dash")
+    ledger = Ledger.open(str(folder / "d.db"), key_file=folder / "d.key")
+    generate(ledger, counties=1, per_county=400, offsets=(0, 160))
+    yield ledger
+    ledger.close()
+
+
+def _actors(ledger):
+    rows = ledger.db.execute_sql('SELECT "name" FROM "account" WHERE "role" IN (\'unit\', \'bureau\') '
+                                 'ORDER BY "id"').fetchall()
+    return [None] + [ledger.actor(r[0]) for r in rows]
+
+
+def _tally(findings, key):
+    out: dict[str, int] = {}
+    for f in findings:
+        out[getattr(f, key)] = out.get(getattr(f, key), 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("advice", [False, True])
+def test_counts_match_the_findings_they_stand_for(province, advice):
+    for actor in _actors(province):
+        found = province.findings(SWEEP_ON, actor, include_advice=advice)
+        assert province.finding_counts(actor, SWEEP_ON, include_advice=advice) == _tally(found, "severity")
+        assert province.finding_counts(actor, SWEEP_ON, by="unit", include_advice=advice) == _tally(found, "unit")
+
+
+@pytest.mark.parametrize("limit", [1, 7, 50, 400, 100_000])
+def test_top_findings_are_the_first_of_the_findings(province, limit):
+    for actor in _actors(province):
+        for advice in (False, True):
+            found = province.findings(SWEEP_ON, actor, include_advice=advice)
+            assert province.top_findings(actor, SWEEP_ON, limit, include_advice=advice) == found[:limit]
+
+
+def test_the_first_findings_include_violations_once_overdue_run_out(province):
+    found = province.findings(SWEEP_ON, include_advice=True)
+    overdue = sum(1 for f in found if f.severity == "overdue")
+    top = province.top_findings(None, SWEEP_ON, overdue + 5, include_advice=True)
+    assert top == found[:overdue + 5] and top[-1].severity != "overdue"
+
+
+def test_counts_by_an_unknown_key_are_refused(province):
+    with pytest.raises(InvalidInput):
+        province.finding_counts(None, SWEEP_ON, by="code")
+
+
+def test_a_change_drops_only_the_dashboards_that_see_the_project(province):
+    from tongchou.ui import queries
+    actors = [a for a in _actors(province) if a is not None]
+    queries.changed()
+    for a in actors:
+        queries.finding_counts(province, a, SWEEP_ON)
+    unit_of = {a.name: queries.scope_key(province, a)[1] for a in actors}
+    pid = province.db.execute_sql('SELECT MIN("id") FROM "project"').fetchone()[0]
+    seen_by = province.project(pid).unit_id
+    queries.changed(province, pid)
+    kept = {k[-1] for k in queries._cache}
+    assert seen_by not in kept and None not in kept
+    assert kept == {u for u in unit_of.values() if u not in (None, seen_by)}
+    queries.changed()
+    assert not queries._cache

@@ -1,0 +1,298 @@
+"""公文 to GB/T 9704-2012: the section geometry and page-number field of the
+.docx, the 文号 register (per kind and issue year, never shared between two
+issuers, on SQLite and PostgreSQL), issuing (stored with its SM3, audited)
+against drafts (nothing recorded), and each kind rendered by LibreOffice."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import multiprocessing as mp
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from tongchou import official, official_issue
+from tongchou.audit import sm3_hex
+from tongchou.cli import main
+from tongchou.documents import DocumentStore
+from tongchou.ledger import Ledger
+from tongchou.official import chinese_numeral_date, document_text, fullwidth
+
+from .conftest import DOCS
+from .test_official import build_to_completion, memory_county
+
+D = dt.date
+KINDS = ("technical_review", "rectification_notice", "acceptance_opinion")
+
+
+def _all_kinds(c):
+    """A project for which all three documents apply on 2026-12-01."""
+    p = build_to_completion(c, name="智慧教育云平台(二期)")
+    c.act(p, "accept", "unit", D(2026, 3, 20), result="fail", documents=DOCS)
+    return p
+
+
+def test_chinese_numeral_dates_and_full_width_punctuation():
+    assert chinese_numeral_date(D(2026, 12, 1)) == "二〇二六年十二月一日"
+    assert chinese_numeral_date(D(2030, 10, 31)) == "二〇三〇年十月三十一日"
+    assert chinese_numeral_date(D(2026, 1, 20)) == "二〇二六年一月二十日"
+    assert fullwidth("经核查,你单位(当前状态:草稿);") == "经核查，你单位（当前状态：草稿）；"
+    assert fullwidth("1,234.56 元 08:00 (a)") == "1,234.56 元 08:00 (a)"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_section_geometry_and_page_number_field(kind):
+    c = memory_county()
+    p = _all_kinds(c)
+    data = official.render(c.ledger, p.id, kind, c.users["bureau"], D(2026, 12, 1), number="淅审〔2026〕3号")
+    document = docx.Document(io.BytesIO(data))
+    (s,) = document.sections
+    assert (round(s.page_width.mm), round(s.page_height.mm)) == (210, 297)
+    assert [round(x.mm) for x in (s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)] == [37, 35, 28, 26]
+    # 版心 156 × 225 mm, 22 lines: line pitch 225/22 mm ≈ 28.95 pt on the grid and in the body
+    assert round((s.page_width - s.left_margin - s.right_margin) / 36000) == 156
+    assert round((s.page_height - s.top_margin - s.bottom_margin) / 36000) == 225
+    grid = s._sectPr.find(qn("w:docGrid"))
+    assert int(grid.get(qn("w:linePitch"))) == 579 and 22 * 579 / 20 <= Mm(225).pt
+    normal = document.styles["Normal"]
+    assert normal.font.size.pt == 16 and abs(normal.paragraph_format.line_spacing.pt - 28.95) < 0.01
+    # 28 characters of 16 pt plus their spacing fill the 156 mm line
+    spacing = int(normal.element.rPr.find(qn("w:spacing")).get(qn("w:val"))) / 20
+    assert abs(28 * (16 + spacing) - Mm(156).pt) < 28 * 0.05
+    # page numbers "— N —", a PAGE field, odd pages right and even pages left
+    assert document.settings.odd_and_even_pages_header_footer
+    for footer, align in ((s.footer, "right"), (s.even_page_footer, "left")):
+        para = footer.paragraphs[0]
+        xml = para._p.xml
+        assert "PAGE" in "".join(t.text for t in para._p.iter(qn("w:instrText")))
+        assert 'w:fldCharType="begin"' in xml and 'w:fldCharType="end"' in xml
+        assert para.text.startswith("— ") and para.text.endswith(" —")
+        assert para.alignment is not None and para.alignment.name.lower() == align
+    text = document_text(data)
+    assert "淅川县行政审批和政务信息管理局文件" in text and "淅审〔2026〕3号" in text
+    assert "二〇二六年十二月一日" in text  # 落款
+    assert "抄送：县发改委，县财政局。" in text and "2026年12月1日印发" in text  # 版记
+    # the red separator under the 文号
+    numbered = next(p for p in document.paragraphs if "淅审〔2026〕3号" in p.text)
+    bottom = numbered._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert bottom.get(qn("w:color")).upper() == "FF0000"
+    # the fonts are named with their fallbacks
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        fonts = z.read("word/fontTable.xml").decode()
+    assert re.search(r'w:name="仿宋_GB2312"><w:altName w:val="仿宋"', fonts)
+    assert re.search(r'w:name="方正小标宋简体"><w:altName w:val="宋体"', fonts)
+    # generated text is punctuated as Chinese
+    assert "，" in text and not re.search(r"[\u4e00-\u9fff][,:;()]|[,:;()][\u4e00-\u9fff]", text)
+
+
+def test_issuing_takes_numbers_per_kind_and_issue_year_and_keeps_the_file(tmp_path):
+    c = memory_county()
+    p = _all_kinds(c)
+    bureau = c.users["bureau"]
+    store = DocumentStore(tmp_path / "files")
+    # a draft takes no number and records nothing
+    draft = official_issue.draft(c.ledger, p.id, "technical_review", bureau, D(2026, 12, 1))
+    assert "（草稿，未编号）" in document_text(draft)
+    assert official_issue.issued(c.ledger, p.id, bureau) == []
+    assert official_issue.last_number("technical_review", 2026) == 0
+    from tongchou.models import AuditEntry
+    audit_before = AuditEntry.select().count()
+    one = official_issue.issue(c.ledger, p.id, "technical_review", bureau, D(2026, 12, 1), store=store)
+    two = official_issue.issue(c.ledger, p.id, "technical_review", bureau, D(2026, 12, 2), store=store)
+    other = official_issue.issue(c.ledger, p.id, "rectification_notice", bureau, D(2026, 12, 2), store=store)
+    next_year = official_issue.issue(c.ledger, p.id, "technical_review", bureau, D(2027, 1, 4), store=store)
+    assert [one.number, two.number, other.number, next_year.number] == [
+        "淅审〔2026〕1号", "淅审〔2026〕2号", "淅审改〔2026〕1号", "淅审〔2027〕1号"]
+    assert "淅审〔2026〕2号" in document_text(two.data) and "二〇二六年十二月二日" in document_text(two.data)
+    # kept with the project under its SM3, and the audit chain has each issue
+    meta, data = store.get(c.ledger, two.document_id, bureau)
+    assert data == two.data and meta.digest == sm3_hex(two.data) == two.digest and meta.project_id == p.id
+    assert meta.kind == "official:technical_review"
+    assert [i.number for i in official_issue.issued(c.ledger, p.id, bureau)] == [
+        one.number, two.number, other.number, next_year.number]
+    assert c.ledger.verify_audit().ok
+    assert AuditEntry.select().where(AuditEntry.kind == "official").count() == 4
+    assert AuditEntry.select().count() > audit_before + 4  # the store's get is audited too
+    logged = [json.loads(e.detail)["number"] for e in AuditEntry.select().where(AuditEntry.kind == "official")
+              .order_by(AuditEntry.id)]
+    assert logged == [one.number, two.number, other.number, next_year.number]
+
+
+def test_a_refused_issue_uses_no_number(tmp_path):
+    c = memory_county()
+    p = build_to_completion(c)
+    with pytest.raises(Exception, match="整改通知"):
+        official_issue.issue(c.ledger, p.id, "rectification_notice", c.users["bureau"], D(2026, 3, 1),
+                             store=DocumentStore(tmp_path))
+    assert official_issue.last_number("rectification_notice", 2026) == 0
+    done = official_issue.issue(c.ledger, p.id, "technical_review", c.users["bureau"], D(2026, 3, 1),
+                                store=DocumentStore(tmp_path))
+    assert done.number == "淅审〔2026〕1号"
+
+
+def _issuer(url: str, key_file: str, pid: int, count: int, files: str, results) -> None:
+    led = Ledger.open(url, key_file=Path(key_file))
+    try:
+        store = DocumentStore(Path(files))
+        got = [official_issue.issue(led, pid, "technical_review", led.actor("bureau"), D(2026, 12, 1),
+                                    store=store).seq for _ in range(count)]
+    finally:
+        led.close()
+    results.put(got)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_two_issuers_at_once_never_share_a_number(backend, tmp_path, request, monkeypatch):
+    url = str(tmp_path / "l.db") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    key = tmp_path / "audit.key"
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(key))
+    from .conftest import County
+    with Ledger.open(url, jurisdiction="xichuan", key_file=key) as led:
+        p = build_to_completion(County(led))
+        pid = p.id
+    ctx = mp.get_context("spawn")
+    results = ctx.Queue()
+    each = 4
+    procs = [ctx.Process(target=_issuer, args=(url, str(key), pid, each, str(tmp_path / "files"), results))
+             for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    got = [results.get(timeout=240) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    numbers = sorted(n for g in got for n in g)
+    assert numbers == list(range(1, 2 * each + 1))
+    with Ledger.open(url, key_file=key) as led:
+        assert official_issue.last_number("technical_review", 2026) == 2 * each
+        assert led.verify_audit().ok
+
+
+def test_cli_issues_and_drafts(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    monkeypatch.setenv("TONGCHOU_FILES", str(tmp_path / "files"))
+    db = str(tmp_path / "ledger.db")
+    from .conftest import County
+    with Ledger.open(db) as ledger:
+        pid = build_to_completion(County(ledger)).id
+    capsys.readouterr()
+    draft = tmp_path / "draft.docx"
+    assert main(["--db", db, "official", str(pid), "technical_review", "--user", "bureau", "--draft",
+                 "--date", "2026-12-01", "--out", str(draft)]) == 0
+    assert "草稿" in capsys.readouterr().out and "（草稿，未编号）" in document_text(draft.read_bytes())
+    out = tmp_path / "issued.docx"
+    assert main(["--db", db, "official", str(pid), "technical_review", "--user", "bureau",
+                 "--date", "2026-12-01", "--out", str(out)]) == 0
+    assert "淅审〔2026〕1号" in capsys.readouterr().out
+    assert "淅审〔2026〕1号" in document_text(out.read_bytes())
+    with Ledger.open(db) as ledger:
+        (done,) = official_issue.issued(ledger, pid, ledger.actor("bureau"))
+        assert done.number == "淅审〔2026〕1号" and done.digest == sm3_hex(out.read_bytes())
+
+
+# ---------------------------------------------------------------------------
+# LibreOffice
+
+
+def _soffice() -> str | None:
+    return shutil.which("libreoffice") or shutil.which("soffice")
+
+
+def _pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
+    """Each page's MediaBox size in points (pypdf when installed, else the raw boxes)."""
+    try:
+        import pypdf
+    except ImportError:
+        boxes = re.findall(rb"/Type\s*/Page[^s].*?/MediaBox\s*\[\s*([\d.\s-]+)\]", pdf, re.S)
+        if not boxes:  # LibreOffice puts the MediaBox on the Pages node
+            boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.\s-]+)\]", pdf)
+            count = int(re.search(rb"/Type\s*/Pages.*?/Count\s+(\d+)", pdf, re.S).group(1))
+            boxes = boxes[:1] * count
+        out = []
+        for box in boxes:
+            x0, y0, x1, y1 = (float(v) for v in box.split())
+            out.append((x1 - x0, y1 - y0))
+        return out
+    reader = pypdf.PdfReader(io.BytesIO(pdf))
+    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
+
+
+@pytest.mark.skipif(_soffice() is None, reason="LibreOffice is not installed (libreoffice --headless renders "
+                                                 "the documents to PDF; apt-get install libreoffice-writer-nogui)")
+def test_each_kind_renders_on_a4_through_libreoffice(tmp_path):
+    c = memory_county()
+    p = _all_kinds(c)
+    for kind in KINDS:
+        path = tmp_path / f"{kind}.docx"
+        path.write_bytes(official.render(c.ledger, p.id, kind, c.users["bureau"], D(2026, 12, 1),
+                                         number="淅审〔2026〕3号"))
+    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), *[str(tmp_path / f"{k}.docx") for k in KINDS]],
+                   check=True, capture_output=True, timeout=240)
+    for kind in KINDS:
+        pages = _pdf_pages((tmp_path / f"{kind}.pdf").read_bytes())
+        # A4 is 595.28 × 841.89 pt; each document is short: one or two pages
+        assert 1 <= len(pages) <= 3, (kind, len(pages))
+        for w, h in pages:
+            assert abs(w - 595.28) < 1 and abs(h - 841.89) < 1, (kind, w, h)
+
+
+def _from_numerals(text: str) -> dt.date:
+    """The inverse of chinese_numeral_date, written independently."""
+    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    year, rest = text.split("年")
+    month, rest = rest.split("月")
+    day = rest.rstrip("日")
+
+    def small(s: str) -> int:
+        if "十" not in s:
+            return digits[s]
+        tens, _, ones = s.partition("十")
+        return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+    return D(int("".join(str(digits[c]) for c in year)), small(month), small(day))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=D(2000, 1, 1), max_value=D(2099, 12, 31)))
+def test_property_numeral_dates_read_back(day):
+    text = chinese_numeral_date(day)
+    assert _from_numerals(text) == day and not any(c.isdigit() for c in text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 10**9), st.text(alphabet="项目单位", min_size=1, max_size=4))
+def test_property_full_width_keeps_numbers(amount, word):
+    number = f"{amount:,}"
+    out = fullwidth(f"{word}({number}元,{word}:{number})")
+    assert out == f"{word}（{number}元，{word}：{number}）"
+
+
+@pytest.mark.skipif(_soffice() is None or shutil.which("pdftotext") is None,
+                    reason="needs LibreOffice and pdftotext (poppler-utils) to count lines on a rendered page")
+def test_a_full_page_holds_22_lines_of_28_characters(tmp_path):
+    from tongchou.plugins import xichuan
+    document = docx.Document(str(Path(xichuan.__file__).parent / "templates" / "technical_review.docx"))
+    for _ in range(60):  # plain body paragraphs in the template's Normal style
+        document.add_paragraph("一二三四五六七八九十" * 5)
+    document.save(tmp_path / "long.docx")
+    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "long.docx")],
+                   check=True, capture_output=True, timeout=240)
+    page = subprocess.run(["pdftotext", "-f", "4", "-l", "4", "-layout", str(tmp_path / "long.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    lines = [line.strip() for line in page.splitlines() if "一" in line or "五" in line]
+    assert len(lines) == 22
+    # each 50-character paragraph fills one line of 28 and leaves 22 on the next
+    assert {len(line) for line in lines} == {28, 22}, lines
