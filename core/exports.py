@@ -13,13 +13,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .errors import InvalidInput, NotFound
@@ -29,6 +30,9 @@ FORMATS = ("xlsx", "csv")
 #: projects read per query when exporting a whole ledger
 BATCH = 2000
 MONEY_FORMAT = "#,##0.00"
+#: 万元 to two places, and to six when the amount has fen in it (0.000001 万元 = 1 分)
+WAN_FORMAT = "#,##0.00####"
+MONEY_UNITS = {"yuan": "元", "wan": "万元"}
 DATE_FORMAT = "yyyy-mm-dd"
 
 
@@ -39,13 +43,13 @@ def _safe_text(value: str) -> str:
     return value
 
 
-def _cell(ws, value: Any, kind: str = ""):
+def _cell(ws, value: Any, kind: str = "", money_format: str = MONEY_FORMAT):
     """A plain value where no format is needed (fast), a styled cell otherwise."""
     if isinstance(value, str):
         return _safe_text(value)
     if isinstance(value, Decimal):
         c = WriteOnlyCell(ws, value=value)
-        c.number_format = MONEY_FORMAT
+        c.number_format = money_format if kind == "money" else MONEY_FORMAT
         return c
     if isinstance(value, dt.date):
         c = WriteOnlyCell(ws, value=value)
@@ -54,24 +58,127 @@ def _cell(ws, value: Any, kind: str = ""):
     return value
 
 
-def workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[str]]]) -> io.BytesIO:
-    """A workbook: each sheet is (title, headers, rows, column kinds)."""
+def text_width(value: Any) -> int:
+    """How wide a cell's text prints, in Excel's character units: a CJK (or
+    other full-width) character counts two."""
+    if value is None:
+        return 0
+    if isinstance(value, Decimal):
+        text = f"{value:,.2f}"
+    elif isinstance(value, dt.date):
+        text = "2026-01-01"
+    else:
+        text = str(value)
+    longest = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in longest)
+
+
+#: narrowest and widest column, in character units (a long 建设内容 wraps instead)
+MIN_WIDTH, MAX_WIDTH = 6, 60
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Each column as wide as its widest cell (header included) plus a margin."""
+    widths = [text_width(h) for h in headers]
+    for row in rows:
+        for i, v in enumerate(row[:len(widths)]):
+            w = text_width(v)
+            if w > widths[i]:
+                widths[i] = w
+    return [min(MAX_WIDTH, max(MIN_WIDTH, w + 2)) for w in widths]
+
+
+def to_wan(value: Any) -> Any:
+    """元 → 万元, exactly (a Decimal divided by 10,000 loses nothing)."""
+    return value / Decimal(10000) if isinstance(value, Decimal) else value
+
+
+def money_header(header: str, money: str) -> str:
+    """``概算总投资(元)`` as its 万元 column: ``概算总投资(万元)``."""
+    if money != "wan":
+        return header
+    for suffix in ("(元)", "（元）"):
+        if header.endswith(suffix):
+            return header[: -len(suffix)] + suffix[0] + "万元" + suffix[-1]
+    return header if header.endswith(("(万元)", "（万元）")) else f"{header}(万元)"
+
+
+def _check_money(money: str) -> str:
+    if money not in MONEY_UNITS:
+        raise InvalidInput("money", "金额单位只能是 yuan(元)或 wan(万元)", "金额单位")
+    return money
+
+
+def workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]], Sequence[str]]], *,
+             title: str | None = None, total: bool = False, money: str = "yuan") -> io.BytesIO:
+    """A print-ready workbook: each sheet is (title, headers, rows, column kinds).
+
+    Columns as wide as their content (CJK characters count double), the
+    header frozen and filtered, landscape A4 fitted to the page width with the
+    header (and title) repeated on every page.  ``title`` adds a merged title
+    row above the header; ``total`` a 合计 row under the data summing the
+    money columns; ``money="wan"`` gives amounts in 万元."""
+    _check_money(money)
     wb = Workbook(write_only=True)
-    for title, headers, rows, kinds in sheets:
-        ws = wb.create_sheet(title=title[:31])
-        for i, h in enumerate(headers):
-            width = 14 if kinds and i < len(kinds) and kinds[i] in ("money", "date") else 18
-            if i == 1 or (kinds and i < len(kinds) and kinds[i] == "wide"):
-                width = 36
+    for sheet_title, headers, rows, kinds in sheets:
+        ws = wb.create_sheet(title=sheet_title[:31])
+        kinds = list(kinds or ())
+        money_cols = [i for i, k in enumerate(kinds) if k == "money"]
+        data = [list(r) for r in rows]
+        if money == "wan":
+            headers = [money_header(h, money) if i in money_cols else h for i, h in enumerate(headers)]
+            for r in data:
+                for i in money_cols:
+                    if i < len(r):
+                        r[i] = to_wan(r[i])
+        sums = [sum((r[i] for r in data if i < len(r) and isinstance(r[i], Decimal)), Decimal(0))
+                for i in money_cols]
+        widths = column_widths(headers, data)
+        for i, width in enumerate(widths):
             ws.column_dimensions[get_column_letter(i + 1)].width = width
+        last = get_column_letter(max(1, len(headers)))
+        head_row = 2 if title else 1
+        # A write-only sheet writes its views and properties with the first row: set them first.
+        ws.freeze_panes = f"A{head_row + 1}"
+        ws.print_title_rows = f"1:{head_row}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = "9"  # A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        if title:
+            c = WriteOnlyCell(ws, value=title)
+            c.font = Font(bold=True, size=14)
+            c.alignment = Alignment(horizontal="center", vertical="center")
+            ws.append([c])
+            ws.merged_cells.add(f"A1:{last}1")
         head = []
         for h in headers:
             c = WriteOnlyCell(ws, value=h)
             c.font = Font(bold=True)
+            c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             head.append(c)
         ws.append(head)
-        for row in rows:
-            ws.append([_cell(ws, v, kinds[i] if kinds and i < len(kinds) else "") for i, v in enumerate(row)])
+        fmt = WAN_FORMAT if money == "wan" else MONEY_FORMAT
+        for row in data:
+            ws.append([_cell(ws, v, kinds[i] if i < len(kinds) else "", fmt) for i, v in enumerate(row)])
+        if data:
+            ws.auto_filter.ref = f"A{head_row}:{last}{head_row + len(data)}"
+        if total:
+            line: list[Any] = [None] * len(headers)
+            line[0] = f"合计({len(data)} 项)"
+            for i, value in zip(money_cols, sums):
+                line[i] = value
+            cells = []
+            for i, v in enumerate(line):
+                c = WriteOnlyCell(ws, value=v)
+                c.font = Font(bold=True)
+                if isinstance(v, Decimal):
+                    c.number_format = fmt
+                cells.append(c)
+            ws.append(cells)
     out = io.BytesIO()
     wb.save(out)
     out.seek(0)
@@ -95,15 +202,18 @@ def field_cell(spec: Field | None, value: Any) -> Any:
     return value
 
 
-def projects_workbook(ledger, projects: Iterable, on: dt.date, overdue_ids) -> io.BytesIO:
-    """Every given project with all its fields, status and overdue flag."""
+def projects_workbook(ledger, projects: Iterable, on: dt.date, overdue_ids, *, title: str | None = None,
+                      total: bool = False, money: str = "yuan") -> io.BytesIO:
+    """Every given project with all its fields, status and overdue flag
+    (``title``, ``total``, ``money``: as for :func:`workbook`)."""
     headers, rows, kinds = projects_table(ledger, projects, overdue_ids)
-    return workbook([(f"项目台账 {on.isoformat()}", headers, rows, kinds)])
+    return workbook([(f"项目台账 {on.isoformat()}", headers, rows, kinds)], title=title, total=total, money=money)
 
 
-def report_workbook(report, rows: Sequence[dict]) -> io.BytesIO:
+def report_workbook(report, rows: Sequence[dict], *, title: str | None = None, total: bool = False,
+                    money: str = "yuan") -> io.BytesIO:
     headers, data, kinds = report_table(report, rows)
-    return workbook([(report.label, headers, data, kinds)])
+    return workbook([(report.label, headers, data, kinds)], title=title, total=total, money=money)
 
 
 def obligations_workbook(obligations: Sequence, on: dt.date) -> io.BytesIO:
@@ -123,6 +233,10 @@ def csv_value(value: Any, kind: str = "") -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
+        if kind == "wan":  # 万元: two places, more only when the amount has fen in it
+            text = format(value.quantize(Decimal("0.000001")), "f").rstrip("0")
+            whole, _dot, frac = text.partition(".")
+            return f"{whole}.{frac.ljust(2, '0')}"
         return format(value.quantize(Decimal("0.01")), "f") if kind == "money" else format(value, "f")
     if isinstance(value, dt.datetime):
         return value.isoformat(sep=" ")
@@ -133,8 +247,16 @@ def csv_value(value: Any, kind: str = "") -> str:
     return _safe_text(str(value))
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], kinds: Sequence[str] = ()) -> bytes:
-    """A CSV file (UTF-8 with BOM, CRLF line ends) of ``rows`` under ``headers``."""
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], kinds: Sequence[str] = (),
+              money: str = "yuan") -> bytes:
+    """A CSV file (UTF-8 with BOM, CRLF line ends) of ``rows`` under ``headers``
+    (amounts in 万元 when ``money="wan"``)."""
+    _check_money(money)
+    if money == "wan":
+        headers = [money_header(h, money) if i < len(kinds) and kinds[i] == "money" else h
+                   for i, h in enumerate(headers)]
+        kinds = ["wan" if k == "money" else k for k in kinds]
+        rows = ([to_wan(v) if i < len(kinds) and kinds[i] == "wan" else v for i, v in enumerate(r)] for r in rows)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([_safe_text(h) for h in headers])
@@ -188,24 +310,31 @@ def _check_format(fmt: str) -> str:
 
 
 def export_projects(ledger, actor: Actor | None, fmt: str = "xlsx", *, filters: Mapping[str, Any] | None = None,
-                    search: str = "", on: dt.date | None = None, order_by: str = "id") -> bytes:
+                    search: str = "", on: dt.date | None = None, order_by: str = "id", money: str = "yuan",
+                    print_ready: bool = True) -> bytes:
     """The projects ``actor`` may see that match ``filters`` (as for
-    :meth:`Ledger.projects`), as an .xlsx or .csv file."""
+    :meth:`Ledger.projects`), as an .xlsx or .csv file; amounts in 元 or
+    (``money="wan"``) 万元.  ``print_ready``: the workbook gets a title row
+    and a 合计 row (see :func:`workbook`)."""
     _check_format(fmt)
+    _check_money(money)
     on = on or dt.date.today()
     overdue = {o.project_id for o in ledger.obligations(actor, due_before=on)}
     projects = iter_projects(ledger, actor, filters=filters, search=search, order_by=order_by)
     if fmt == "csv":
-        return csv_bytes(*projects_table(ledger, projects, overdue))
-    return projects_workbook(ledger, projects, on, overdue).getvalue()
+        return csv_bytes(*projects_table(ledger, projects, overdue), money=money)
+    title = f"{ledger.jurisdiction.title}政务信息化项目台账(截至 {on.year} 年 {on.month} 月 {on.day} 日)" \
+        if print_ready else None
+    return projects_workbook(ledger, projects, on, overdue, title=title, total=print_ready, money=money).getvalue()
 
 
 def export_report(ledger, actor: Actor | None, name: str, fmt: str = "xlsx",
-                  options: Mapping[str, Any] | None = None) -> bytes:
+                  options: Mapping[str, Any] | None = None, *, money: str = "yuan", print_ready: bool = True) -> bytes:
     """A plugin's report (e.g. 第二十八条's catalogue, options ``unit`` and
     ``year``) as an .xlsx or .csv file.  A unit's user gets their own unit's."""
     from .values import parse_record
     _check_format(fmt)
+    _check_money(money)
     # The newest version's report, else an older version's (a report a newer
     # version of the rules dropped still reads the projects the older governs).
     report = next((v.jurisdiction.registry.reports[name] for v in reversed(ledger.rule_versions)
@@ -217,8 +346,13 @@ def export_report(ledger, actor: Actor | None, name: str, fmt: str = "xlsx",
         typed["unit"] = actor.unit
     rows = report.build(ledger, actor, **{k: v for k, v in typed.items() if v is not None})
     if fmt == "csv":
-        return csv_bytes(*report_table(report, rows))
-    return report_workbook(report, rows).getvalue()
+        return csv_bytes(*report_table(report, rows), money=money)
+    title = None
+    if print_ready:
+        scope = "".join(str(typed[k]) + ("年度" if k == "year" else "")
+                        for k in ("unit", "year") if typed.get(k) is not None)
+        title = f"{scope}{report.label}" if scope else report.label
+    return report_workbook(report, rows, title=title, total=print_ready, money=money).getvalue()
 
 
 # -- iCalendar ------------------------------------------------------------------

@@ -351,3 +351,24 @@ def tongchou_project_panels(ledger, project, user):
     :return: a list of ``(title, panel_object)`` pairs, or None.  Panel objects
         are anything ``panel.panel()`` accepts; escape user-written text.
     """
+
+
+# ---------------------------------------------------------------------------
+# Importing a 台账
+
+
+@hookspec
+def tongchou_import_vocabulary():
+    """Contribute the words of the county's own 台账 (Excel ledgers) to imports.
+
+    Called each time a workbook is imported (``tongchou import``, the 导入台账
+    page).  Returns a list of :class:`tongchou.import_headers.HeaderSynonyms`
+    (more headers for a field: 资金来源/经费渠道 → ``funding``),
+    :class:`tongchou.import_headers.ValueSynonyms` (more words for a field's
+    choices: 政府投资 → 政府投资建设类) and
+    :class:`tongchou.import_history.Milestone` (a dated column such as 竣工日期
+    and the action it records, so that a project comes in at its real status
+    with its history as imported events), or None.  Words of fields or actions
+    the jurisdiction lacks (a disabled plugin's) are left out; the results of
+    all plugins are added together.
+    """

@@ -35,7 +35,11 @@ from . import auth, engine
 from .audit import sm3_hex
 from .db import write_transaction
 from .errors import InvalidInput, PermissionDenied
-from .models import Project, ProjectParty, Unit, now
+from .import_headers import (abbreviation, choice_error, choice_table, column_index, header_candidates,
+                             import_vocabulary, resolve_unit, skip_reason, unit_aliases)
+from .import_headers import find_header as _guess_header
+from .import_history import build_history, milestone_columns, order_problems, split_date_and_number, write_events
+from .models import Event, Project, ProjectParty, Unit, now
 from .values import parse_value, to_json_value
 from .vocabulary import CREATE_PROJECT, Actor, Field, ProjectState
 
@@ -195,11 +199,24 @@ def _text(raw: Any) -> Any:
     return raw
 
 
-def _enum_lookup(field: Field, values: Mapping[str, str]) -> dict[str, str]:
-    table = {norm(c.value): c.value for c in field.choices}
-    table.update({norm(c.label): c.value for c in field.choices})
+def _enum_lookup(field: Field, values: Mapping[str, str], synonyms: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Words → choice values: codes, labels, the pack's synonyms, then the
+    mapping file's ``values`` (which win)."""
+    table = choice_table(field, synonyms or {})
     table.update({norm(k): v for k, v in values.items()})
     return table
+
+
+def _choice(field: Field, table: Mapping[str, str], word: Any) -> Any:
+    if not isinstance(word, str):
+        return word
+    key = norm(word)
+    hit = table.get(key)
+    if hit is None:
+        hit = abbreviation(field, key)
+    if hit is None:
+        raise CellError(choice_error(field, word))
+    return hit
 
 
 def parse_cell(field: Field, raw: Any, *, unit: Decimal = Decimal(1),
@@ -232,14 +249,16 @@ def parse_cell(field: Field, raw: Any, *, unit: Decimal = Decimal(1),
         elif t in ("enum", "enum_list"):
             table = _lookup if _lookup is not None else _enum_lookup(field, values or {})
             if t == "enum":
-                value = table.get(norm(raw), raw) if isinstance(raw, str) else raw
+                value = _choice(field, table, raw)
             else:
                 items = re.split(r"[,,、;;\s]+", str(raw).strip())
-                value = [table.get(norm(i), i) for i in items if i]
+                value = [_choice(field, table, i) for i in items if i]
         else:
             value = _text(raw)
         return parse_value(field, value)
     except InvalidInput as exc:
+        if t in ("enum", "enum_list"):  # the labels staff know, never the codes
+            raise CellError(choice_error(field, raw)) from None
         raise CellError(exc.detail) from None
     except CellError:
         raise
@@ -268,17 +287,36 @@ class ColumnMapping:
     defaults: Mapping[str, Any] = attrs.field(factory=dict)
     sheet: str | None = None
     header_row: int | None = None
+    #: column index (0 = A) → rule, from a mapping file's column letters; wins over the header
+    letters: Mapping[int, ColumnRule] = attrs.field(factory=dict)
 
     def rule(self, header: str) -> ColumnRule | None:
-        """The rule for a header: as written, then without its unit suffix."""
+        """The rule for a header: as written, then without its unit suffix,
+        then without a leading 是否 (是否涉密 is 涉密)."""
         key = norm(header)
         if key in self.columns:
             return self.columns[key]
         base, unit = split_unit(header)
         rule = self.columns.get(base)
+        if rule is None and base.startswith("是否") and len(base) > 2:
+            rule = self.columns.get(base[2:])
         if rule is not None and rule.unit is None and unit is not None:
             return attrs.evolve(rule, unit=unit)
         return rule
+
+    def rule_at(self, index: int, header: str) -> tuple[str, ColumnRule | None]:
+        """The rule for the column at ``index`` headed ``header`` (a two-row
+        header as its upper and lower text joined by a newline), and the
+        header text it matched as."""
+        from .import_headers import header_candidates
+        if index in self.letters:
+            return header.replace("\n", "/"), self.letters[index]
+        for text in header_candidates(header):
+            if text:
+                rule = self.rule(text)
+                if rule is not None:
+                    return text, rule
+        return header.replace("\n", "/"), None
 
 
 #: Other headers county 台账 commonly use for a field of that name, taken
@@ -289,19 +327,25 @@ HEADER_SYNONYMS: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def default_mapping(registry) -> ColumnMapping:
+def default_mapping(registry, vocabulary=None) -> ColumnMapping:
     """Every field under its name, its label, and its label without a unit in
     brackets (``概算总投资(元)`` also answers to ``概算总投资``), then the
-    common synonyms of :data:`HEADER_SYNONYMS`."""
+    common synonyms of :data:`HEADER_SYNONYMS` and those of ``vocabulary``
+    (:func:`tongchou.import_headers.import_vocabulary`)."""
     columns: dict[str, ColumnRule] = {}
     for name, spec in registry.fields.items():
         base, unit = split_unit(spec.label)
         for key in (base, norm(spec.label), norm(name)):
             columns.setdefault(key, ColumnRule(field=name, unit=unit if key == norm(spec.label) else None))
-    for name, headers in HEADER_SYNONYMS.items():
+    synonyms = dict(HEADER_SYNONYMS)
+    for name, headers in (vocabulary.headers.items() if vocabulary is not None else ()):
+        synonyms[name] = tuple(synonyms.get(name, ())) + tuple(headers)
+    for name, headers in synonyms.items():
         if name in registry.fields:
             for header in headers:
-                columns.setdefault(norm(header), ColumnRule(field=name))
+                base, unit = split_unit(header)
+                columns.setdefault(base, ColumnRule(field=name))
+                columns.setdefault(norm(header), ColumnRule(field=name, unit=unit))
     return ColumnMapping(columns=columns)
 
 
@@ -311,7 +355,7 @@ def _unit(value: Any, where: str) -> Decimal:
     raise InvalidInput(where, f"金额单位只能是 元 或 万元,而不是 {value!r}", "映射文件")
 
 
-def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping:
+def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None) -> ColumnMapping:
     """The default mapping, overridden by a YAML file (or its parsed mapping).
 
     Format (every key optional)::
@@ -323,10 +367,11 @@ def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping
           概算金额: {field: estimate, unit: 万元}
           项目类别: {field: category, values: {政府投资: government_investment}}
           备注: null                # ignore a column the default would map
+          D: estimate               # a column letter (D, D列) instead of the header
         defaults:                   # for fields no column gives
           source: unit_application
     """
-    base = default_mapping(registry)
+    base = default_mapping(registry, vocabulary)
     if source is None:
         return base
     if isinstance(source, Mapping):
@@ -347,10 +392,14 @@ def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping
                            "(可用:sheet, header_row, columns, defaults)", "映射文件")
     fields = registry.fields
     columns = dict(base.columns)
+    letters: dict[int, ColumnRule] = {}
     for header, spec in (data.get("columns") or {}).items():
         where = f"columns.{header}"
+        index = column_index(str(header))
+        target = letters if index is not None else columns
+        key = index if index is not None else norm(header)
         if spec is None:
-            columns[norm(header)] = ColumnRule(field="")  # explicitly ignored
+            target[key] = ColumnRule(field="")  # explicitly ignored
             continue
         if isinstance(spec, str):
             spec = {"field": spec}
@@ -379,7 +428,7 @@ def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping
                 checked[str(k)] = parse_value(fields[name], v) if fields[name].type == "enum" else str(v)
             except InvalidInput as exc:
                 raise InvalidInput(f"{where}.values.{k}", exc.detail, "映射文件") from None
-        columns[norm(header)] = ColumnRule(field=name, unit=unit, values=checked)
+        target[key] = ColumnRule(field=name, unit=unit, values=checked)
     defaults = {}
     for name, value in (data.get("defaults") or {}).items():
         if name not in fields:
@@ -393,7 +442,7 @@ def load_mapping(source: str | Path | Mapping | None, registry) -> ColumnMapping
         raise InvalidInput("header_row", "应为正整数(表头所在的行号)", "映射文件")
     sheet = data.get("sheet")
     return ColumnMapping(columns=columns, defaults=defaults, sheet=str(sheet) if sheet else None,
-                         header_row=header_row)
+                         header_row=header_row, letters=letters)
 
 
 # ---------------------------------------------------------------------------
@@ -553,6 +602,8 @@ class ImportReport:
     dry_run: bool
     imported: tuple[int, ...] = ()            # ids of the projects written
     new_units: tuple[str, ...] = ()
+    skipped: tuple["Skipped", ...] = ()       # rows that are no projects (titles, 合计, footers)
+    header_rows: tuple[int, int] | None = None  # first and last row of the header
 
     @property
     def ok(self) -> bool:
@@ -568,7 +619,21 @@ class ImportReport:
                 "ignored": list(self.ignored), "rows": self.rows, "good": self.good,
                 "bad_rows": self.bad_rows, "dry_run": self.dry_run, "imported": len(self.imported),
                 "project_ids": list(self.imported), "new_units": list(self.new_units),
-                "problems": [p.to_json() for p in self.problems]}
+                "problems": [p.to_json() for p in self.problems],
+                "skipped": [s.to_json() for s in self.skipped],
+                "header_rows": list(self.header_rows or (self.header_row, self.header_row))}
+
+
+@attrs.frozen
+class Skipped:
+    """A row below or above the header that is no project, and why."""
+
+    row: int
+    reason: str
+    text: str = ""
+
+    def to_json(self) -> dict:
+        return {"row": self.row, "reason": self.reason, "text": self.text}
 
 
 class ImportRefused(InvalidInput):
@@ -586,6 +651,50 @@ class _Row:
     number: int
     values: dict[str, Any]
     headers: dict[str, str]  # field → the header it came from (for messages)
+    milestones: tuple = ()   # (Milestone, date, 文号) in the pack's order
+    history: tuple = ()      # the imported events they make
+
+
+class FileRefused(InvalidInput):
+    """The file cannot be read as a 台账 at all (no header, a required column
+    missing, two columns for one field); ``report`` says what was found."""
+
+    def __init__(self, report: "ImportReport"):
+        self.report = report
+        super().__init__("file", ";".join(p.text for p in report.problems), "导入")
+
+
+def _file_report(sheet: str, header_row: int | None, problems: list[Problem], used=(), ignored=()) -> "ImportReport":
+    return ImportReport(sheet=sheet, header_row=header_row, columns=tuple((h, r.field) for _i, h, r in used),
+                        ignored=tuple(ignored), rows=0, good=0, problems=tuple(problems), dry_run=True)
+
+
+def _find_header(book: Sheet, cmap: ColumnMapping, registry, vocab):
+    """The header row(s): scored by how many fields (and milestones) their
+    cells name; see :func:`tongchou.import_headers.find_header`."""
+    milestone_keys = {norm(h) for m in vocab.milestones for h in m.headers + m.number_headers}
+
+    def named(texts: list[str]) -> int:
+        fields = set()
+        for i, text in enumerate(texts):
+            if not text:
+                continue
+            _h, rule = cmap.rule_at(i, text)
+            if rule is not None and rule.field:
+                fields.add(rule.field)
+            elif any(norm(c) in milestone_keys for c in header_candidates(text)):
+                fields.add(f"@{text}")
+        return len(fields)
+    return _guess_header(book.rows, named, HEADER_SCAN_ROWS, cmap.header_row)
+
+
+def _ignored_on_purpose(header, cmap: ColumnMapping) -> set[int]:
+    """Columns a mapping file maps to nothing (``备注: null``)."""
+    return {i for i, text in enumerate(header) if text and (r := cmap.rule_at(i, text)[1]) is not None and not r.field}
+
+
+def _row_text(cells) -> str:
+    return " ".join(str(c).strip() for c in cells if c is not None and str(c).strip())[:80]
 
 
 def _columns(header: tuple[Any, ...], mapping: ColumnMapping, registry) -> tuple[
@@ -597,8 +706,7 @@ def _columns(header: tuple[Any, ...], mapping: ColumnMapping, registry) -> tuple
     for i, cell in enumerate(header):
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             continue
-        text = str(cell).strip()
-        rule = mapping.rule(text)
+        text, rule = mapping.rule_at(i, str(cell).strip())
         if rule is None or not rule.field:
             ignored.append(text)
             continue
@@ -634,7 +742,8 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         raise PermissionDenied(f"角色“{role.label if role else actor.role}”不能导入项目,项目由建设单位或系统管理员登记")
     if create_units and actor.role != "admin":
         raise PermissionDenied("只有系统管理员可以在导入时新建单位")
-    cmap = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping, registry)
+    vocab = import_vocabulary(ledger.pm, registry)
+    cmap = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping, registry, vocab)
     try:
         check_archive(source)  # the limits, before reading the file whole
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
@@ -642,12 +751,17 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         raise InvalidInput("file", f"无法读取文件 {source}:{exc.strerror}", "文件") from None
     filename = filename or (Path(source).name if not isinstance(source, bytes) else "")
     book = read_sheet(data, sheet or cmap.sheet)
-    header_row = find_header(book, cmap)
-    if header_row is None:
-        raise InvalidInput("file", f"工作表“{book.title}”中找不到表头行(应有“项目名称”“建设单位”等列名;"
-                           "或在映射文件中用 header_row 指定)", "导入")
-    header = next((cells for n, cells in book.rows if n == header_row), ())
+    found = _find_header(book, cmap, registry, vocab)
+    if found is None:
+        raise FileRefused(_file_report(book.title, None, [Problem(
+            None, "", f"工作表“{book.title}”中找不到表头行(应有“项目名称”“建设单位”等列名;"
+                      "或在映射文件中用 header_row 指定)")]))
+    header_row, last_header, header = found.first, found.last, found.headers
     used, ignored, file_problems = _columns(header, cmap, registry)
+    marks = milestone_columns(header, {i for i, _h, _r in used} | _ignored_on_purpose(header, cmap),
+                              vocab.milestones, header_candidates)
+    marked = {m.header for m in marks}
+    ignored = [h for h in ignored if h not in marked]
     given = {rule.field for _i, _h, rule in used} | set(cmap.defaults)
     if actor.unit:
         given.add("unit")
@@ -656,16 +770,25 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             file_problems.append(Problem(None, spec.label, f"缺少必填列(字段 {name});请在表头中加上此列,"
                                                            "或在映射文件中指定对应的列"))
     if file_problems:
-        raise InvalidInput("file", ";".join(p.text for p in file_problems), "导入")
+        raise FileRefused(_file_report(book.title, header_row, file_problems, used, ignored))
 
     # Cells → typed values, every problem of every row collected.
-    lookups = {rule.field: _enum_lookup(registry.fields[rule.field], rule.values)
+    lookups = {rule.field: _enum_lookup(registry.fields[rule.field], rule.values, vocab.values.get(rule.field))
                for _i, _h, rule in used if registry.fields[rule.field].type in ("enum", "enum_list")}
+    date_field = Field("date", "日期", "date")
     problems: list[Problem] = []
     rows: list[_Row] = []
+    skipped: list[Skipped] = []
     count = 0
+    indexes = [i for i, _h, _r in used] + [m.index for m in marks]
     for number, cells in book.rows:
-        if number <= header_row or _is_empty(cells) or _is_total(cells):
+        if number <= last_header:
+            if number < header_row and not _is_empty(cells):
+                skipped.append(Skipped(number, "表头上方的标题行", _row_text(cells)))
+            continue
+        reason = skip_reason(cells, indexes)
+        if reason is not None:
+            skipped.append(Skipped(number, reason, _row_text(cells)))
             continue
         count += 1
         values: dict[str, Any] = {}
@@ -685,6 +808,27 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
                 continue
             if value is not None and value != ():
                 values[rule.field] = value
+        dated: dict[str, tuple] = {}
+        for m in marks:
+            raw = cells[m.index] if m.index < len(cells) else None
+            try:
+                if m.number:
+                    if raw is not None and str(raw).strip():
+                        dated.setdefault(m.milestone.name, [m.milestone, None, "", m.header])[2] = str(raw).strip()
+                    continue
+                day, no = split_date_and_number(raw, lambda r: parse_cell(date_field, r))
+            except CellError as exc:
+                problems.append(Problem(number, m.header, str(exc)))
+                bad = True
+                continue
+            if day is not None:
+                entry = dated.setdefault(m.milestone.name, [m.milestone, None, "", m.header])
+                entry[1], entry[3] = day, m.header
+                entry[2] = entry[2] or no
+        found_ms = [tuple(e) for ms in vocab.milestones for e in [dated.get(ms.name)] if e and e[1] is not None]
+        for head, message in order_problems(found_ms, date):
+            problems.append(Problem(number, head, message))
+            bad = True
         for name, value in cmap.defaults.items():
             values.setdefault(name, value)
         if "unit" not in values and actor.unit:
@@ -695,10 +839,11 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
                 problems.append(Problem(number, column, "必填项,不能为空"))
                 bad = True
         if not bad:
-            rows.append(_Row(number, values, headers))
+            rows.append(_Row(number, values, headers, tuple((m, d, n) for m, d, n, _h in found_ms)))
 
     def check_and_write() -> ImportReport:
         units = {name: uid for uid, name in Unit.select(Unit.id, Unit.name).tuples()}
+        aliases = unit_aliases(ledger)
         existing = {(u, n, y): pid for pid, u, n, y in
                     Project.select(Project.id, Project.unit, Project.name, Project.year).tuples()}
         new_units: list[str] = []
@@ -708,6 +853,9 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             fields = {name: row.values.get(name, False if spec.type == "bool" else spec.default)
                       for name, spec in registry.fields.items()}
             unit_head = row.headers.get("unit", registry.fields["unit"].label)
+            for name, spec in registry.fields.items():  # 县卫健委 → 县卫生健康委员会 (unit aliases)
+                if (name == "unit" or spec.type == "unit") and fields[name] is not None:
+                    fields[name] = resolve_unit(fields[name], units, aliases) or fields[name]
             unit_name = fields["unit"]
             unit_id = units.get(unit_name)
             if unit_id is None:
@@ -745,12 +893,19 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
                 for r in refusals:
                     problems.append(Problem(row.number, "", r.label))
                 continue
+            if row.milestones:  # brought in at its real status, its history imported
+                history, status = build_history(row.milestones, registry, state.status)
+                state = attrs.evolve(state, status=status)
+                row = attrs.evolve(row, history=history)
             good.append((row, state))
         problems.sort(key=lambda p: (p.row or 0,))
         report = ImportReport(sheet=book.title, header_row=header_row,
-                              columns=tuple((h, r.field) for _i, h, r in used), ignored=tuple(ignored),
+                              columns=tuple((h, r.field) for _i, h, r in used)
+                              + tuple((m.header, f"@{m.milestone.action}") for m in marks),
+                              ignored=tuple(ignored),
                               rows=count, good=len(good), problems=tuple(problems), dry_run=dry_run,
-                              new_units=tuple(new_units))
+                              new_units=tuple(new_units), skipped=tuple(skipped),
+                              header_rows=(header_row, last_header))
         if dry_run:
             return report
         if problems and not partial:
@@ -759,6 +914,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         ledger.audit.append("import", actor.name, {
             "file": filename, "sm3": sm3_hex(data), "sheet": book.title, "rows": count,
             "imported": len(ids), "skipped_rows": report.bad_rows, "new_units": new_units,
+            "with_history": sum(1 for row, _s in good if row.history),
             "first_id": ids[0] if ids else None, "last_id": ids[-1] if ids else None, "date": date})
         return attrs.evolve(report, imported=tuple(ids))
 
@@ -785,7 +941,7 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     """
     from .ledger import CORE_COLUMNS, derived_rows
     unit_ids: dict[int, int] = {}
-    audit: list[tuple[str, dict, int | None]] = []
+    audit: list[tuple] = []  # (kind, detail, project_id[, action])
     for i, name in enumerate(new_units):
         unit_ids[-1 - i] = Unit.insert(name=name).execute()
         audit.append(("unit", {"unit": name}, None))
@@ -795,21 +951,25 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
     findings: list[tuple] = []
     digests: dict[str, list[int]] = {}
     insert = _Inserter(ledger.db, Project)
+    insert_event = _Inserter(ledger.db, Event)
     stamp = now()
-    for _row, state in good:
+    for row, state in good:
         values = state.fields
         unit_id = unit_ids.get(state.unit_id, state.unit_id)
         data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
         pid = insert({Project.name: values["name"], Project.unit: unit_id, Project.year: values["year"],
                       Project.estimate: values.get("estimate"), Project.status: state.status,
                       Project.data: data, Project.created_on: date, Project.created_by: actor.id,
-                      Project.rules: rules.version.tag, Project.version: 1, Project.derived: "",
+                      Project.rules: rules.version.tag, Project.version: 1 + len(row.history), Project.derived: "",
                       Project.created_at: stamp, Project.updated_at: stamp})
         audit.append(("project", {"op": "create", "fields": to_json_value(values), "date": date,
                                   "import": True}, pid))
-        # What Ledger._recompute derives and digests for a project without history.
-        obs, fis = engine.derive(rules.pm, rules.params, attrs.evolve(state, id=pid, unit_id=unit_id, version=1), (),
-                                 ledger.project_reader(exclude=pid), ())
+        if row.history:  # the milestones of the 台账, as imported events (tongchou.import_history)
+            audit.extend(write_events(ledger, actor, pid, row.history, insert_event, stamp))
+        # What Ledger._recompute derives and digests for the project and its history.
+        obs, fis = engine.derive(rules.pm, rules.params,
+                                 attrs.evolve(state, id=pid, unit_id=unit_id, version=1 + len(row.history)),
+                                 row.history, ledger.project_reader(exclude=pid), ())
         ob_rows, fi_rows, digest = derived_rows(pid, obs, fis)
         obligations += ob_rows
         findings += fi_rows
@@ -820,11 +980,14 @@ def _write(ledger, actor: Actor, good: list[tuple[_Row, ProjectState]], new_unit
                   for f, u in ledger._party_ids(state.fields).items()]
     for i in range(0, len(party_rows), BATCH):
         ProjectParty.insert_many(party_rows[i:i + BATCH]).execute()
-    for digest, pids in digests.items():
-        for i in range(0, len(pids), BATCH):
-            Project.update(derived=digest).where(Project.id.in_(pids[i:i + BATCH])).execute()
+    # Digests are mostly one per project (a duplicate check names other projects):
+    # one prepared UPDATE run for all, rather than a query built per digest.
+    mark = ledger.db.param
+    pairs = [(digest, pid) for digest, pids in digests.items() for pid in pids]
+    if pairs:
+        ledger.db.cursor().executemany(f'UPDATE "project" SET "derived" = {mark} WHERE "id" = {mark}', pairs)
     ledger._seal("project", ids)
-    ledger.audit.append_many(actor.name, [(kind, detail, pid, None) for kind, detail, pid in audit])
+    ledger.audit.append_many(actor.name, [(e[0], e[1], e[2], e[3] if len(e) > 3 else None) for e in audit])
     return ids
 
 

@@ -34,10 +34,23 @@ def _write_out(data: bytes, out: str | None, default_name: str) -> str:
 # -- import ----------------------------------------------------------------------
 
 
+def _refused_json(path: Path, message: str, report=None) -> None:
+    """``--json`` always answers with a report, also for a file refused whole."""
+    data = report.to_json() if report is not None else {
+        "sheet": None, "header_row": None, "header_rows": [None, None], "columns": [], "ignored": [], "rows": 0,
+        "good": 0, "bad_rows": 0, "dry_run": True, "imported": 0, "project_ids": [], "new_units": [],
+        "skipped": [], "problems": [{"row": None, "column": "", "message": message, "text": message}]}
+    _print_json({"ok": False, "file": str(path), **data, "imported": 0, "project_ids": []})
+
+
 def cmd_import(args) -> int:
+    from .errors import InvalidInput
     from .imports import ImportRefused, import_workbook
     path = Path(args.file)
     if not path.is_file():
+        if args.json:
+            _refused_json(path, f"没有这个文件:{path}")
+            return 1
         raise CliError(f"no such file: {path}")
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
@@ -52,28 +65,37 @@ def cmd_import(args) -> int:
             else:
                 for p in report.problems:
                     print(p.text, file=sys.stderr)
-                print(f"nothing imported: {report.bad_rows} of {report.rows} rows have problems "
-                      "(fix them, or use --partial to import the good rows)", file=sys.stderr)
+                print(f"未导入任何项目:{report.rows} 行中有 {report.bad_rows} 行有问题"
+                      "(改正后重新导入,或加 --partial 只导入无误的行)", file=sys.stderr)
+            return 1
+        except InvalidInput as exc:  # the file refused whole (no header, a column missing, not a workbook)
+            if not args.json:
+                raise
+            _refused_json(path, exc.detail, getattr(exc, "report", None))
             return 1
         if args.json:
             _print_json({"ok": report.ok, **report.to_json()})
         else:
-            cols = ", ".join(f"{h}→{f}" for h, f in report.columns)
-            print(f"sheet {report.sheet}, header on row {report.header_row}: {cols}")
+            labels = {f"@{name}": f"办理记录“{a.label}”" for name, a in ledger.registry.actions.items()}
+            cols = "、".join(f"{h}→{labels.get(f, f)}" for h, f in report.columns)
+            first, last = report.header_rows or (report.header_row, report.header_row)
+            rows = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
+            print(f"工作表“{report.sheet}”,表头在{rows}:{cols}")
             if report.ignored:
-                print(f"columns not imported: {', '.join(report.ignored)}")
+                print(f"未导入的列:{'、'.join(report.ignored)}")
+            if report.skipped:
+                print("跳过的行:" + ";".join(f"第 {s.row} 行({s.reason})" for s in report.skipped))
             for p in report.problems:
                 print(p.text)
             if report.new_units:
-                print(f"{'units to add' if report.dry_run else 'units added'}: {', '.join(report.new_units)}")
+                print(f"{'将新建的单位' if report.dry_run else '已新建的单位'}:{'、'.join(report.new_units)}")
             if report.dry_run:
-                print(f"dry run: {report.good} of {report.rows} rows can be imported, "
-                      f"{report.bad_rows} with problems; nothing written")
+                print(f"检查完毕:{report.rows} 行中 {report.good} 行可以导入,{report.bad_rows} 行有问题;未写入任何数据")
             else:
                 ids = report.imported
-                span = f" (ids {ids[0]}–{ids[-1]})" if ids else ""
-                print(f"imported {len(ids)} of {report.rows} rows{span}"
-                      + (f"; {report.bad_rows} rows with problems skipped" if report.bad_rows else ""))
+                span = f"(编号 {ids[0]}–{ids[-1]})" if ids else ""
+                print(f"已导入 {report.rows} 行中的 {len(ids)} 行{span}"
+                      + (f";跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""))
         return 1 if report.dry_run and not report.ok else 0
 
 
@@ -90,7 +112,7 @@ def cmd_export(args) -> int:
         pairs = _pairs(args.options)
         today = args.date or dt.date.today()
         if args.report:
-            data = export_report(ledger, reader, args.report, fmt, pairs)
+            data = export_report(ledger, reader, args.report, fmt, pairs, money=args.money)
             parts = [args.report] + [pairs[k] for k in sorted(pairs)]
             name = "_".join(parts) + f".{fmt}"
         else:
@@ -100,7 +122,8 @@ def cmd_export(args) -> int:
                 filters[key] = value.split("|") if "|" in value else value
             if args.overdue:
                 filters["overdue_on"] = today
-            data = export_projects(ledger, reader, fmt, filters=filters, search=args.search or "", on=today)
+            data = export_projects(ledger, reader, fmt, filters=filters, search=args.search or "", on=today,
+                                   money=args.money)
             name = f"ledger_{today:%Y%m%d}.{fmt}"
         where = _write_out(data, args.out, name)
         if args.out != "-":
@@ -208,8 +231,12 @@ def _unit_group(sub) -> argparse._SubParsersAction | None:
 
 def add_commands(sub) -> None:
     p = sub.add_parser("import", help="import projects from a county ledger workbook (.xlsx)",
-                       description="Each row becomes a project in its initial status.  By default all "
-                                   "rows or none: one bad row and nothing is written.")
+                       description="Each row becomes a project: in its initial status, or at its real status "
+                                   "when the sheet has milestone dates (批复、合同签订、开工、竣工、验收、投运), "
+                                   "their history recorded as imported events.  The header (one row or two "
+                                   "merged rows) is found; title, 合计 and footer rows are skipped and listed.  "
+                                   "By default all rows or none: one bad row and nothing is written.  --json "
+                                   "always prints a report, also for a file refused whole.")
     p.add_argument("file", metavar="FILE.xlsx")
     p.add_argument("--user", required=True, help="the user importing (a unit's user imports its own unit's projects)")
     p.add_argument("--mapping", metavar="MAP.yaml", help="column mapping (see docs/import-export.md)")
@@ -235,6 +262,8 @@ def add_commands(sub) -> None:
     p.add_argument("--search", help="project name contains")
     p.add_argument("--overdue", action="store_true", help="only projects with an overdue obligation")
     p.add_argument("--date", type=_date, help="the day overdue is judged on (default today)")
+    p.add_argument("--money", choices=("yuan", "wan"), default="yuan",
+                   help="amounts in 元 (yuan, default) or 万元 (wan)")
     p.add_argument("options", nargs="*", metavar="KEY=VALUE")
     p.set_defaults(func=cmd_export)
 
@@ -266,6 +295,8 @@ def add_commands(sub) -> None:
                                      "'张三 <zhang@例子.中国>, li@example.cn'")
         p.add_argument("--user", required=True)
         p.set_defaults(func=cmd_unit_set_email)
+        from .import_headers import add_alias_commands
+        add_alias_commands(units)
         p = units.add_parser("emails", help="list the units' reminder addresses")
         p.add_argument("--json", action="store_true")
         p.set_defaults(func=cmd_unit_emails)

@@ -74,10 +74,11 @@ def test_ledger_export_to_csv_and_xlsx_with_filters(ledger, county):
     mine = read_csv(exports.export_projects(ledger, water, "csv"))
     assert [int(r[0]) for r in mine[1:]] == [c.id]
     wb = openpyxl.load_workbook(io.BytesIO(exports.export_projects(ledger, None, "xlsx", filters={"unit": "县教育局"})))
-    cells = list(wb.active.iter_rows(values_only=True))
-    assert cells[0][:3] == ("编号", "状态", "项目名称") and len(cells) == 3
+    cells = list(wb.active.iter_rows(values_only=True))[1:]  # under the title row
+    assert cells[0][:3] == ("编号", "状态", "项目名称") and len(cells) == 4 and cells[-1][0] == "合计(2 项)"
     assert cells[1][2] == "'=HYPERLINK(\"http://x\")" and cells[1][header.index("概算总投资(元)")] == 1234.5
     assert cells[1][header.index("第三方云合同到期日")] == dt.datetime(2026, 1, 31)
+    assert cells[-1][header.index("概算总投资(元)")] == 51234.5
     with pytest.raises(InvalidInput):
         exports.export_projects(ledger, None, "pdf")
     with pytest.raises(NotFound):
@@ -129,7 +130,9 @@ def test_catalogue_export_has_the_article_28_columns_per_unit_and_year(db, capsy
     assert main(["--db", db, "export", "--report", "catalogue", f"unit={unit}", f"year={year}",
                  "--format", "xlsx", "--out", str(xlsx)]) == 0
     sheet = list(openpyxl.load_workbook(xlsx).active.iter_rows(values_only=True))
-    assert list(sheet[0]) == CATALOGUE_COLUMNS and [r[0] for r in sheet[1:]] == [r["name"] for r in expected]
+    assert sheet[0][0].startswith(f"{unit}{year}年度")
+    assert list(sheet[1]) == CATALOGUE_COLUMNS and [r[0] for r in sheet[2:-1]] == [r["name"] for r in expected]
+    assert sheet[-1][0] == f"合计({len(expected)} 项)"
     # A unit's user gets its own unit's catalogue, whatever unit it names.
     assert main(["--db", db, "export", "--report", "catalogue", "unit=县公安局", f"year={year}", "--user", "jiaoyu",
                  "--out", str(tmp_path / "mine.csv")]) == 0
@@ -152,6 +155,65 @@ def test_cli_export_of_the_ledger(db, capsys, tmp_path):
     assert statuses and statuses <= {"运行维护中", "已关停"}
     assert main(["--db", db, "export", "--out", str(tmp_path / "all.xlsx"), "--overdue", "--date", "2026-11-25"]) == 0
     sheet = list(openpyxl.load_workbook(tmp_path / "all.xlsx").active.iter_rows(values_only=True))
-    assert len(sheet) > 1 and all(r[-1] == "是" for r in sheet[1:])
+    assert len(sheet) > 3 and all(r[-1] == "是" for r in sheet[2:-1])
     assert main(["--db", db, "export", "--out", str(tmp_path / "x.pdf")]) == 2
     assert main(["--db", db, "export", "--format", "csv", "--out", str(tmp_path / "y.csv"), "nosuchfield=1"]) == 2
+
+
+def test_ledger_workbook_is_print_ready(ledger, county):
+    long_name = "县域智慧教育云平台暨校园安全视频监控联网系统建设项目"
+    county.project(name=long_name, estimate="1234567.89")
+    county.project(name="短名", estimate="100.01")
+    data = exports.export_projects(ledger, None, "xlsx", on=dt.date(2026, 3, 1))
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    header = [c.value for c in ws[2]]
+    assert ws["A1"].value.endswith("项目台账(截至 2026 年 3 月 1 日)") and "A1:" in str(ws.merged_cells)
+    name_col = openpyxl.utils.get_column_letter(header.index("项目名称") + 1)
+    status_col = openpyxl.utils.get_column_letter(header.index("状态") + 1)
+    # widths from the content: a CJK character counts two
+    assert ws.column_dimensions[name_col].width >= 2 * len(long_name)
+    assert ws.column_dimensions[status_col].width < ws.column_dimensions[name_col].width / 3
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref == f"A2:{openpyxl.utils.get_column_letter(len(header))}4"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$2" and int(ws.page_setup.paperSize) == 9
+    money = header.index("概算总投资(元)")
+    total = [c.value for c in ws[5]]
+    assert total[0] == "合计(2 项)" and Decimal(str(total[money])) == Decimal("1234667.90")
+    # 万元 by option: the header says so and the amounts are exact
+    wan = openpyxl.load_workbook(io.BytesIO(exports.export_projects(ledger, None, "xlsx", money="wan"))).active
+    wheader = [c.value for c in wan[2]]
+    assert "概算总投资(万元)" in wheader
+    col = wheader.index("概算总投资(万元)")
+    assert [Decimal(str(wan.cell(r, col + 1).value)) for r in (3, 4, 5)] == \
+        [Decimal("123.456789"), Decimal("0.010001"), Decimal("123.46679")]
+    rows = read_csv(exports.export_projects(ledger, None, "csv", money="wan"))
+    assert [r[rows[0].index("概算总投资(万元)")] for r in rows[1:]] == ["123.456789", "0.010001"]
+    with pytest.raises(InvalidInput):
+        exports.export_projects(ledger, None, "xlsx", money="qian")
+
+
+def test_text_width_counts_cjk_double():
+    assert exports.text_width("项目名称") == 8 and exports.text_width("abc") == 3
+    assert exports.text_width("ＡＢ") == 4 and exports.text_width(None) == 0
+    assert exports.column_widths(["号"], [[1], [12]]) == [exports.MIN_WIDTH]
+    assert exports.column_widths(["编号"], [[1], [12345]]) == [5 + 2]
+    assert exports.column_widths(["名"], [["字" * 100]]) == [exports.MAX_WIDTH]
+
+
+def test_catalogue_funding_and_approval_numbers(ledger, county):
+    from tests.conftest import CLAUSES, DIMS, DOCS
+    p = county.project(name="档案系统", funding="上级专项资金")
+    county.act(p, "apply", "unit", dt.date(2025, 6, 2))
+    county.act(p, "review", "bureau", dt.date(2025, 6, 3), result="pass", dimensions=DIMS)
+    county.act(p, "approve", "government", dt.date(2025, 6, 4), document_no="淅政审〔2025〕7号")
+    county.act(p, "tender", "unit", dt.date(2025, 6, 5))
+    county.act(p, "sign_contract", "unit", dt.date(2025, 6, 6), clauses=CLAUSES)
+    county.act(p, "budget", "finance", dt.date(2025, 6, 7), amount="1000000")
+    county.act(p, "start_construction", "unit", dt.date(2025, 6, 8))
+    county.act(p, "complete", "unit", dt.date(2025, 9, 1))
+    county.act(p, "accept", "unit", dt.date(2025, 9, 2), result="pass", documents=DOCS)
+    rows = read_csv(exports.export_report(ledger, None, "catalogue", "csv", {"year": 2025}))
+    row = dict(zip(rows[0], rows[1]))
+    assert row["经费渠道"] == "上级专项资金"
+    assert "淅政审〔2025〕7号" in row["审批部门和文号"] and "2025-06-04" in row["审批部门和文号"]

@@ -285,6 +285,37 @@ def test_tongchou_document_templates_fill_a_toy_document(toy_county, tmp_path):
     assert "玩具通知:玩具项目 于 2025-06-20 申报" in official.document_text(data)
 
 
+def test_tongchou_import_vocabulary_words_and_milestones_of_a_county_taizhang(tmp_path):
+    # More in tests/test_import_real.py (xichuan's words, two-row headers, status migration).
+    import openpyxl
+    from tongchou.import_headers import HeaderSynonyms, ValueSynonyms
+    from tongchou.import_history import Milestone
+    from tongchou.imports import import_workbook
+    toy = contributing(tongchou_import_vocabulary=[
+        HeaderSynonyms("funding", ("钱从哪来",)),
+        ValueSynonyms("category", {"买服务": "purchased_service"}),
+        ValueSynonyms("no_such_field", {"x": "y"}),  # a field the jurisdiction lacks: left out
+        Milestone("applied", "申报", "apply", headers=("申报日期",)),
+    ])
+    # a ledger in a file (not in memory): rule tests later in the run derive without a
+    # ledger of their own, and xichuan's duplicate check then reads the last one opened
+    ledger = Ledger.open(str(tmp_path / "toy.db"), jurisdiction=load_jurisdiction("xichuan", extra_plugins=[
+        ("toy", toy)]), audit_key=b"k" * 32)
+    c = County(ledger)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["项目名称", "建设单位", "年度", "项目类别", "项目类型", "项目来源", "钱从哪来", "申报日期"])
+    ws.append(["玩具系统", "县教育局", 2026, "买服务", "政务信息系统", "单位申报", "县级财政", "2025-06-20"])
+    wb.save(tmp_path / "toy.xlsx")
+    report = import_workbook(c.ledger, tmp_path / "toy.xlsx", c.users["admin"], date=D(2025, 7, 1))
+    assert report.ok, [p.text for p in report.problems]
+    p = c.ledger.project(report.imported[0])
+    assert (p["category"], p["funding"], p.status) == ("purchased_service", "县级财政", "submitted")
+    (ev,) = c.ledger.histories([p.id])[p.id]
+    assert (ev.action, ev.date, ev.args["imported"]) == ("apply", D(2025, 6, 20), True)
+    ledger.close()
+
+
 # ---------------------------------------------------------------------------
 # After each change
 

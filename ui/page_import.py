@@ -23,12 +23,15 @@ SHOWN = 500
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("导入台账", "Import a ledger"),
-    "hint": ("上传本县原有的项目台账(Excel .xlsx)。系统自动识别表头行(表头上方的标题行可保留),"
-             "按列名对应到项目字段;先检查,确认无误后再导入。导入的项目为“草稿”状态。"
-             "默认全部导入或全部不导入:有一行出错就不写入任何项目。",
-             "Upload the county's existing project ledger (.xlsx). The header row is found by itself (title "
-             "rows above it may stay) and columns are matched to project fields by name. Check first, then "
-             "import. Imported projects start as drafts. All or nothing by default."),
+    "hint": ("上传本县原有的项目台账(Excel .xlsx)。系统自动识别表头(可为两行合并表头,表头上方的标题行可保留),"
+             "按列名及常用别名对应到项目字段;合计行、填表人/审核人/注等表尾行自动跳过。"
+             "有批复、合同签订、开工、竣工、验收、投运日期的项目按实际状态导入,并记下导入的办理记录;"
+             "其余为“草稿”状态。先检查,确认无误后再导入。默认全部导入或全部不导入:有一行出错就不写入任何项目。",
+             "Upload the county's existing project ledger (.xlsx). The header (one row or two merged rows) is "
+             "found by itself and columns are matched to project fields by name or common synonyms; total and "
+             "footer rows are skipped. Projects with approval, contract, start, completion, acceptance or "
+             "operation dates come in at their real status with imported history; others as drafts. Check "
+             "first, then import. All or nothing by default."),
     "file": ("台账文件(.xlsx)", "Ledger file (.xlsx)"),
     "mapping": ("列对应文件(可选,.yaml)", "Column mapping (optional, .yaml)"),
     "partial": ("只导入无误的行(跳过有问题的行)", "Import the good rows only (skip rows with problems)"),
@@ -48,6 +51,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "columns": ("列对应:", "Columns:"),
     "ignored": ("未导入的列:", "Columns not imported:"),
     "new_units": ("将新建的单位:", "Units to add:"),
+    "skipped_rows": ("跳过的非项目行:", "Rows that are no projects:"),
     "more": ("另有 {n} 处问题未列出。", "{n} more problems not listed."),
     "not_allowed": ("只有建设单位用户和系统管理员可以导入项目。", "Only unit staff and administrators import projects."),
     "invalid": ("文件无法导入", "The file cannot be imported"),
@@ -68,12 +72,16 @@ def report_html(app, report: ImportReport, *, done: bool = False, refused: bool 
     """The summary and the table of problems (row, column, message)."""
     parts = []
     labels = {name: spec.label for name, spec in app.registry.fields.items()}
-    cols = "、".join(h if h == labels[f] else f"{h}→{labels[f]}" for h, f in report.columns)
+    labels.update({f"@{name}": spec.label for name, spec in app.registry.actions.items()})  # milestone columns
+    cols = "、".join(h if h == labels.get(f, f) else f"{h}→{labels.get(f, f)}" for h, f in report.columns)
     info = [f"{tt(app, 'columns')}{cols}"]
     if report.ignored:
         info.append(f"{tt(app, 'ignored')}{'、'.join(report.ignored)}")
     if report.new_units:
         info.append(f"{tt(app, 'new_units')}{'、'.join(report.new_units)}")
+    if report.skipped:
+        info.append(tt(app, "skipped_rows") + ";".join(f"第 {s.row} 行({s.reason})" for s in report.skipped[:20])
+                    + ("…" if len(report.skipped) > 20 else ""))
     if refused:
         parts.append(alert("danger", tt(app, "refused", bad=report.bad_rows)))
     elif done:

@@ -9,7 +9,7 @@ import datetime as dt
 from tongchou import Pack, RuleVersion
 
 from . import (acceptance, ai, approval, change, cloud, demo, duplicates, final, funds, general, official,
-               operation, oversight, procurement, security, sharing, supervision, worklist)
+               operation, oversight, procurement, security, sharing, supervision, taizhang, worklist)
 from .common import DOCUMENT, JURISDICTION
 
 PACK = Pack(
@@ -45,5 +45,6 @@ PACK = Pack(
         "xichuan.official": official,        # 公文:技术审查意见、整改通知、验收意见
         "xichuan.worklist": worklist,        # 待办:各方的下一步
         "xichuan.demo": demo,                # the demo county
+        "xichuan.taizhang": taizhang,        # 台账导入:表头、取值与节点日期
     },
 )

@@ -18,6 +18,11 @@ def _label(choices, value) -> str:
     return value or ""
 
 
+def _dated_number(ev) -> str:
+    number = ev.args.get("document_no")
+    return f"{number},{ev.date}" if number else str(ev.date)
+
+
 def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = None) -> list[dict]:
     filters = {"status": list(IN_SERVICE + ("retired",))}
     if unit:
@@ -39,10 +44,11 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
         if year_start and retired is not None and retired < year_start:
             continue
         # the bodies as named on the day (a pack or a ledger may rename them from a date)
-        approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准({ev.date})"
+        # 审批部门和文号: the 文号 as given when approving, or as the 台账 it was imported from had it
+        approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准({_dated_number(ev)})"
                      for ev in history if ev.action == "approve"]
         approvals += [f"{wording(params, 'document_approval_body', ev.date, '县发改委')}批复"
-                      f"{DOC_LABEL.get(ev.args.get('document'), '')}({ev.date})"
+                      f"{DOC_LABEL.get(ev.args.get('document'), '')}({_dated_number(ev)})"
                       for ev in history if ev.action == "approve_document"]
         fees = [ev.args["amount"] for ev in history
                 if ev.action == "review_om_fee" and ev.args.get("result") == "pass"
