@@ -3,7 +3,8 @@
 
 Each test uses its own browser context (a fresh session, so it logs in) and
 its own demo projects, so the tests do not depend on one another's order.
-Screenshots of the main pages are written to docs/screenshots/.
+Screenshots of the main pages go to a temporary folder (TONGCHOU_SCREENSHOTS=docs/screenshots
+refreshes the ones in the docs).
 """
 from __future__ import annotations
 
