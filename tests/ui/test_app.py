@@ -159,10 +159,25 @@ def test_forms_parse_typed_values_and_name_the_field():
     assert values == {"amount": Decimal("1200000.50"), "when": dt.date(2026, 3, 1), "docs": ("b",),
                       "ok": False, "kind": "x"}
     assert isinstance(values["amount"], Decimal)
-    form.widgets["amount"].value = "12万"
+    # County practice: "186万" is 186 万元, read exactly (no float on the way).
+    form.widgets["amount"].value = "186万"
+    assert form.parse()["amount"] == Decimal("1860000.00")
+    form.widgets["amount"].value = "十二万"
     with pytest.raises(InvalidInput) as info:
         form.parse()
     assert "预算金额" in str(info.value)
+    # The 万元 unit selector: a bare 186 then means 186 万元.
+    form.widgets["amount"].unit.value = "wan"
+    form.widgets["amount"].value = "186"
+    assert form.parse()["amount"] == Decimal("1860000.00")
+    # 186 元 for a budget is most likely a unit slip: it needs confirming.
+    form.widgets["amount"].unit.value = "yuan"
+    with pytest.raises(InvalidInput) as info:
+        form.parse()
+    assert "预算金额" in str(info.value) and "不足 1 万元" in str(info.value)
+    assert form.widgets["amount"].confirm.visible
+    form.widgets["amount"].confirm.value = True
+    assert form.parse()["amount"] == Decimal("186.00")
     form.widgets["amount"].value = ""
     with pytest.raises(InvalidInput) as info:
         form.parse()

@@ -77,7 +77,7 @@ def test_unit_creates_and_applies_then_bureau_reviews(page, ui_server, screensho
     page.locator(".tc-f-category select").select_option(label="政府购买服务类")
     page.locator(".tc-f-kind select").select_option(label="政务信息系统")
     page.locator(".tc-f-source select").select_option(label="单位申报")
-    page.locator(".tc-f-estimate input").fill("50万")
+    page.locator(".tc-f-estimate input").fill("50万万")
     page.locator(".tc-create button").click()
     # A malformed amount is refused in Chinese, naming the field; nothing is created.
     expect(page.locator(".tc-form-errors .tc-alert")).to_contain_text("概算总投资")
