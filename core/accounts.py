@@ -179,9 +179,9 @@ class AccountsMixin:
     def set_preference(self, actor: Actor, key: str, value: str) -> None:
         """Set one of ``actor``'s own preferences (see :data:`PREFERENCES`)."""
         if key not in PREFERENCES:
-            raise InvalidInput(f"未知的个人设置:{key}")
+            raise InvalidInput(key, "没有这项个人设置", "个人设置")
         if value not in PREFERENCES[key]:
-            raise InvalidInput(f"个人设置 {key} 的值须为 {'、'.join(PREFERENCES[key])} 之一,收到 {value!r}")
+            raise InvalidInput(key, f"须为 {'、'.join(PREFERENCES[key])} 之一,收到 {value!r}", "个人设置")
         with write_transaction(self.db):
             prefs = {**self.preferences(actor.name), key: value}
             (Setting.insert(key=_PREF_PREFIX + actor.name, value=prefs)

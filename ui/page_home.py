@@ -73,6 +73,9 @@ def home(app, **_params):
         + _kpi(app.t("overdue_count"), str(len(overdue)), bad=bool(overdue))
         + _kpi(app.t("violation_count"), str(len(violations)), bad=bool(violations))
         + _kpi(app.t("due_soon_count"), str(len(upcoming))), css_classes=["tc-kpis"]))
+    # The role's own view first: the county overview, or the inspection list.
+    from .page_roles import role_panes
+    parts += role_panes(app, findings)
 
     # My worklist first: it is what a user comes for.
     if app.has_actions():
