@@ -473,14 +473,24 @@ class TongchouApp:
                                    width=100)
         logout.on_click(lambda _e: self.logout())
         self.header[:] = [
-            pn.pane.HTML(f'<span style="font-size:1.2em;font-weight:600;color:white">{esc(self.t("app_title"))}'
-                         f'</span> <span style="color:#d0d5dd">{esc(self.ledger.jurisdiction.title)}</span>',
-                         sizing_mode="stretch_width", css_classes=["tc-title"]),
+            pn.pane.HTML(self._title_html(), sizing_mode="stretch_width", css_classes=["tc-title"]),
             pn.pane.HTML(f'<span style="color:white" class="tc-user">{who}</span>'
                          f'<span style="color:#d0d5dd">({role_label}{unit})</span>', width=360,
                          css_classes=["tc-whoami"]),
             self._lang_switch(), self._money_switch(), logout,
         ]
+
+    def _title_html(self) -> str:
+        return (f'<span style="font-size:1.2em;font-weight:600;color:white">{esc(self.t("app_title"))}'
+                f'</span> <span style="color:#d0d5dd">{esc(self.ledger.jurisdiction.title)}</span>')
+
+    def _relabel_header(self) -> None:
+        """A language switch relabels the header in place (see _build_nav on why
+        widgets are not replaced while their own change is being handled)."""
+        title, _who, _lang, _money, logout = self.header.objects
+        title.object = self._title_html()
+        attr = "label" if "label" in logout.param else "name"
+        setattr(logout, attr, self.t("logout"))
 
     def _nav_items(self) -> list[tuple[str, str]]:
         items = [("home", self.t("nav_home"))]
@@ -503,7 +513,8 @@ class TongchouApp:
         # Bokeh log "reference already known" for the removed button.
         items = self._nav_items()
         current = "ledger" if self.page in ("project", "edit") else self.page
-        if getattr(self, "_nav_key", None) != items or len(self.nav) != len(items):
+        pages = [page for page, _label in items]
+        if getattr(self, "_nav_key", None) != pages or len(self.nav) != len(items):
             buttons = []
             for page, label in items:
                 b = widget(pn.widgets.Button, name=label, button_type="light",
@@ -511,8 +522,11 @@ class TongchouApp:
                 self.on_click(b, lambda p=page: self.go(p))
                 buttons.append(b)
             self.nav[:] = buttons
-            self._nav_key = items
-        for (page, _label), b in zip(items, self.nav):
+            self._nav_key = pages
+        for (page, label), b in zip(items, self.nav):
+            attr = "label" if "label" in b.param else "name"
+            if getattr(b, attr) != label:
+                setattr(b, attr, label)
             kind = "primary" if page == current else "light"
             attr = "color" if "color" in b.param else "button_type"
             if getattr(b, attr) != kind:
@@ -530,10 +544,11 @@ class TongchouApp:
         self.page = page
         self.params = {k: str(v) for k, v in params.items() if v is not None and v != ""}
         self._set_url()
-        header_key = (self.actor.name, self.lang, self.money_unit)
-        if getattr(self, "_header_key", None) != header_key or not len(self.header):
+        if getattr(self, "_header_key", None) != self.actor.name or len(self.header) != 5:
             self._build_header()
-            self._header_key = header_key
+            self._header_key = self.actor.name
+        else:
+            self._relabel_header()
         self._build_nav()
         self.render()
 

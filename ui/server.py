@@ -69,6 +69,32 @@ def page_template():
 PAGE_TEMPLATE = page_template()
 
 
+class ClosedConnectionFilter(logging.Filter):
+    """Drops the two log records Bokeh writes when a browser reloads or leaves
+    while the server still answers its last message ("Failed sending message
+    as connection was closed", and the same WebSocketClosedError from a
+    Tornado write task).  The browser is gone, nothing is lost, and staff
+    reloading a page is normal use; every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "connection was closed" in text:
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        if text.startswith("Task exception was never retrieved") and (
+                type(exc).__name__ in ("WebSocketClosedError", "StreamClosedError")
+                or "WebSocketClosedError" in str(getattr(record, "future", ""))):
+            return False
+        return True
+
+
+def quiet_closed_connections() -> None:
+    for name in ("bokeh.server.views.ws", "asyncio"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ClosedConnectionFilter) for f in logger.filters):
+            logger.addFilter(ClosedConnectionFilter())
+
+
 def configure_panel() -> None:
     pn.extension("tabulator", notifications=True, loading_spinner="dots", raw_css=[PAGE_CSS])
     pn.config.title = tr("app_title")
@@ -117,6 +143,7 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
         from tongchou.cli import seed_demo
         print(seed_demo(ledger, dt.date.today()), flush=True)
     configure_panel()
+    quiet_closed_connections()
     # The pages (and pandas under them) load here, not on the first user's login.
     for page in ("admin", "home", "import", "ledger", "project", "reports", "whatif"):
         importlib.import_module(f"{__package__}.page_{page}")

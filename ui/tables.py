@@ -39,6 +39,8 @@ def clickable_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str,
         layout="fit_data_stretch", sizing_mode="stretch_width", header_align="left",
         text_align={k: "right" for k in right}, sortable=sortable, widths=widths or {},
         css_classes=[css_class] if css_class else [], stylesheets=[ROW_CSS],
+        # A long 说明 is cut at the column's width: hovering a cell shows all of it.
+        configuration={"columnDefaults": {"tooltip": True}},
         **kwargs)
     if on_open is not None:
         def clicked(event):

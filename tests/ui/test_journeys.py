@@ -241,8 +241,13 @@ def test_admin_pages(page, ui_server, screenshots):
     expect(page.locator(".tc-plugins-pane")).to_contain_text("第十八条")
     page.screenshot(path=str(screenshots / "admin.png"), full_page=True)
     page.locator(".tc-admin-tabs button", has_text="参数").click()
-    expect(page.locator(".tc-params-pane")).to_contain_text("acceptance_months")
+    # Parameters are named by their Chinese description; the keys only in the advanced view.
+    expect(page.locator(".tc-params-pane")).to_contain_text("项目建成后组织验收的期限")
+    expect(page.locator(".tc-params-pane")).to_contain_text("6 个月")
     expect(page.locator(".tc-params-pane")).to_contain_text("第十八条")
+    expect(page.locator(".tc-params-pane")).not_to_contain_text("acceptance_months")
+    page.locator(".tc-param-advanced input").check()
+    expect(page.locator(".tc-params-pane")).to_contain_text("acceptance_months")
     page.locator(".tc-admin-tabs button", has_text="用户").click()
     expect(page.locator(".tc-users-pane")).to_contain_text("jiaoyu")
     # Policy roles see no administration.
