@@ -48,7 +48,8 @@ body {{ background: #f5f6f8; margin: 0;
   .bk-panel-models-layout-Column, .bk-panel-models-reactive_html-ReactiveHTML {{ min-width: 0 !important;
                                                                                   max-width: 100% !important; }}
   /* Columns side by side (e.g. the project page's sections and fields) stack. */
-  :host(.bk-Row) > .bk-panel-models-layout-Column, :host(.bk-Row) > .bk-panel-models-markup-HTML {{
+  :host(.bk-Row) > .bk-panel-models-layout-Column, :host(.bk-Row) > .bk-panel-models-markup-HTML,
+  :host(.bk-Row) > .bk-Figure {{
     flex: 1 1 100% !important; width: auto !important; }}
   .bk-panel-models-tabulator-DataTabulator, .bk-Figure {{ max-width: 100% !important; min-width: 0 !important; }}
   .tc-login {{ width: calc(100vw - 24px) !important; max-width: 350px; }}
