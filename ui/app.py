@@ -381,9 +381,9 @@ class TongchouApp:
             params = {k: v for k, v in req.items() if k != "page"}
         else:
             page, params = "home", {}
-        self.root[:] = [self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width", css_classes=["tc-shell"]),
-                        self.history,
-                        self.cookie]
+        self.root[:] = [
+            self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width", css_classes=["tc-shell"]),
+            self.history, self.cookie]
         self.go(page, **params)
 
     def resume(self, session: Session) -> None:

@@ -65,3 +65,27 @@ def test_language_kept_per_user_and_quiet_server_log(page, ui_server):
     logout(page)
     log = ui_server["log"].read_text(encoding="utf-8", errors="replace")
     assert "Warning" not in log and "WARNING" not in log, "\n" + log[-3000:]
+
+
+def test_unit_types_wan_and_sees_its_money_unit(page, ui_server):
+    """A unit types 186 with 万元 selected; 186 元 would need confirming; the
+    display follows the user's unit, always naming it."""
+    import datetime as dt
+    login(page, ui_server, "jiaoyu", path="?page=new")
+    page.locator(".tc-f-name input").fill("万元录入测试系统")
+    page.locator(".tc-f-year input").fill(str(dt.date.today().year + 2))
+    page.locator(".tc-f-category select").select_option(label="政府购买服务类")
+    page.locator(".tc-f-kind select").select_option(label="政务信息系统")
+    page.locator(".tc-f-source select").select_option(label="单位申报")
+    page.locator(".tc-f-estimate input").fill("186")
+    page.locator(".tc-create button").click()
+    expect(page.locator(".tc-form-errors .tc-alert")).to_contain_text("不足 1 万元")
+    expect(page.locator(".tc-money-confirm")).to_be_visible()
+    page.locator(".tc-money-unit button", has_text="万元").click()
+    expect(page.locator(".tc-money-confirm")).to_be_hidden()
+    page.locator(".tc-create button").click()
+    expect(page.locator(".tc-fields-section")).to_contain_text("1,860,000.00 元", timeout=10000)
+    page.locator(".tc-money-pref button", has_text="万元").click()
+    expect(page.locator(".tc-fields-section")).to_contain_text("186.00 万元")
+    page.locator(".tc-money-pref button", has_text="元").first.click()
+    expect(page.locator(".tc-fields-section")).to_contain_text("1,860,000.00 元")
