@@ -26,14 +26,16 @@ def overview_pane(app, findings):
     overdue = Counter(f.unit for f in findings if f.severity == "overdue")
     violations = Counter(f.unit for f in findings if f.severity == "violation")
     statuses = [s for s in reg.statuses if any(counts.get(s) for counts in by_unit.values())]
-    headers = ["建设单位", "项目数", *[reg.status_label(s) for s in statuses], "逾期义务", "违规问题", "概算总投资"]
+    # Problems and money first (visible without scrolling), then progress by status.
+    headers = ["建设单位", "项目数", "逾期义务", "违规问题", "概算总投资", *[reg.status_label(s) for s in statuses]]
     rows = []
     for unit in sorted(by_unit):
         counts = by_unit[unit]
         bad = lambda n: f'<b style="color:#b42318">{n}</b>' if n else "0"  # noqa: E731
-        rows.append([esc(unit), str(sum(counts.values())), *[str(counts.get(s, 0) or "") for s in statuses],
+        rows.append([f'<span style="white-space:nowrap">{esc(unit)}</span>', str(sum(counts.values())),
                      bad(overdue.get(unit, 0)), bad(violations.get(unit, 0)),
-                     esc(format_money(money_by_unit.get(unit), app.money_unit, app.lang))])
+                     esc(format_money(money_by_unit.get(unit), app.money_unit, app.lang)),
+                     *[str(counts.get(s, 0) or "") for s in statuses]])
     numeric = range(1, len(headers))
     body = table(headers, rows, numeric=numeric, cls="tc-overview-table")
     return html_pane(f'<div class="tc-h">县域项目总览(按单位与状态)</div>'
