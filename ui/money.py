@@ -70,7 +70,9 @@ class MoneyInput(pn.viewable.Viewer):
     @property
     def value(self) -> str:
         """The typed amount with its unit, as :func:`parse_money` reads it ("" if empty)."""
-        text = (self.text.value_input if self.text.value_input is not None else self.text.value) or ""
+        # ``value`` is committed when the box loses focus (before a button's click
+        # arrives); ``value_input`` may still be on its way then.
+        text = self.text.value or self.text.value_input or ""
         text = text.strip()
         if not text:
             return ""

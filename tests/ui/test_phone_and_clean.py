@@ -78,9 +78,11 @@ def test_unit_types_wan_and_sees_its_money_unit(page, ui_server):
     page.locator(".tc-f-kind select").select_option(label="政务信息系统")
     page.locator(".tc-f-source select").select_option(label="单位申报")
     page.locator(".tc-f-estimate input").fill("186")
+    page.locator(".tc-f-estimate input").blur()
+    # 186 元 for a system is most likely a unit slip: a tick box asks to confirm it.
+    expect(page.locator(".tc-money-confirm")).to_be_visible()
     page.locator(".tc-create button").click()
     expect(page.locator(".tc-form-errors .tc-alert")).to_contain_text("不足 1 万元")
-    expect(page.locator(".tc-money-confirm")).to_be_visible()
     page.locator(".tc-money-unit button", has_text="万元").click()
     expect(page.locator(".tc-money-confirm")).to_be_hidden()
     page.locator(".tc-create button").click()
