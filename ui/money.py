@@ -95,7 +95,7 @@ class MoneyInput(pn.viewable.Viewer):
         amount = self.amount()
         return amount is not None and Decimal(0) < amount < PLAUSIBLE_MIN
 
-    def _check(self, _event=None) -> None:
+    def _check(self, *_events) -> None:
         self.confirm.visible = self.implausible()
         if not self.confirm.visible:
             self.confirm.value = False
