@@ -10,9 +10,13 @@ from peewee import SqliteDatabase
 
 from .db import write_transaction
 from .errors import InvalidInput, NotFound, PermissionDenied
-from .models import Account, Unit, now
+from .models import Account, Setting, Unit, now
 from .values import has_bidi_control
 from .vocabulary import Actor
+
+#: Preferences a user may set for themself, and the values each takes.
+PREFERENCES: dict[str, tuple[str, ...]] = {"lang": ("zh", "en"), "money_unit": ("yuan", "wan")}
+_PREF_PREFIX = "preferences:"
 
 #: the actor of changes the system makes itself (seeding, imports by tools)
 SYSTEM = Actor(name="system", role="admin")
@@ -220,6 +224,32 @@ class AccountsMixin:
                  "unit": self.unit_name(a.unit_id), "disabled": a.disabled,
                  "has_password": bool(a.password_hash)}
                 for a in Account.select().order_by(Account.name)]
+
+    def display_names(self) -> dict[str, str]:
+        """Login name -> display name (the login name where none is set), for
+        showing people rather than accounts (one query)."""
+        return {a.name: a.display_name or a.name
+                for a in Account.select(Account.name, Account.display_name)}
+
+    # Per-user preferences (UI language, money unit) live in the settings
+    # table under one key per user, so no schema change is needed and a
+    # preference follows the user to any browser.
+    def preferences(self, name: str) -> dict[str, str]:
+        """The preferences ``name`` has set (only known keys and values)."""
+        row = Setting.get_or_none(Setting.key == _PREF_PREFIX + name)
+        stored = row.value if row is not None and isinstance(row.value, dict) else {}
+        return {k: v for k, v in stored.items() if v in PREFERENCES.get(k, ())}
+
+    def set_preference(self, actor: Actor, key: str, value: str) -> None:
+        """Set one of ``actor``'s own preferences (see :data:`PREFERENCES`)."""
+        if key not in PREFERENCES:
+            raise InvalidInput(key, "没有这项个人设置", "个人设置")
+        if value not in PREFERENCES[key]:
+            raise InvalidInput(key, f"须为 {'、'.join(PREFERENCES[key])} 之一,收到 {value!r}", "个人设置")
+        with write_transaction(self.db):
+            prefs = {**self.preferences(actor.name), key: value}
+            (Setting.insert(key=_PREF_PREFIX + actor.name, value=prefs)
+             .on_conflict(conflict_target=[Setting.key], update={Setting.value: prefs}).execute())
 
     def record_login(self, name: str, ok: bool, detail: Mapping[str, Any] | None = None) -> None:
         with write_transaction(self.db):

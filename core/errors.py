@@ -29,7 +29,8 @@ class InvalidInput(TongchouError):
 
     def __init__(self, field: str, message: str, label: str = ""):
         self.field, self.label, self.detail = field, label, message
-        named = f"“{label}”({field})" if label and label != field else f"“{field}”"
+        # Staff read the field's label; the internal key stays on ``.field`` for programs.
+        named = f"“{label}”" if label else f"“{field}”"
         super().__init__(f"{named}:{message}")
 
 

@@ -264,6 +264,19 @@ class SweepMixin:
             q = q.where(scope.expr())
         return dict(q.tuples())
 
+    def status_counts_by_unit(self, actor: Actor | None = None) -> dict[str, dict[str, int]]:
+        """Project counts per unit name and status, in one grouped query (the
+        county overview's progress by unit)."""
+        q = (Project.select(Unit.name, Project.status, fn.COUNT(Project.id))
+             .join(Unit, on=(Project.unit == Unit.id)).group_by(Unit.name, Project.status))
+        scope = parties.scope(self.registry, actor)
+        if scope is not None:
+            q = q.where(scope.expr())
+        out: dict[str, dict[str, int]] = {}
+        for unit, status, n in q.tuples():
+            out.setdefault(unit, {})[status] = n
+        return out
+
     def estimate_totals(self, actor: Actor | None = None, group_by: str = "year") -> dict[Any, Decimal]:
         """Sum of estimates per ``year`` or per ``unit`` (name), in one query."""
         key = {"year": Project.year, "unit": Unit.name}.get(group_by)

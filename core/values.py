@@ -20,6 +20,7 @@ from .vocabulary import Field
 _TRUE = {"true", "yes", "y", "1", "on", "是", "真"}
 _FALSE = {"false", "no", "n", "0", "off", "否", "假", ""}
 _MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_WAN_RE = re.compile(r"^\d+(\.\d{1,6})?$")
 _MAX_MONEY = Decimal("1e14")  # 100 trillion yuan: far past any county budget
 
 
@@ -73,10 +74,14 @@ def parse_money(raw: Any, field: Field) -> Decimal:
     text = raw.strip().replace(",", "").replace(",", "")
     if text.endswith("元"):
         text = text[:-1].strip()
-    if not _MONEY_RE.match(text):
-        raise _fail(field, f"金额格式不正确(应为元,最多两位小数):{raw!r}")
+    # County practice writes amounts in 万元 ("186万", "186 万元"): 0.01 元 is 0.000001 万元.
+    wan = text.endswith("万")
+    if wan:
+        text = text[:-1].strip()
+    if not (_WAN_RE if wan else _MONEY_RE).match(text):
+        raise _fail(field, "金额格式不正确(应为元,最多两位小数;或万元,如 186万):" + repr(raw))
     try:
-        value = Decimal(text)
+        value = Decimal(text) * (10000 if wan else 1)
     except InvalidOperation:  # pragma: no cover - the regex guards this
         raise _fail(field, f"金额格式不正确:{raw!r}") from None
     if value < 0:

@@ -89,7 +89,20 @@ def test_money_is_decimal_with_two_places():
     for bad in ("1.234", "-1", "abc", "1e5", True, "NaN", "1 000"):
         with pytest.raises(InvalidInput) as exc:
             parse_value(MONEY, bad)
-        assert "概算总投资" in str(exc.value) and "estimate" in str(exc.value)
+        # Staff read the label; the key is for programs only (no "(estimate)" in Chinese text).
+        assert "概算总投资" in str(exc.value) and exc.value.field == "estimate"
+        assert "estimate" not in str(exc.value)
+    # County practice writes 万元: "186万" and "186 万元" are 1,860,000.00 元, exactly.
+    assert parse_value(MONEY, "186万") == parse_value(MONEY, "186 万元") == Decimal("1860000.00")
+    assert parse_value(MONEY, "0.000001万") == Decimal("0.01")
+    for bad in ("1.0000001万", "-1万", "万", "十二万"):
+        with pytest.raises(InvalidInput):
+            parse_value(MONEY, bad)
+
+
+@given(st.decimals(min_value=0, max_value=Decimal("9999999.999999"), places=6, allow_nan=False))
+def test_money_in_wan_is_exact(wan):
+    assert parse_value(MONEY, f"{wan}万") == wan * 10000
 
 
 @given(st.decimals(min_value=0, max_value=Decimal("99999999999.99"), places=2, allow_nan=False))

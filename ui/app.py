@@ -124,6 +124,9 @@ class TongchouApp:
         self.session: Session | None = None
         self.display_name = ""
         self.lang = lang
+        #: "yuan" or "wan": how amounts are shown and typed (the user's
+        #: preference, else the jurisdiction's ``money_unit`` setting).
+        self.money_unit = "yuan"
         self.idle_seconds = 60 * (idle_minutes if idle_minutes is not None else idle_minutes_default())
         self.last_active = time.monotonic()
         self.location = location
@@ -368,6 +371,10 @@ class TongchouApp:
             allow_uploads_on_this_page()  # the anonymous websocket cap no longer applies
         account = Account.get_or_none(Account.name == actor.name)
         self.display_name = (account.display_name if account else "") or actor.name
+        # The language and money unit the user chose last time, in any browser.
+        prefs = self.ledger.preferences(actor.name)
+        self.lang = prefs.get("lang", self.lang)
+        self.money_unit = prefs.get("money_unit") or self.ledger.setting("money_unit") or "yuan"
         self.touch()
         req = self._requested
         self._requested = {}
@@ -379,8 +386,9 @@ class TongchouApp:
             params = {k: v for k, v in req.items() if k != "page"}
         else:
             page, params = "home", {}
-        self.root[:] = [self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width"), self.history,
-                        self.cookie]
+        self.root[:] = [
+            self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width", css_classes=["tc-shell"]),
+            self.history, self.cookie]
         self.go(page, **params)
 
     def resume(self, session: Session) -> None:
@@ -426,6 +434,7 @@ class TongchouApp:
         self.content.clear()
         self.nav.clear()
         self.header.clear()
+        self._nav_key = self._header_key = None
         self.page, self.params = "home", {}
         self._set_url()
         self.show_login(message or self.t("logged_out"), "warning" if message else "info")
@@ -442,7 +451,21 @@ class TongchouApp:
                 self.show_login()
             else:
                 self.touch()
+                self.ledger.set_preference(self.actor, "lang", event.new)
                 self.go(self.page, **self.params)
+        switch.param.watch(changed, "value")
+        return switch
+
+    def _money_switch(self):
+        from .money import UNITS
+        switch = widget(pn.widgets.RadioButtonGroup, options={v: k for k, v in UNITS.items()},
+                        value=self.money_unit, button_type="light", css_classes=["tc-money-pref"], width=110)
+
+        def changed(event):
+            self.money_unit = event.new
+            self.touch()
+            self.ledger.set_preference(self.actor, "money_unit", event.new)
+            self.go(self.page, **self.params)
         switch.param.watch(changed, "value")
         return switch
 
@@ -455,14 +478,24 @@ class TongchouApp:
                                    width=100)
         logout.on_click(lambda _e: self.logout())
         self.header[:] = [
-            pn.pane.HTML(f'<span style="font-size:1.2em;font-weight:600;color:white">{esc(self.t("app_title"))}'
-                         f'</span> <span style="color:#d0d5dd">{esc(self.ledger.jurisdiction.title)}</span>',
-                         sizing_mode="stretch_width"),
+            pn.pane.HTML(self._title_html(), sizing_mode="stretch_width", css_classes=["tc-title"]),
             pn.pane.HTML(f'<span style="color:white" class="tc-user">{who}</span>'
                          f'<span style="color:#d0d5dd">({role_label}{unit})</span>', width=360,
                          css_classes=["tc-whoami"]),
-            self._lang_switch(), logout,
+            self._lang_switch(), self._money_switch(), logout,
         ]
+
+    def _title_html(self) -> str:
+        return (f'<span style="font-size:1.2em;font-weight:600;color:white">{esc(self.t("app_title"))}'
+                f'</span> <span style="color:#d0d5dd">{esc(self.ledger.jurisdiction.title)}</span>')
+
+    def _relabel_header(self) -> None:
+        """A language switch relabels the header in place (see _build_nav on why
+        widgets are not replaced while their own change is being handled)."""
+        title, _who, _lang, _money, logout = self.header.objects
+        title.object = self._title_html()
+        attr = "label" if "label" in logout.param else "name"
+        setattr(logout, attr, self.t("logout"))
 
     def _nav_items(self) -> list[tuple[str, str]]:
         items = [("home", self.t("nav_home"))]
@@ -480,14 +513,29 @@ class TongchouApp:
         return items
 
     def _build_nav(self) -> None:
-        buttons = []
+        # The buttons are kept and only restyled: replacing the button a click
+        # came from, while the browser still sends that click's events, makes
+        # Bokeh log "reference already known" for the removed button.
+        items = self._nav_items()
         current = "ledger" if self.page in ("project", "edit") else self.page
-        for page, label in self._nav_items():
-            b = widget(pn.widgets.Button, name=label, button_type="primary" if page == current else "light",
-                                  css_classes=["tc-nav-" + page], width=150)
-            self.on_click(b, lambda p=page: self.go(p))
-            buttons.append(b)
-        self.nav[:] = buttons
+        pages = [page for page, _label in items]
+        if getattr(self, "_nav_key", None) != pages or len(self.nav) != len(items):
+            buttons = []
+            for page, label in items:
+                b = widget(pn.widgets.Button, name=label, button_type="light",
+                           css_classes=["tc-nav-" + page], width=150)
+                self.on_click(b, lambda p=page: self.go(p))
+                buttons.append(b)
+            self.nav[:] = buttons
+            self._nav_key = pages
+        for (page, label), b in zip(items, self.nav):
+            attr = "label" if "label" in b.param else "name"
+            if getattr(b, attr) != label:
+                setattr(b, attr, label)
+            kind = "primary" if page == current else "light"
+            attr = "color" if "color" in b.param else "button_type"
+            if getattr(b, attr) != kind:
+                setattr(b, attr, kind)
 
     # -- navigation -----------------------------------------------------------
 
@@ -501,7 +549,11 @@ class TongchouApp:
         self.page = page
         self.params = {k: str(v) for k, v in params.items() if v is not None and v != ""}
         self._set_url()
-        self._build_header()
+        if getattr(self, "_header_key", None) != self.actor.name or len(self.header) != 5:
+            self._build_header()
+            self._header_key = self.actor.name
+        else:
+            self._relabel_header()
         self._build_nav()
         self.render()
 

@@ -84,7 +84,7 @@ def date(value: dt.date | str | None) -> str:
     return str(value)
 
 
-def field_value(spec: Field | None, value: Any, lang: str = "zh") -> str:
+def field_value(spec: Field | None, value: Any, lang: str = "zh", money_unit: str = "yuan") -> str:
     """A field's value as plain text (not yet escaped)."""
     if value is None or value == () or value == []:
         return "—"
@@ -97,7 +97,8 @@ def field_value(spec: Field | None, value: Any, lang: str = "zh") -> str:
     if spec.type == "enum_list":
         return "、".join(spec.choice_label(v) for v in value)
     if spec.type == "money":
-        return money(Decimal(str(value)), " 元")
+        from .money import format_money
+        return format_money(Decimal(str(value)), money_unit, lang)
     if spec.type == "date":
         return date(value)
     return str(value)

@@ -20,6 +20,7 @@ from tongchou.values import parse_record
 from tongchou.vocabulary import Field
 
 from .compat import widget
+from .money import MoneyInput
 
 PLACEHOLDERS = {
     "money": ("单位:元,最多两位小数,如 1200000.00", "yuan, up to two decimals, e.g. 1200000.00"),
@@ -44,12 +45,15 @@ def _text(value: Any) -> str:
 
 
 def make_widget(spec: Field, value: Any = None, *, lang: str = "zh", units: Sequence[str] | None = None,
-                disabled: bool = False):
+                disabled: bool = False, money_unit: str = "yuan"):
     """A widget for one field, holding ``value``."""
     label = spec.label + (" *" if spec.required and spec.type != "bool" else "")
     common = dict(name=label, disabled=disabled, css_classes=[widget_class(spec.name)],
                   description=spec.help or None)
     t = spec.type
+    if t == "money":
+        return MoneyInput(spec, value, label=label, unit=money_unit, disabled=disabled,
+                          description=spec.help or None, lang=lang)
     if (spec.name == "unit" or t == "unit") and units is not None:
         options = {u: u for u in units}
         if value and value not in options:
@@ -99,14 +103,14 @@ class FieldForm:
 
     def __init__(self, fields: Iterable[Field], values: Mapping[str, Any] | None = None, *,
                  lang: str = "zh", units: Sequence[str] | None = None,
-                 fixed: Iterable[str] = (), what: str = ""):
+                 fixed: Iterable[str] = (), what: str = "", money_unit: str = "yuan"):
         self.fields = list(fields)
         self.lang = lang
         self.what = what
         values = values or {}
         fixed = set(fixed)
         self.widgets = {f.name: make_widget(f, values.get(f.name), lang=lang, units=units,
-                                            disabled=f.name in fixed)
+                                            disabled=f.name in fixed, money_unit=money_unit)
                         for f in self.fields}
 
     def raw(self) -> dict[str, Any]:
@@ -114,7 +118,11 @@ class FieldForm:
 
     def parse(self, *, partial: bool = False) -> dict[str, Any]:
         """Typed values; raises :class:`tongchou.errors.InvalidInput` naming the field."""
-        return parse_record(self.fields, self.raw(), partial=partial, what=self.what)
+        parsed = parse_record(self.fields, self.raw(), partial=partial, what=self.what)
+        for w in self.widgets.values():
+            if isinstance(w, MoneyInput):
+                w.check_confirmed()
+        return parsed
 
     def layout(self) -> pn.layout.ListPanel:
         plain, flags, groups = [], [], []

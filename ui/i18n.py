@@ -162,6 +162,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "add_value": ("新增参数取值", "Add a dated value"),
     "parameter": ("参数", "Parameter"),
+    "parameter_key": ("内部名称", "Key"),
+    "advanced": ("高级:显示内部名称", "Advanced: show internal keys"),
     "param_saved": ("参数已设置,{n} 个项目已重新计算", "Parameter set; {n} projects re-derived"),
     "add_user": ("添加用户", "Add a user"),
     "display_name": ("姓名", "Display name"),

@@ -196,7 +196,7 @@ class ActionPanel:
         app = self.app
         self.feedback.object = ""
         units = [name for _id, name in app.ledger.units()] if any(a.type == "unit" for a in action.args) else None
-        form = FieldForm(action.args, lang=app.lang, what="参数", units=units)
+        form = FieldForm(action.args, lang=app.lang, what="参数", units=units, money_unit=app.money_unit)
         evidence = self._evidence(action, form)
         when = widget(pn.widgets.DatePicker, name=app.t("action_date") + " *", value=app.today(), end=app.today(),
                       css_classes=["tc-f-date"])

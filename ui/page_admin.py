@@ -47,21 +47,39 @@ def jurisdiction_tab(app):
                      sizing_mode="stretch_width")
 
 
-def parameters_tab(app):
+# Parameter files give their unit in English words for pack authors; staff read Chinese.
+UNIT_WORDS = (("working days", "个工作日"), ("months", "个月"), ("month-day", "月-日"), ("days", "天"),
+              ("yuan", "元"), ("ratio", "比例"), ("date", "日期"), ("name of a body", "机构名称"))
+
+
+def unit_label(unit: str, lang: str = "zh") -> str:
+    """A parameter's unit as staff read it (Chinese unless the UI is in English)."""
+    if lang == "en" or not unit:
+        return unit
+    for word, zh in UNIT_WORDS:
+        if unit.startswith(word):
+            return zh
+    return unit
+
+
+def parameters_tab(app, advanced: bool = False):
     params = app.ledger.params
     today = app.today()
     rows = []
-    for name, spec in sorted(params.specs.items()):
+    for name, spec in sorted(params.specs.items(), key=lambda kv: kv[1].description or kv[0]):
         history = "<br>".join(f"{esc(d.isoformat())}:{esc(render(spec.type, v))} "
                               f'<span class="tc-muted">[{esc(src)}]</span>'
                               for d, v, src in params.history(name))
-        rows.append((f"<code>{esc(name)}</code>", esc(spec.description),
-                     f"<b>{esc(render(spec.type, params.value(name, today)))}</b> {esc(spec.unit)}",
-                     history, article_html(app.registry, spec.citation)))
-    listing = table([app.t("parameter"), app.t("description"), app.t("current_value"), app.t("effective"),
-                     app.t("citation")], rows, cls="tc-params")
-    w_name = widget(pn.widgets.Select, name=app.t("parameter"), options={f"{n}({s.description})": n
-                                                                for n, s in sorted(params.specs.items())},
+        # The description names the parameter; the internal key only in the advanced view.
+        row = (esc(spec.description or name),
+               f"<b>{esc(render(spec.type, params.value(name, today)))}</b> {esc(unit_label(spec.unit, app.lang))}",
+               history, article_html(app.registry, spec.citation))
+        rows.append(((f"<code>{esc(name)}</code>",) if advanced else ()) + row)
+    listing = table(([app.t("parameter_key")] if advanced else []) + [
+        app.t("parameter"), app.t("current_value"), app.t("effective"), app.t("citation")], rows, cls="tc-params")
+    w_name = widget(pn.widgets.Select, name=app.t("parameter"), options={
+        (f"{s.description}({n})" if advanced else s.description or n): n
+        for n, s in sorted(params.specs.items(), key=lambda kv: kv[1].description or kv[0])},
                                width=300, css_classes=["tc-param-name"])
     w_date = widget(pn.widgets.DatePicker, name=app.t("effective") + " *", value=today, css_classes=["tc-param-date"])
     w_value = widget(pn.widgets.TextInput, name=app.t("value") + " *", placeholder="0.15 / 06-30 / {3: 12, 4: 6}",
@@ -91,7 +109,12 @@ def parameters_tab(app):
     form = pn.Column(html_pane(f'<div class="tc-h">{esc(app.t("add_value"))}</div>'),
                      pn.FlexBox(w_name, w_date, w_value, w_note, save, sizing_mode="stretch_width"), msg,
                      sizing_mode="stretch_width")
-    return pn.Column(_box(html_pane(listing, css_classes=["tc-params-pane"])), _box(form), sizing_mode="stretch_width")
+    keys = widget(pn.widgets.Checkbox, name=app.t("advanced"), value=advanced, css_classes=["tc-param-advanced"])
+    keys.param.watch(app.handler(lambda e: app.go("admin", tab="parameters", advanced="1" if e.new else None)),
+                     "value")
+    listing_pane = html_pane(f'<div style="overflow-x:auto;max-width:100%">{listing}</div>',
+                             css_classes=["tc-params-pane"])
+    return pn.Column(keys, _box(listing_pane), _box(form), sizing_mode="stretch_width")
 
 
 def users_tab(app):
@@ -179,7 +202,8 @@ TABS = ("jurisdiction", "parameters", "users")
 def admin_page(app, tab: str = "jurisdiction", **_params):
     if app.role != "admin":
         return html_pane(alert("warning", app.t("forbidden")), css_classes=["tc-forbidden"])
-    builders = {"jurisdiction": jurisdiction_tab, "parameters": parameters_tab, "users": users_tab}
+    builders = {"jurisdiction": jurisdiction_tab, "users": users_tab,
+                "parameters": lambda a: parameters_tab(a, advanced=_params.get("advanced") == "1")}
     labels = {"jurisdiction": app.t("jurisdiction"), "parameters": app.t("parameters"),
               "users": app.t("users") + " / " + app.t("units")}
     tab = tab if tab in builders else "jurisdiction"

@@ -6,7 +6,8 @@ import panel as pn
 
 from . import charts, queries
 from .compat import widget
-from .fmt import alert, esc, html_pane, money
+from .fmt import alert, esc, html_pane
+from .money import format_money
 from .tables import clickable_table
 
 HOME_WORKLIST = 8
@@ -77,10 +78,13 @@ def home(app, **_params):
     upcoming = app.ledger.obligations(app.actor, due_from=today, due_before=today + dt.timedelta(days=31))
     parts.append(html_pane(
         _kpi(app.t("total_projects"), str(sum(counts.values())))
-        + _kpi(app.t("total_estimate"), money(app.ledger.total_estimate(app.actor), " 元"))
+        + _kpi(app.t("total_estimate"), format_money(app.ledger.total_estimate(app.actor), app.money_unit, app.lang))
         + _kpi(app.t("overdue_count"), str(n_overdue), bad=bool(n_overdue))
         + _kpi(app.t("violation_count"), str(n_violations), bad=bool(n_violations))
         + _kpi(app.t("due_soon_count"), str(len(upcoming))), css_classes=["tc-kpis"]))
+    # The role's own view first: the county overview, or the inspection list.
+    from .page_roles import role_panes
+    parts += role_panes(app, findings)
 
     # My worklist first: it is what a user comes for.
     if app.has_actions():

@@ -12,6 +12,7 @@ import panel as pn
 
 from . import exports, queries
 from .compat import widget
+from .money import format_money
 from .fmt import esc, html_pane, money
 from .tables import ROW_CSS
 
@@ -73,7 +74,7 @@ class LedgerView:
             "id": p.id, "name": p.name, "unit": p["unit"], "year": str(p["year"]),
             "category": cat.choice_label(p["category"]) if cat and p["category"] else "",
             "status": reg.status_label(p.status),
-            "estimate": money(p["estimate"]),
+            "estimate": format_money(p["estimate"], self.app.money_unit, self.app.lang),
             "overdue": self.app.t("overdue") if p.id in self.overdue_ids else "",
         } for p in self.rows]
         return pd.DataFrame(data, columns=["id", "name", "unit", "year", "category", "status", "estimate", "overdue"])

@@ -59,7 +59,7 @@ def fields_html(app, project) -> str:
     reg = app.registry
     rows = []
     for name, spec in reg.fields.items():
-        rows.append((esc(spec.label), esc(field_value(spec, project[name], app.lang))))
+        rows.append((esc(spec.label), esc(field_value(spec, project[name], app.lang, app.money_unit))))
     return table(["", ""], rows, cls="tc-fields").replace("<thead><tr><th></th><th></th></tr></thead>", "")
 
 
@@ -81,7 +81,7 @@ def _args_text(app, action: Action | None, args: dict) -> str:
         if value is None or (spec is not None and spec.type == "bool" and not value):
             continue
         label = spec.label if spec else key
-        parts.append(f"{label}:{field_value(spec, value, app.lang)}")
+        parts.append(f"{label}:{field_value(spec, value, app.lang, app.money_unit)}")
     return ";".join(parts)
 
 
@@ -91,6 +91,7 @@ def timeline_html(app, history: list[dict]) -> str:
         return f'<p class="tc-muted">{esc(app.t("timeline_empty"))}</p>'
     roles = reg.roles
     colon = ": " if app.lang == "en" else ":"
+    people = app.ledger.display_names()
     items = []
     for ev in history:
         spec = reg.actions.get(ev["action"])
@@ -101,7 +102,7 @@ def timeline_html(app, history: list[dict]) -> str:
         role = roles[ev["role"]].label if ev["role"] in roles else ev["role"]
         cite = f' <span class="tc-muted">{cite_hover(reg, spec.citation)}</span>' if spec else ""
         items.append(f'<li><b>{esc(date(ev["date"]))}</b> {esc(ev["label"])}{move}{cite}<br>'
-                     f'<span class="tc-muted">{esc(app.t("by"))}{colon}{esc(ev["actor"])}({esc(role)})'
+                     f'<span class="tc-muted">{esc(app.t("by"))}{colon}{esc(people.get(ev["actor"], ev["actor"]))}({esc(role)})'
                      f'{("<br>" + esc(args)) if args else ""}</span></li>')
     return f'<ol class="tc-timeline">{"".join(reversed(items))}</ol>'
 
@@ -212,6 +213,7 @@ def project_page(app, project=None, **_params):
 def _project_form(app, values: dict[str, Any], *, fixed_unit: bool) -> FieldForm:
     units = [name for _id, name in app.ledger.units()]
     return FieldForm(project_field_order(app.registry.fields), values, lang=app.lang, units=units,
+                     money_unit=app.money_unit,
                      fixed=("unit",) if fixed_unit else ())
 
 

@@ -29,7 +29,8 @@ def report_section(app, report):
             fixed.append("unit")
     if "year" in names:
         values["year"] = app.today().year
-    form = FieldForm(report.options, values, lang=app.lang, units=units, fixed=fixed, what="报表选项")
+    form = FieldForm(report.options, values, lang=app.lang, units=units, fixed=fixed, what="报表选项",
+                     money_unit=app.money_unit)
     out = html_pane("", css_classes=[f"tc-report-{report.name}"])
     state: dict[str, Any] = {"rows": None, "options": None}
 
@@ -49,7 +50,7 @@ def report_section(app, report):
             return
         state["rows"], state["options"] = rows, options
         numeric = [i for i, c in enumerate(report.columns) if c.type in ("money", "int", "decimal")]
-        body = [[esc(field_value(c, r.get(c.name), app.lang)) for c in report.columns] for r in rows]
+        body = [[esc(field_value(c, r.get(c.name), app.lang, app.money_unit)) for c in report.columns] for r in rows]
         out.object = (f'<p class="tc-muted">{esc(app.t("rows", n=len(rows)))}</p>'
                       + table([c.label for c in report.columns], body, numeric=numeric, cls="tc-report-table"))
 

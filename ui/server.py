@@ -9,6 +9,7 @@ import sys
 
 import panel as pn
 from panel.io.application import build_applications
+from panel.io.resources import _env as panel_templates
 
 from tornado.web import OutputTransform
 
@@ -92,11 +93,81 @@ def allow_uploads_on_this_page() -> None:
             params.max_message_size = UPLOAD_MESSAGE_BYTES
 
 
+# Below this width the page stacks: the menu goes above the content and the
+# header wraps (phones; tablets in portrait keep the side menu from 768 px).
+NARROW_PX = 768
+
+# Panes and widgets live in shadow DOM, so these rules reach only the light-DOM
+# layout containers; the panes' own rules are in fmt.CSS.
+PAGE_CSS = f"""
+body {{ background: #f5f6f8; margin: 0;
+       font-family: 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif; }}
+.tc-content {{ min-width: 0; }}
+@media (max-width: {NARROW_PX - 1}px) {{
+  .tc-shell {{ flex-direction: column !important; }}
+  .tc-nav, .tc-content {{ flex: 0 0 auto !important; width: 100% !important; height: auto !important; }}
+  .tc-nav {{ flex-direction: row !important; flex-wrap: wrap !important; align-content: flex-start !important;
+             padding-top: 4px !important; }}
+  [class*=" tc-nav-"] {{ width: auto !important; min-width: 0 !important; margin: 3px !important; }}
+  .tc-header {{ flex-wrap: wrap !important; width: 100% !important; min-width: 0 !important; }}
+  .tc-title {{ flex: 1 1 100% !important; width: 100% !important; }}
+  .tc-whoami {{ flex: 1 1 100% !important; width: auto !important; min-width: 0 !important; }}
+  .tc-content {{ padding: 0 6px 24px 6px !important; }}
+  /* Rows of filters, buttons and charts wrap; wide tables scroll inside their own box. */
+  .bk-Row {{ flex-wrap: wrap !important; min-width: 0 !important; max-width: 100% !important; }}
+  .bk-panel-models-layout-Column, .bk-panel-models-reactive_html-ReactiveHTML {{ min-width: 0 !important;
+                                                                                  max-width: 100% !important; }}
+  /* Columns side by side (e.g. the project page's sections and fields) stack. */
+  :host(.bk-Row) > .bk-panel-models-layout-Column, :host(.bk-Row) > .bk-panel-models-markup-HTML,
+  :host(.bk-Row) > .bk-Figure {{
+    flex: 1 1 100% !important; width: auto !important; }}
+  .bk-panel-models-tabulator-DataTabulator, .bk-Figure {{ max-width: 100% !important; min-width: 0 !important; }}
+  .tc-login {{ width: calc(100vw - 24px) !important; max-width: 350px; }}
+}}
+"""
+
+
+def page_template():
+    """Panel's page template with ``lang="zh-CN"`` and a viewport meta tag, so
+    phones lay the page out at their own width instead of shrinking a 980 px page."""
+    source, _name, _uptodate = panel_templates.loader.get_source(panel_templates, "base.html")
+    source = source.replace('<html lang="en"', '<html lang="zh-CN"', 1).replace(
+        '<meta charset="utf-8">',
+        '<meta charset="utf-8">\n    <meta name="viewport" content="width=device-width, initial-scale=1">', 1)
+    return panel_templates.from_string(source)
+
+
+PAGE_TEMPLATE = page_template()
+
+
+class ClosedConnectionFilter(logging.Filter):
+    """Drops the two log records Bokeh writes when a browser reloads or leaves
+    while the server still answers its last message ("Failed sending message
+    as connection was closed", and the same WebSocketClosedError from a
+    Tornado write task).  The browser is gone, nothing is lost, and staff
+    reloading a page is normal use; every other record passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "connection was closed" in text:
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        if text.startswith("Task exception was never retrieved") and (
+                type(exc).__name__ in ("WebSocketClosedError", "StreamClosedError")
+                or "WebSocketClosedError" in str(getattr(record, "future", ""))):
+            return False
+        return True
+
+
+def quiet_closed_connections() -> None:
+    for name in ("bokeh.server.views.ws", "asyncio"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ClosedConnectionFilter) for f in logger.filters):
+            logger.addFilter(ClosedConnectionFilter())
+
+
 def configure_panel() -> None:
-    pn.extension("tabulator", notifications=True,
-                 loading_spinner="dots", raw_css=[
-                     "body { background: #f5f6f8; margin: 0; "
-                     "font-family: 'Noto Sans CJK SC', 'Noto Sans SC', 'Microsoft YaHei', sans-serif; }"])
+    pn.extension("tabulator", notifications=True, loading_spinner="dots", raw_css=[PAGE_CSS])
     pn.config.title = tr("app_title")
 
 
@@ -118,6 +189,7 @@ def make_app(ledger: Ledger, sessions: SessionBook | None = None):
         app = TongchouApp(ledger, location=pn.state.location, sessions=sessions,
                           session=_page_session(sessions))
         if pn.state.curdoc is not None:
+            pn.state.curdoc.template = PAGE_TEMPLATE
             period = int(min(IDLE_CHECK_SECONDS, max(1.0, app.idle_seconds / 4)) * 1000)
             pn.state.add_periodic_callback(app.check_idle, period=period)
         return app.servable()
@@ -145,6 +217,7 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
         from tongchou.cli import seed_demo
         print(seed_demo(ledger, dt.date.today()), flush=True)
     configure_panel()
+    quiet_closed_connections()
     # The pages (and pandas under them) load here, not on the first user's login.
     for page in ("admin", "home", "import", "ledger", "project", "reports", "whatif"):
         importlib.import_module(f"{__package__}.page_{page}")

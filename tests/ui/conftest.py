@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "demo1234"
 
 
@@ -133,6 +133,11 @@ def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
 
 
 @pytest.fixture(scope="session")
-def screenshots():
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
+def screenshots(tmp_path_factory):
+    """Where tests save screenshots: a temporary folder, so running the tests
+    never rewrites tracked files; TONGCHOU_SCREENSHOTS=docs/screenshots (a
+    path, relative to the repository) asks for them there to refresh the docs."""
+    wanted = os.environ.get("TONGCHOU_SCREENSHOTS", "").strip()
+    folder = (REPO / wanted) if wanted else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

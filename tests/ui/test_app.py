@@ -159,10 +159,25 @@ def test_forms_parse_typed_values_and_name_the_field():
     assert values == {"amount": Decimal("1200000.50"), "when": dt.date(2026, 3, 1), "docs": ("b",),
                       "ok": False, "kind": "x"}
     assert isinstance(values["amount"], Decimal)
-    form.widgets["amount"].value = "12万"
+    # County practice: "186万" is 186 万元, read exactly (no float on the way).
+    form.widgets["amount"].value = "186万"
+    assert form.parse()["amount"] == Decimal("1860000.00")
+    form.widgets["amount"].value = "十二万"
     with pytest.raises(InvalidInput) as info:
         form.parse()
     assert "预算金额" in str(info.value)
+    # The 万元 unit selector: a bare 186 then means 186 万元.
+    form.widgets["amount"].unit.value = "wan"
+    form.widgets["amount"].value = "186"
+    assert form.parse()["amount"] == Decimal("1860000.00")
+    # 186 元 for a budget is most likely a unit slip: it needs confirming.
+    form.widgets["amount"].unit.value = "yuan"
+    with pytest.raises(InvalidInput) as info:
+        form.parse()
+    assert "预算金额" in str(info.value) and "不足 1 万元" in str(info.value)
+    assert form.widgets["amount"].confirm.visible
+    form.widgets["amount"].confirm.value = True
+    assert form.parse()["amount"] == Decimal("186.00")
     form.widgets["amount"].value = ""
     with pytest.raises(InvalidInput) as info:
         form.parse()
@@ -297,3 +312,34 @@ def test_document_upload_is_for_those_who_take_part(demo):
     assert not page_documents.may_upload(logged_in(demo, "oversight"), own)
     kinds = page_documents.document_kinds(logged_in(demo, "jiaoyu"))
     assert "审计报告" in kinds and "合同" in kinds and len(kinds) == len(set(kinds))
+
+
+def test_role_homes_and_preferences(demo):
+    """Leaders get the county overview by unit, oversight its inspection list;
+    the language and money unit a user picks are kept for their next login."""
+    leader = logged_in(demo, "leader")
+    text = html_of(leader.content)
+    assert "县域项目总览" in text and "县教育局" in text and "逾期义务" in text
+    counts = demo.status_counts_by_unit(leader.actor)
+    assert sum(sum(c.values()) for c in counts.values()) == sum(demo.status_counts(leader.actor).values())
+    oversight = logged_in(demo, "oversight")
+    assert "检查与整改清单" in html_of(oversight.content)
+    unit = logged_in(demo, "jiaoyu")
+    assert "县域项目总览" not in html_of(unit.content)
+    # Preferences: English and 万元 survive a new login (a reload).
+    demo.set_preference(unit.actor, "lang", "en")
+    demo.set_preference(unit.actor, "money_unit", "wan")
+    again = logged_in(demo, "jiaoyu")
+    assert again.lang == "en" and again.money_unit == "wan"
+    with pytest.raises(InvalidInput):
+        demo.set_preference(unit.actor, "lang", "fr")
+    demo.set_preference(unit.actor, "lang", "zh")
+    demo.set_preference(unit.actor, "money_unit", "yuan")
+
+
+def test_money_display_in_wan_keeps_every_fen():
+    from tongchou.ui.money import format_money
+    assert format_money(Decimal("1860000.00"), "wan") == "186.00 万元"
+    assert format_money(Decimal("1860000.01"), "wan") == "186.000001 万元"
+    assert format_money(Decimal("1860000.00"), "yuan") == "1,860,000.00 元"
+    assert format_money(None, "wan") == "—"

@@ -3,7 +3,8 @@
 
 Each test uses its own browser context (a fresh session, so it logs in) and
 its own demo projects, so the tests do not depend on one another's order.
-Screenshots of the main pages are written to docs/screenshots/.
+Screenshots of the main pages go to a temporary folder (TONGCHOU_SCREENSHOTS=docs/screenshots
+refreshes the ones in the docs).
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_unit_creates_and_applies_then_bureau_reviews(page, ui_server, screensho
     page.locator(".tc-f-category select").select_option(label="政府购买服务类")
     page.locator(".tc-f-kind select").select_option(label="政务信息系统")
     page.locator(".tc-f-source select").select_option(label="单位申报")
-    page.locator(".tc-f-estimate input").fill("50万")
+    page.locator(".tc-f-estimate input").fill("50万万")
     page.locator(".tc-create button").click()
     # A malformed amount is refused in Chinese, naming the field; nothing is created.
     expect(page.locator(".tc-form-errors .tc-alert")).to_contain_text("概算总投资")
@@ -247,8 +248,13 @@ def test_admin_pages(page, ui_server, screenshots):
     expect(page.locator(".tc-plugins-pane")).to_contain_text("第十八条")
     page.screenshot(path=str(screenshots / "admin.png"), full_page=True)
     page.locator(".tc-admin-tabs button", has_text="参数").click()
-    expect(page.locator(".tc-params-pane")).to_contain_text("acceptance_months")
+    # Parameters are named by their Chinese description; the keys only in the advanced view.
+    expect(page.locator(".tc-params-pane")).to_contain_text("项目建成后组织验收的期限")
+    expect(page.locator(".tc-params-pane")).to_contain_text("6 个月")
     expect(page.locator(".tc-params-pane")).to_contain_text("第十八条")
+    expect(page.locator(".tc-params-pane")).not_to_contain_text("acceptance_months")
+    page.locator(".tc-param-advanced input").check()
+    expect(page.locator(".tc-params-pane")).to_contain_text("acceptance_months")
     page.locator(".tc-admin-tabs button", has_text="用户").click()
     expect(page.locator(".tc-users-pane")).to_contain_text("jiaoyu")
     # Policy roles see no administration.
