@@ -22,6 +22,14 @@ _PREF_PREFIX = "preferences:"
 SYSTEM = Actor(name="system", role="admin")
 
 
+def _stored_name(name: str) -> str:
+    """``name`` if it could be a user's login name at all; a name with control
+    characters (PostgreSQL refuses NUL in text) or too long is no user."""
+    if not isinstance(name, str) or len(name) > 64 or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise NotFound(f"unknown user {name!r}")
+    return name
+
+
 class AccountsMixin:
     """Units, users and logins."""
 
@@ -99,7 +107,7 @@ class AccountsMixin:
 
     def actor(self, name: str) -> Actor:
         """The user called ``name``, as actions see them."""
-        row = Account.get_or_none(Account.name == name)
+        row = Account.get_or_none(Account.name == _stored_name(name))
         if row is None:
             raise NotFound(f"unknown user {name!r}")
         if row.disabled:
@@ -126,6 +134,8 @@ class AccountsMixin:
         processes try at once.  Only a correct password clears the count.
         """
         name = (name or "").strip()[:64]
+        if any(ord(c) < 32 or ord(c) == 127 for c in name):
+            name = ""  # no login name has control characters: an unknown user, same answer
         password = password or ""
         reason = self._reserve_login(name)
         if reason is None:
@@ -175,6 +185,7 @@ class AccountsMixin:
     def set_password(self, name: str, password: str, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin" and actor.name != name:
             raise PermissionDenied("只能修改自己的密码")
+        name = _stored_name(name)
         if len(password or "") < auth.MIN_PASSWORD_LENGTH:
             raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
         hashed = auth.hash_password(password)
@@ -191,6 +202,7 @@ class AccountsMixin:
         sessions of the user end (they carry a digest of role and unit)."""
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以修改用户角色")
+        name = _stored_name(name)
         spec = self.registry.roles.get(role)
         if spec is None:
             raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
@@ -205,6 +217,7 @@ class AccountsMixin:
             n = Account.update(role=role, unit=unit_id).where(Account.name == name).execute()
             if n != 1:
                 raise NotFound(f"unknown user {name!r}")
+            self._seal("account", [a.id for a in Account.select(Account.id).where(Account.name == name)])
             self.audit.append("user", actor.name, {"op": "role", "user": name, "role": role, "unit": unit})
         return Actor(name=name, role=role, unit_id=unit_id, unit=unit or "",
                      id=Account.get(Account.name == name).id)
@@ -212,6 +225,7 @@ class AccountsMixin:
     def set_disabled(self, name: str, disabled: bool, actor: Actor = SYSTEM) -> None:
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以停用或启用用户")
+        name = _stored_name(name)
         with write_transaction(self.db):
             n = Account.update(disabled=disabled).where(Account.name == name).execute()
             if n != 1:

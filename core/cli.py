@@ -427,7 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Refused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
-    except (InvalidInput, NotFound) as exc:
+    except InvalidInput as exc:
+        print(f"error: {exc.with_key}", file=sys.stderr)
+        return 2
+    except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except TongchouError as exc:

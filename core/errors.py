@@ -33,6 +33,14 @@ class InvalidInput(TongchouError):
         named = f"“{label}”" if label else f"“{field}”"
         super().__init__(f"{named}:{message}")
 
+    @property
+    def with_key(self) -> str:
+        """The message naming the field's key too, for administrators at the
+        command line and in scripts (``“项目类别”(category):…``)."""
+        if self.label and self.label != self.field:
+            return f"“{self.label}”({self.field}):{self.detail}"
+        return str(self)
+
 
 class NotFound(TongchouError):
     """No such project, user, unit, action or plugin (or not one the user may see)."""

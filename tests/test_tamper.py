@@ -44,6 +44,30 @@ def test_an_untouched_ledger_verifies_with_every_row_sealed(county):
         assert one(led, f'SELECT COUNT(*) FROM "{table}" WHERE "seal" IS NULL')[0] == 0, table
 
 
+def test_a_role_changed_by_the_administrator_stays_sealed_and_usable(county):
+    led = county.ledger
+    led.add_unit("县财政局")
+    led.set_password("unit1", "a-long-password-1")
+    moved = led.set_role("unit1", "unit", "县财政局", county.users["admin"])
+    assert moved.unit == "县财政局"
+    assert led.verify_audit().ok
+    assert led.authenticate("unit1", "a-long-password-1").unit == "县财政局"
+
+
+def test_names_no_account_can_have_are_no_user_on_every_backend(county):
+    """PostgreSQL refuses NUL in text: such a name is answered like any unknown user."""
+    from tongchou.errors import NotFound
+    led, admin = county.ledger, county.users["admin"]
+    for call in (lambda: led.set_disabled("a\x00b", True, admin), lambda: led.actor("a\x00b"),
+                 lambda: led.set_role("a\x00b", "bureau", None, admin),
+                 lambda: led.set_password("a\x00b", "a-long-password-1", admin)):
+        with pytest.raises(NotFound):
+            call()
+    with pytest.raises(PermissionDenied):
+        led.authenticate("a\x00b", "whatever-password")
+    assert led.verify_audit().ok
+
+
 def test_a_unit_user_made_admin_is_named_and_cannot_act_or_log_in(county):
     led = county.ledger
     led.set_password("unit1", "a-long-password-1")
