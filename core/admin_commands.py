@@ -313,7 +313,7 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_plugins_list)
     for verb, enable in (("enable", True), ("disable", False)):
         p = plug.add_parser(verb, help=f"{verb} a plugin (by name) or one rule (by code) for this ledger")
-        p.add_argument("name", help="a plugin name (xichuan.ai) or a rule code (xichuan.acceptance.due)")
+        p.add_argument("name", help="a plugin name (PACK.ai) or a rule code (PACK.acceptance.due)")
         p.add_argument("--user", required=True)
         p.set_defaults(func=lambda a, e=enable: cmd_plugins_toggle(a, e))
 

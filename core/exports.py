@@ -330,7 +330,7 @@ def export_projects(ledger, actor: Actor | None, fmt: str = "xlsx", *, filters: 
 
 def export_report(ledger, actor: Actor | None, name: str, fmt: str = "xlsx",
                   options: Mapping[str, Any] | None = None, *, money: str = "yuan", print_ready: bool = True) -> bytes:
-    """A plugin's report (e.g. 第二十八条's catalogue, options ``unit`` and
+    """A plugin's report (e.g. an annual catalogue of systems, options ``unit`` and
     ``year``) as an .xlsx or .csv file.  A unit's user gets their own unit's."""
     from .values import parse_record
     _check_format(fmt)

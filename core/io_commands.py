@@ -2,7 +2,7 @@
 
 - ``tongchou import FILE.xlsx``: a county's existing 台账 (see :mod:`tongchou.imports`);
 - ``tongchou export``: the ledger or a filtered part of it, or a plugin's report
-  (e.g. 第二十八条's catalogue), as .xlsx or .csv;
+  (e.g. an annual catalogue of systems), as .xlsx or .csv;
 - ``tongchou remind``: what falls due, per unit, listed, e-mailed or as .ics;
 - ``tongchou unit set-email`` / ``unit emails``: where a unit's reminders go.
 """

@@ -63,7 +63,7 @@ class Pack:
     list`` (left at ``"0"``, the distribution's version is shown instead).
     ``extends`` names another pack whose plugins this one starts from;
     ``disable`` drops plugins (by name) from it, or single guards, obligation
-    rules and finding rules (by code, e.g. ``xichuan.acceptance.due``);
+    rules and finding rules (by code, e.g. ``<pack>.acceptance.due``);
     ``plugins`` adds this pack's own.  ``parameter_overrides`` maps a parameter
     name to ``{effective date: value}`` and may only name parameters that some
     plugin declares.

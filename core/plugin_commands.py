@@ -97,7 +97,7 @@ def _add_new(subparsers) -> None:
     p.add_argument("--dir", help="where to write it (default ./NAME; must not exist or be empty)")
     p.add_argument("--title", help="the jurisdiction in Chinese, e.g. 澜水县 (default: NAME)")
     p.add_argument("--document", help="the measures' 文号, e.g. 澜政办〔2026〕3号")
-    p.add_argument("--extends", help="the pack it starts from (default: the default jurisdiction, e.g. xichuan)")
+    p.add_argument("--extends", help="the pack it starts from (default: the installed default jurisdiction)")
     p.set_defaults(func=cmd_plugin_new)
 
 

@@ -1,7 +1,7 @@
 """Citations in scenario files, read with their document.
 
-A case writes ``第七条`` (its own jurisdiction's document) or a full citation
-``淅政办〔2025〕6号 第七条`` (any document the jurisdiction knows, named by its
+A case writes ``第N条`` (its own jurisdiction's document) or a full citation
+``<document> 第N条`` (any document the jurisdiction knows, named by its
 number, or by a pack's title or measures' name).  Both become a
 :class:`~tongchou.scenario_model.Cite` of (document, article), compared with
 what the rules cite: a refusal of another document never passes for this one,
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .citation import Citation, parse_article
+from .citation import article_label, Citation, parse_article
 from .packs import Jurisdiction
 from .scenario_model import Cite, ScenarioError
 
@@ -69,7 +69,7 @@ class DocumentNames:
         return "、".join(sorted(self.documents))
 
     def cite(self, value: object, where: str, key: str) -> Cite:
-        """Read an expected citation: ``第七条``, ``7``, or ``<document> 第七条``."""
+        """Read an expected citation: ``第N条``, ``7``, or ``<document> 第N条``."""
         cite = self._cite(value, where, key)
         if cite.article >= 10000:  # no measures run that long, and no label could be written for it
             raise ScenarioError(f"{where}: key {key!r}: article numbers run from 1 to 9999, not {cite.article}")
@@ -90,8 +90,9 @@ class DocumentNames:
             article = parse_article(value)
         except ValueError:
             raise ScenarioError(
-                f"{where}: key {key!r}: {value!r} is not an article: write 第十七条 (this jurisdiction's "
-                f"{self.own}) or a document and an article, such as {self.own} 第十七条") from None
+                f"{where}: key {key!r}: {value!r} is not an article: write an article such as "
+                f"{article_label(1)} (this jurisdiction's {self.own}) or a document and an article, "
+                f"such as {self.own} {article_label(1)}") from None
         return Cite(self.own, article)
 
 
@@ -101,5 +102,5 @@ def cites_of(citations: Iterable[Citation | None]) -> set[Cite]:
 
 
 def names(cites: Iterable[Cite]) -> str:
-    """A set of citations for a failure message: ``[淅政办〔2025〕6号 第七条, ...]``."""
+    """A set of citations for a failure message: ``[<document> 第N条, ...]``."""
     return "[" + ", ".join(c.label for c in sorted(cites)) + "]"
