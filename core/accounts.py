@@ -83,16 +83,7 @@ class AccountsMixin:
         for text, fname, label in ((name, "name", "用户名"), (display_name, "display_name", "显示名")):
             if has_bidi_control(text or "") or not (text or "").isprintable() or len(text or "") > 100:
                 raise InvalidInput(fname, f"{label}含有不允许的控制字符或过长", label)
-        spec = self.registry.roles.get(role)
-        if spec is None:
-            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
-        unit_id = None
-        if spec.unit_scoped:
-            if not unit:
-                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
-            unit_id = self.unit_id(unit)
-        elif unit:
-            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        unit_id = self._role_unit(role, unit)
         if password is not None and len(password) < auth.MIN_PASSWORD_LENGTH:
             raise InvalidInput("password", f"密码至少 {auth.MIN_PASSWORD_LENGTH} 位", "密码")
         hashed = auth.hash_password(password) if password is not None else None
@@ -197,22 +188,27 @@ class AccountsMixin:
             self._seal("account", [a.id for a in Account.select(Account.id).where(Account.name == name)])
             self.audit.append("user", actor.name, {"op": "passwd", "user": name})
 
+    def _role_unit(self, role: str, unit: str | None) -> int | None:
+        """The unit id a user of ``role`` belongs to: a unit-scoped role needs a
+        unit, other roles must have none."""
+        spec = self.registry.roles.get(role)
+        if spec is None:
+            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+        if spec.unit_scoped:
+            if not unit:
+                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
+            return self.unit_id(unit)
+        if unit:
+            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        return None
+
     def set_role(self, name: str, role: str, unit: str | None = None, actor: Actor = SYSTEM) -> Actor:
         """Give a user another role (and unit, for a unit-scoped role).  Web
         sessions of the user end (they carry a digest of role and unit)."""
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以修改用户角色")
         name = _stored_name(name)
-        spec = self.registry.roles.get(role)
-        if spec is None:
-            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
-        unit_id = None
-        if spec.unit_scoped:
-            if not unit:
-                raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
-            unit_id = self.unit_id(unit)
-        elif unit:
-            raise InvalidInput("unit", f"角色“{spec.label}”的用户不属于某个建设单位", "单位")
+        unit_id = self._role_unit(role, unit)
         with write_transaction(self.db):
             n = Account.update(role=role, unit=unit_id).where(Account.name == name).execute()
             if n != 1:

@@ -11,40 +11,21 @@ nothing is built in the repository and the suite's environment is untouched.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-WANGCHUAN = ROOT / "examples" / "wangchuan"
+from .example_packs import install_example, pack_env, run_python
 
 
-def _env(site: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGCHOU_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(site)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    return env
 
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+_env, _run = pack_env, run_python
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(site folder, copy of the pack's source)."""
-    base = tmp_path_factory.mktemp("wangchuan")
-    src, site = base / "src", base / "site"
-    shutil.copytree(WANGCHUAN, src, symlinks=False,
-                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                           "--target", str(site), str(src)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return site, src
+    return install_example("wangchuan", tmp_path_factory.mktemp("wangchuan"))
 
 
 def test_wangchuan_scenarios_pass_through_the_cli(installed):
