@@ -10,7 +10,6 @@ the environment the rest of the suite runs in.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

@@ -11,7 +11,6 @@ nothing is built in the repository and the suite's environment is untouched.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
