@@ -260,6 +260,7 @@ class AccountsMixin:
             prefs = {**self.preferences(actor.name), key: value}
             (Setting.insert(key=_PREF_PREFIX + actor.name, value=prefs)
              .on_conflict(conflict_target=[Setting.key], update={Setting.value: prefs}).execute())
+            self._seal("setting", [_PREF_PREFIX + actor.name])  # every settings row is sealed
 
     def record_login(self, name: str, ok: bool, detail: Mapping[str, Any] | None = None) -> None:
         with write_transaction(self.db):

@@ -126,6 +126,7 @@ def issue(ledger: "Ledger", project_id: int, kind: str, actor: Actor, on: dt.dat
         doc_id = Document.insert(project=row.id, kind=DOCUMENT_KIND.format(kind=kind), filename=filename,
                                  media_type=DOCX, size=len(data), digest=digest, encrypted=store.encrypt,
                                  uploaded_by=actor.id).execute()
+        ledger._seal("document", [doc_id])  # a document row is sealed like any other (tongchou.seals)
         issue_id = OfficialIssue.insert(project=row.id, kind=kind, year=on.year, seq=seq, number=number,
                                         issued_on=on, document=doc_id, digest=digest,
                                         issued_by=actor.name).execute()

@@ -335,6 +335,7 @@ def test_role_homes_and_preferences(demo):
         demo.set_preference(unit.actor, "lang", "fr")
     demo.set_preference(unit.actor, "lang", "zh")
     demo.set_preference(unit.actor, "money_unit", "yuan")
+    assert demo.verify_audit().ok  # a preference is a sealed settings row like any other
 
 
 def test_money_display_in_wan_keeps_every_fen():
