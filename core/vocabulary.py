@@ -249,7 +249,20 @@ class Guard:
 
 
 @attrs.frozen
-class ObligationRule:
+class _DeclaredRule:
+    """What obligation and finding rules have in common (see below)."""
+
+    code: str
+    citation: Citation
+    derive: Callable[..., Any]
+    label: str = ""
+    replaces: str | None = None
+    plugin: str = ""
+    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
+
+
+@attrs.frozen
+class ObligationRule(_DeclaredRule):
     """One rule deriving obligations, named by ``code`` so that a pack or a
     ledger can switch it off or replace it alone.
 
@@ -263,27 +276,11 @@ class ObligationRule:
     jurisdiction the rule is left out.
     """
 
-    code: str
-    citation: Citation
-    derive: Callable[..., Any]
-    label: str = ""
-    replaces: str | None = None
-    plugin: str = ""
-    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
-
 
 @attrs.frozen
-class FindingRule:
+class FindingRule(_DeclaredRule):
     """One rule deriving findings; as :class:`ObligationRule`, but ``derive``
     returns :class:`Finding` records (never of severity ``overdue``)."""
-
-    code: str
-    citation: Citation
-    derive: Callable[..., Any]
-    label: str = ""
-    replaces: str | None = None
-    plugin: str = ""
-    requires: tuple[str, ...] = attrs.field(default=(), converter=_tuple)
 
 
 @attrs.frozen
