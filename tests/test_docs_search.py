@@ -149,12 +149,14 @@ def _search(page, served: str, word: str) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("word, page", [("验收", "staff-guide/"), ("工作日", "guide-working-days/"),
-                                        ("政务外网", "deployment/"), ("离线安装", "deployment/"),
-                                        ("审计链", "admin-guide/")])
-def test_searching_the_built_site_in_chromium_finds_chinese_words(docs_page, served, word, page):
+# Not "page": that name is pytest-playwright's fixture, and parametrizing it made pytest
+# regroup the browser tests of tests/ui around this module's own Chromium.
+@pytest.mark.parametrize("word, where", [("验收", "staff-guide/"), ("工作日", "guide-working-days/"),
+                                         ("政务外网", "deployment/"), ("离线安装", "deployment/"),
+                                         ("审计链", "admin-guide/")])
+def test_searching_the_built_site_in_chromium_finds_chinese_words(docs_page, served, word, where):
     results, links = _search(docs_page, served, word)
-    assert any(page in link for link in links), links
+    assert any(where in link for link in links), links
     assert results, word
     assert any(word in text for text in results), results[:3]
     assert docs_page.outside == [], docs_page.outside
