@@ -372,7 +372,7 @@ def test_an_anonymous_websocket_cannot_send_a_big_message(ui_server):
     import re
     import urllib.request
 
-    from tornado.websocket import websocket_connect
+    from tornado.websocket import WebSocketClosedError, websocket_connect
 
     with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
         html = resp.read().decode()
@@ -382,15 +382,22 @@ def test_an_anonymous_websocket_cannot_send_a_big_message(ui_server):
     async def send(size: int):
         url = ui_server["base"].replace("http", "ws") + "ws"
         conn = await websocket_connect(url, subprotocols=["bokeh", token.group(1)])
-        await conn.write_message("x" * size)
+        cut = False
+        try:
+            await conn.write_message("x" * size)
+        except WebSocketClosedError:
+            # The server closed the socket from the frame header while the rest of the
+            # message was still being sent: refused before reading it, as it should be.
+            cut = True
         while True:  # Bokeh's ACK (three frames), then the close
             msg = await asyncio.wait_for(conn.read_message(), 10)
             if msg is None:
-                return msg, conn.close_code
+                return msg, conn.close_code, cut
 
     import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # away from playwright's loop
-        msg, code = pool.submit(asyncio.run, send(2 * 1024 * 1024)).result(timeout=60)
-    assert msg is None and code == 1009  # "message too big"
+        msg, code, cut = pool.submit(asyncio.run, send(2 * 1024 * 1024)).result(timeout=60)
+    # "message too big"; or the socket was closed under the sender before its close frame was read
+    assert msg is None and (code == 1009 or (cut and code is None)), (code, cut)
     with urllib.request.urlopen(ui_server["base"], timeout=30) as resp:
         assert resp.status == 200
