@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pytest
 from hypothesis import given, settings
@@ -19,26 +18,8 @@ TODAY = "2026-11-25"
 ON = dt.date(2026, 11, 25)
 
 
-@pytest.fixture(scope="module")
-def demo_ledger(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TONGCHOU_AUDIT_KEY_FILE", str(folder / "audit.key"))
-        assert main(["--db", str(folder / "ledger.db"), "init", "--demo", "--today", TODAY]) == 0
-    import sqlite3
-    con = sqlite3.connect(folder / "ledger.db")
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.close()
-    return folder
-
-
-@pytest.fixture
-def db(demo_ledger, tmp_path, monkeypatch, capsys):
-    shutil.copy(demo_ledger / "ledger.db", tmp_path / "ledger.db")
-    shutil.copy(demo_ledger / "audit.key", tmp_path / "audit.key")
-    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
-    capsys.readouterr()
-    return str(tmp_path / "ledger.db")
+# The demo county built on TODAY, copied for each test: the fixtures of test_cli.py.
+from .test_cli import db, demo_ledger  # noqa: E402,F401
 
 
 def todo(capsys, db, user, *extra):
