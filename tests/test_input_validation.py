@@ -42,6 +42,8 @@ def _leaves(parser, path=()):
 SKIP = {("serve",), ("init",), ("migrate",), ("backup",), ("restore",), ("import",), ("scenario", "run"),
         ("plugins", "new"), ("plugin", "new"), ("doc", "add"), ("doc", "get"), ("official",), ("remind",),
         ("export",), ("audit", "rotate-key"), ("user", "add"), ("user", "passwd")}
+# Fuzzed ones may still write a file (audit anchor --out): the db fixture
+# runs them in a temporary directory.
 COMMANDS = [(path, parser) for path, parser in _leaves(build_parser()) if path not in SKIP]
 
 
@@ -54,6 +56,8 @@ def db(demo_ledger, tmp_path, monkeypatch):  # noqa: F811
     shutil.copy(demo_ledger / "ledger.db", tmp_path / "ledger.db")
     shutil.copy(demo_ledger / "audit.key", tmp_path / "audit.key")
     monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    # Fuzzed "--out NAME" options write relative to the working directory.
+    monkeypatch.chdir(tmp_path)
     return str(tmp_path / "ledger.db")
 
 
