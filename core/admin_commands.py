@@ -14,25 +14,43 @@ from .ledger import SYSTEM
 from .parameters import render
 
 
+def _plugins_by_version(ledger) -> list[tuple[object, list[str]]]:
+    """Every plugin of every rule version, once per (name, version), with the
+    rule versions that load it: a plugin only an older version of the rules has
+    still governs the projects of that version, so the admin must see it."""
+    seen: dict[tuple[str, str], tuple[object, list[str]]] = {}
+    for v in ledger.rule_versions:
+        for i in v.jurisdiction.plugins:
+            seen.setdefault((i.name, i.version), (i, []))[1].append(v.name)
+    return sorted(seen.values(), key=lambda e: (e[0].name, e[0].version))
+
+
 def cmd_plugins_list(args) -> int:
     with _open(args) as ledger:
-        infos = ledger.jurisdiction.plugins
+        order = {i.name: n for n, i in enumerate(ledger.jurisdiction.plugins)}
+        entries = sorted(_plugins_by_version(ledger), key=lambda e: (order.get(e[0].name, len(order)), e[0].name))
+        several = len(ledger.rule_versions) > 1
         if args.json:
             _print_json([{"name": i.name, "version": i.version, "pack": i.pack, "enabled": i.enabled,
                           "articles": list(i.articles), "documents": list(i.documents),
                           "hooks": list(i.hooks), "title": i.title, "guards": list(i.guards),
                           "obligation_rules": list(i.obligation_rules), "finding_rules": list(i.finding_rules),
-                          "disabled_rules": list(i.disabled_rules)}
-                         for i in infos])
+                          "disabled_rules": list(i.disabled_rules), "rule_versions": versions}
+                         for i, versions in entries])
             return 0
         print(f"jurisdiction: {ledger.jurisdiction.name} ({ledger.jurisdiction.title}, "
               f"{ledger.jurisdiction.document})")
-        for i in infos:
-            from .citation import article_label
+        if several:
+            print("rule versions: " + "; ".join(
+                f"{v.name} ({v.effective or '-'} – {v.expires or '-'})" for v in ledger.rule_versions))
+        from .citation import article_label
+        for i, versions in entries:
             arts = "、".join(article_label(a) for a in i.articles)
             state = "" if i.enabled else "  [disabled]"
             print(f"{i.name} {i.version}{state}  {i.title}  {arts}")
             print(f"    hooks: {', '.join(i.hooks) or '-'}")
+            if several:
+                print(f"    rule versions: {', '.join(versions)}")
             for label, codes in (("documents", i.documents), ("guards", i.guards),
                                  ("obligation rules", i.obligation_rules), ("finding rules", i.finding_rules),
                                  ("disabled rules", i.disabled_rules)):

@@ -58,6 +58,12 @@ def test_a_wangchuan_ledger_lists_its_rules_and_the_version_of_a_project(install
     assert "jurisdiction: wangchuan (望川县, 望政办〔2026〕2号)" in listed
     assert "wangchuan.filing.due" in listed and "wangchuan.quota.yearly" in listed
     assert "xichuan.ai" not in listed
+    # both versions' plugins are listed, each with the versions that load it
+    quota = listed[listed.index("wangchuan.quota "):]
+    assert quota.split("\n    rule versions: ")[1].split("\n")[0] == "2026"
+    by_name = {p["name"]: p for p in json.loads(cli("plugins", "list", "--json"))}
+    assert by_name["wangchuan.quota"]["rule_versions"] == ["2026"]
+    assert by_name["wangchuan.citations"]["rule_versions"] == ["2024", "2026"]
     for unit in ("县教育局", "县城投公司"):
         cli("unit", "add", unit)
     cli("user", "add", "jy", "--role", "unit", "--unit", "县教育局")
