@@ -94,8 +94,8 @@ def test_section_geometry_and_page_number_field(kind):
     assert "抄送：" in "".join(t.text or "" for t in last_table.iter(qn("w:t")))
     spacer = last_table.getprevious()
     assert spacer.getprevious().find(qn("w:pPr")).find(qn("w:sectPr")) is not None  # the body ends before it
-    heights = [float(el.get(qn("w:line"))) / 20 for el in (spacer.find(qn("w:pPr")).find(qn("w:spacing")),
-                                                             last_table.getnext().find(qn("w:pPr")).find(qn("w:spacing")))]
+    heights = [float(p.find(qn("w:pPr")).find(qn("w:spacing")).get(qn("w:line"))) / 20
+               for p in (spacer, last_table.getnext())]
     rows = [float(tr.find(qn("w:trPr")).find(qn("w:trHeight")).get(qn("w:val"))) / 20
             for tr in last_table.findall(qn("w:tr"))]
     assert all(tr.find(qn("w:trPr")).find(qn("w:trHeight")).get(qn("w:hRule")) == "exact"
