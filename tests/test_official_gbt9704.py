@@ -228,6 +228,14 @@ def test_cli_issues_and_drafts(tmp_path, monkeypatch, capsys):
     with Ledger.open(db) as ledger:
         (done,) = official_issue.issued(ledger, pid, ledger.actor("bureau"))
         assert done.number == "淅审〔2026〕1号" and done.digest == sm3_hex(out.read_bytes())
+    # the project's unit (its user is unit1) may preview, not issue
+    unit = "unit1"
+    assert main(["--db", db, "official", str(pid), "--user", unit, "--date", "2026-12-01"]) == 0
+    assert "technical_review  技术审查意见  （仅可预览：--draft）" in capsys.readouterr().out
+    refused = tmp_path / "by-unit.docx"
+    assert main(["--db", db, "official", str(pid), "technical_review", "--user", unit, "--date", "2026-12-01",
+                 "--out", str(refused)]) == 2
+    assert "只能由县行政审批和政务信息管理局签发" in capsys.readouterr().err and not refused.exists()
 
 
 # ---------------------------------------------------------------------------
