@@ -45,7 +45,7 @@ import sys
 from pathlib import Path
 
 import docx
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
@@ -308,11 +308,7 @@ def _imprint(document) -> None:
     final = document.sections[-1]._sectPr
     ending = copy.deepcopy(final)
     body.get_or_add_pPr().append(ending)
-    start = final.find(qn("w:type"))
-    if start is None:
-        start = OxmlElement("w:type")
-        final.insert(0, start)
-    start.set(qn("w:val"), "evenPage")
+    document.sections[-1].start_type = WD_SECTION.EVEN_PAGE  # w:type, in its place after the references
     # the 版记 page has no line grid (its own exact heights), and its text is at the bottom
     grid = final.find(qn("w:docGrid"))
     if grid is not None:
@@ -335,13 +331,10 @@ def _imprint(document) -> None:
     table = document.add_table(rows=len(rows), cols=1)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     tblpr = table._tbl.tblPr
-    width = OxmlElement("w:tblW")
+    width = tblpr.find(qn("w:tblW"))
     width.set(qn("w:w"), str(round(Mm(156).twips)))
     width.set(qn("w:type"), "dxa")
-    tblpr.append(width)
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+    look = tblpr.find(qn("w:tblLook"))  # CT_TblPr order: … tblW, jc, tblInd, tblBorders, shd, tblLayout, …, tblLook
     borders = OxmlElement("w:tblBorders")
     # 7.4.1: first and last rules thick (0.35 mm ≈ 1 pt = 8 eighths), the one between thin (0.25 mm ≈ 6)
     for side, size in (("top", 8), ("left", 0), ("bottom", 8), ("right", 0), ("insideH", 6), ("insideV", 0)):
@@ -352,7 +345,10 @@ def _imprint(document) -> None:
             el.set(qn("w:space"), "0")
             el.set(qn("w:color"), "000000")
         borders.append(el)
-    tblpr.append(borders)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    for el in (borders, layout):
+        look.addprevious(el) if look is not None else tblpr.append(el)
     table.columns[0].width = Mm(156)
     for row, (text, tab) in zip(table.rows, rows):
         row.height = Twips(round(row_height * 20))
