@@ -46,7 +46,7 @@ from pathlib import Path
 
 import docx
 from docx.enum.section import WD_ORIENT, WD_SECTION
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -270,7 +270,9 @@ def _signature(document, signer: str = "{{ office.body }}") -> None:
     _para(document, "{{ issue.date }}", right=True, right_chars=4)
 
 
-def _cell_borders_none(cell) -> None:
+def _cell_flush(cell) -> None:
+    """No cell margins (the rules run the 版心's full width; the text is set
+    in by paragraph indents) and the text centred between the rules."""
     tcpr = cell._tc.get_or_add_tcPr()
     mar = OxmlElement("w:tcMar")
     for side in ("top", "left", "bottom", "right"):
@@ -299,9 +301,11 @@ def _imprint(document) -> None:
     room so that no rounding pushes the 版记 onto another page.  The section
     is also aligned to the bottom (``w:vAlign``) for Word.
 
-    (A floating table anchored to the bottom margin would share the 落款's
-    page, but cannot make that page even, and LibreOffice 7.4 turns a
-    full-width floating table back into an inline one; the framePr frame the
+    (A floating table anchored to the bottom margin, w:tblpPr
+    vertAnchor="margin" tblpYSpec="bottom", would share the 落款's page, but
+    cannot make that page even, and LibreOffice 7.4 leaves a floating table
+    as wide as the 版心 inline where it stands (tried: a 150 mm one went to
+    the bottom, the 156 mm one stayed under the text); the framePr frame the
     first version tried was dropped by LibreOffice's import.)
     """
     body = document.paragraphs[-1]._p  # the 落款's date: it ends the body's section
@@ -352,10 +356,10 @@ def _imprint(document) -> None:
     table.columns[0].width = Mm(156)
     for row, (text, tab) in zip(table.rows, rows):
         row.height = Twips(round(row_height * 20))
-        row.height_rule = 2  # WD_ROW_HEIGHT_RULE.EXACTLY
+        row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
         cell = row.cells[0]
         cell.width = Mm(156)
-        _cell_borders_none(cell)
+        _cell_flush(cell)
         p = cell.paragraphs[0]
         _fixed(p, 14 * 1.2)
         p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(14)
