@@ -259,12 +259,34 @@ def _may_issue(spec: DocumentTemplate, actor: Actor) -> bool:
     return not spec.roles or actor.role in spec.roles
 
 
+def may_issue(ledger: "Ledger", kind: str, actor: Actor) -> bool:
+    """Whether ``actor``'s role may issue document ``kind`` (take its 文号);
+    anyone who may read a project may preview a draft of it."""
+    spec = templates(ledger.pm).get(kind)
+    return spec is not None and _may_issue(spec, actor)
+
+
+def _refuse_issuer(ledger: "Ledger", spec: DocumentTemplate, actor: Actor) -> None:
+    if not _may_issue(spec, actor):
+        allowed = "、".join(ledger.registry.roles[r].label if r in ledger.registry.roles else r
+                           for r in spec.roles)
+        raise PermissionDenied(f"“{spec.label}”只能由{allowed}签发")
+
+
+def offered(ledger: "Ledger", project_id: int, actor: Actor,
+            on: dt.date | None = None) -> list[tuple[str, str, bool]]:
+    """The documents that apply to the project now, as ``(kind, label,
+    may_issue)``: every reader of the project may preview them (a draft,
+    unnumbered); only the roles a template names may issue them."""
+    doc = _document_context(ledger, project_id, actor, on or dt.date.today())
+    return [(kind, spec.label, _may_issue(spec, actor)) for kind, spec in templates(ledger.pm).items()
+            if spec.context(doc) is not None]
+
+
 def available(ledger: "Ledger", project_id: int, actor: Actor,
               on: dt.date | None = None) -> list[tuple[str, str]]:
-    """The documents ``actor`` may produce for the project now: ``(kind, label)``."""
-    doc = _document_context(ledger, project_id, actor, on or dt.date.today())
-    return [(kind, spec.label) for kind, spec in templates(ledger.pm).items()
-            if _may_issue(spec, actor) and spec.context(doc) is not None]
+    """The documents ``actor`` may issue for the project now: ``(kind, label)``."""
+    return [(kind, label) for kind, label, ok in offered(ledger, project_id, actor, on) if ok]
 
 
 def number_prefix(ledger: "Ledger", spec: DocumentTemplate, project_id: int, actor: Actor,
@@ -285,8 +307,8 @@ def render(ledger: "Ledger", project_id: int, kind: str, actor: Actor,
     number with :func:`tongchou.official_issue.issue`).
 
     Raises NotFound (no such project for this actor, or no such kind),
-    PermissionDenied (the actor's role may not issue it) and InvalidInput (the
-    document does not apply to the project now).
+    PermissionDenied (a numbered document, and the actor's role may not issue
+    it) and InvalidInput (the document does not apply to the project now).
     """
     specs = templates(ledger.pm)
     spec = specs.get(kind)
@@ -294,10 +316,8 @@ def render(ledger: "Ledger", project_id: int, kind: str, actor: Actor,
         known = "、".join(f"{k}({s.label})" for k, s in specs.items()) or "无"
         raise NotFound(f"unknown document kind {kind!r} (known: {known})")
     doc = _document_context(ledger, project_id, actor, on or dt.date.today())
-    if not _may_issue(spec, actor):
-        allowed = "、".join(ledger.registry.roles[r].label if r in ledger.registry.roles else r
-                           for r in spec.roles)
-        raise PermissionDenied(f"“{spec.label}”只能由{allowed}出具")
+    if number is not None:  # a draft is a preview for any reader; a numbered one is issued
+        _refuse_issuer(ledger, spec, actor)
     extra = spec.context(doc)
     if extra is None:
         raise InvalidInput("kind", f"项目“{doc.project.name}”目前不能出具“{spec.label}”", "文书")

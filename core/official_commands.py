@@ -1,12 +1,13 @@
 """``tongchou official``: official documents (公文) of a project as .docx.
 
-``tongchou official PROJECT --user U`` lists the documents the user may
-produce for the project now; ``tongchou official PROJECT KIND --user U
-[--out FILE] [--date D]`` issues one: it takes the next 文号 of the kind in
-the issue year, keeps the file with the project (document store, SM3) and
-records the issue in the audit chain, then writes the file (default:
-``<project>-<kind>.docx``).  ``--draft`` writes an unnumbered preview and
-records nothing.
+``tongchou official PROJECT --user U`` lists the documents that apply to the
+project now (those the user's role may not issue marked as preview only);
+``tongchou official PROJECT KIND --user U [--out FILE] [--date D]`` issues
+one: it takes the next 文号 of the kind in the issue year, keeps the file with
+the project (document store, SM3) and records the issue in the audit chain,
+then writes the file (default: ``<project>-<kind>.docx``).  ``--draft``
+writes an unnumbered preview and records nothing; anyone who reads the
+project may preview.
 """
 from __future__ import annotations
 
@@ -21,14 +22,14 @@ def cmd_official(args) -> int:
     with _open(args) as ledger:
         actor = _actor(ledger, args.user)
         if not args.kind:
-            kinds = official.available(ledger, args.project, actor, args.date)
+            kinds = official.offered(ledger, args.project, actor, args.date)
             if args.json:
-                _print_json([{"kind": k, "label": label} for k, label in kinds])
+                _print_json([{"kind": k, "label": label, "may_issue": ok} for k, label, ok in kinds])
             elif not kinds:
                 print(f"project {args.project}: no official document applies now")
             else:
-                for kind, label in kinds:
-                    print(f"{kind}  {label}")
+                for kind, label, ok in kinds:
+                    print(f"{kind}  {label}" + ("" if ok else "  （仅可预览：--draft）"))
             return 0
         out = Path(args.out or f"{args.project}-{args.kind}.docx")
         if out.exists() and not args.force:

@@ -113,6 +113,7 @@ def issue(ledger: "Ledger", project_id: int, kind: str, actor: Actor, on: dt.dat
     spec = official.templates(ledger.pm).get(kind)
     # Refusals (no such kind or project, wrong role, nothing to say) before the number.
     official.render(ledger, project_id, kind, actor, on, number=None)
+    official._refuse_issuer(ledger, spec, actor)
     prefix = official.number_prefix(ledger, spec, project_id, actor, on)
     store = store or DocumentStore.for_ledger(ledger)
     with ledger._change():

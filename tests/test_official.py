@@ -323,8 +323,13 @@ def test_a_template_may_be_limited_to_roles(tmp_path):
     p = c.project()
     assert "toy_notice" in dict(official.available(c.ledger, p.id, c.users["drc"]))
     assert "toy_notice" not in dict(official.available(c.ledger, p.id, c.users["unit"]))
+    # others who read the project may preview it (unnumbered), never issue it
+    assert ("toy_notice", "玩具通知", False) in official.offered(c.ledger, p.id, c.users["unit"])
+    assert ("toy_notice", "玩具通知", True) in official.offered(c.ledger, p.id, c.users["drc"])
+    assert "测试项目" in official.document_text(official.render(c.ledger, p.id, "toy_notice", c.users["unit"]))
+    assert not official.may_issue(c.ledger, "toy_notice", c.users["unit"])
     with pytest.raises(PermissionDenied, match="县发改委"):
-        official.render(c.ledger, p.id, "toy_notice", c.users["unit"])
+        official.render(c.ledger, p.id, "toy_notice", c.users["unit"], number="玩〔2026〕1号")
 
 
 # ---------------------------------------------------------------------------

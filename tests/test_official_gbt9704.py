@@ -5,6 +5,7 @@ against drafts (nothing recorded), and each kind rendered by LibreOffice."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import multiprocessing as mp
@@ -23,6 +24,7 @@ from tongchou import official, official_issue
 from tongchou.audit import sm3_hex
 from tongchou.cli import main
 from tongchou.documents import DocumentStore
+from tongchou.errors import PermissionDenied
 from tongchou.ledger import Ledger
 from tongchou.official import chinese_numeral_date, document_text, fullwidth
 
@@ -54,7 +56,7 @@ def test_section_geometry_and_page_number_field(kind):
     p = _all_kinds(c)
     data = official.render(c.ledger, p.id, kind, c.users["bureau"], D(2026, 12, 1), number="淅审〔2026〕3号")
     document = docx.Document(io.BytesIO(data))
-    (s,) = document.sections
+    s, imprint = document.sections  # the body, then the 版记 on a page of its own
     assert (round(s.page_width.mm), round(s.page_height.mm)) == (210, 297)
     assert [round(x.mm) for x in (s.top_margin, s.bottom_margin, s.left_margin, s.right_margin)] == [37, 35, 28, 26]
     # 版心 156 × 225 mm, 22 lines: line pitch 225/22 mm ≈ 28.95 pt on the grid and in the body
@@ -80,6 +82,28 @@ def test_section_geometry_and_page_number_field(kind):
     assert "淅川县行政审批和政务信息管理局文件" in text and "淅审〔2026〕3号" in text
     assert "二〇二六年十二月一日" in text  # 落款
     assert "抄送：县发改委，县财政局。" in text and "2026年12月1日印发" in text  # 版记
+    # the 版记 (7.4) starts on an even page, at the foot of the 版心: the same page geometry,
+    # bottom-aligned, an exact-height spacer, then two exact rows between a thick, a thin
+    # and a thick rule (0.35 / 0.25 / 0.35 mm), ending within 2 pt of the 版心's bottom edge
+    assert imprint.start_type.name == "EVEN_PAGE"
+    assert (imprint.page_height, imprint.top_margin, imprint.bottom_margin) == (s.page_height, s.top_margin,
+                                                                               s.bottom_margin)
+    assert imprint._sectPr.find(qn("w:vAlign")).get(qn("w:val")) == "bottom"
+    body = document.element.body
+    last_table = body.findall(qn("w:tbl"))[-1]
+    assert "抄送：" in "".join(t.text or "" for t in last_table.iter(qn("w:t")))
+    spacer = last_table.getprevious()
+    assert spacer.getprevious().find(qn("w:pPr")).find(qn("w:sectPr")) is not None  # the body ends before it
+    heights = [float(p.find(qn("w:pPr")).find(qn("w:spacing")).get(qn("w:line"))) / 20
+               for p in (spacer, last_table.getnext())]
+    rows = [float(tr.find(qn("w:trPr")).find(qn("w:trHeight")).get(qn("w:val"))) / 20
+            for tr in last_table.findall(qn("w:tr"))]
+    assert all(tr.find(qn("w:trPr")).find(qn("w:trHeight")).get(qn("w:hRule")) == "exact"
+               for tr in last_table.findall(qn("w:tr")))
+    used = heights[0] + sum(rows) + heights[1]
+    assert Mm(225).pt - 2 <= used <= Mm(225).pt - 0.2, used
+    rules = last_table.find(qn("w:tblPr")).find(qn("w:tblBorders"))
+    assert [rules.find(qn(f"w:{side}")).get(qn("w:sz")) for side in ("top", "insideH", "bottom")] == ["8", "6", "8"]
     # the red separator under the 文号
     numbered = next(p for p in document.paragraphs if "淅审〔2026〕3号" in p.text)
     bottom = numbered._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
@@ -133,6 +157,14 @@ def test_a_refused_issue_uses_no_number(tmp_path):
         official_issue.issue(c.ledger, p.id, "rectification_notice", c.users["bureau"], D(2026, 3, 1),
                              store=DocumentStore(tmp_path))
     assert official_issue.last_number("rectification_notice", 2026) == 0
+    # only the bureau issues the pack's documents; the project's own unit may preview them
+    unit = c.users["unit"]
+    with pytest.raises(PermissionDenied, match="县行政审批和政务信息管理局"):
+        official_issue.issue(c.ledger, p.id, "technical_review", unit, D(2026, 3, 1), store=DocumentStore(tmp_path))
+    assert official_issue.last_number("technical_review", 2026) == 0
+    assert official.offered(c.ledger, p.id, unit, D(2026, 3, 1)) == [("technical_review", "技术审查意见", False)]
+    assert "（草稿，未编号）" in document_text(official_issue.draft(c.ledger, p.id, "technical_review", unit,
+                                                                 D(2026, 3, 1)))
     done = official_issue.issue(c.ledger, p.id, "technical_review", c.users["bureau"], D(2026, 3, 1),
                                 store=DocumentStore(tmp_path))
     assert done.number == "淅审〔2026〕1号"
@@ -196,6 +228,14 @@ def test_cli_issues_and_drafts(tmp_path, monkeypatch, capsys):
     with Ledger.open(db) as ledger:
         (done,) = official_issue.issued(ledger, pid, ledger.actor("bureau"))
         assert done.number == "淅审〔2026〕1号" and done.digest == sm3_hex(out.read_bytes())
+    # the project's unit (its user is unit1) may preview, not issue
+    unit = "unit1"
+    assert main(["--db", db, "official", str(pid), "--user", unit, "--date", "2026-12-01"]) == 0
+    assert "technical_review  技术审查意见  （仅可预览：--draft）" in capsys.readouterr().out
+    refused = tmp_path / "by-unit.docx"
+    assert main(["--db", db, "official", str(pid), "technical_review", "--user", unit, "--date", "2026-12-01",
+                 "--out", str(refused)]) == 2
+    assert "只能由县行政审批和政务信息管理局签发" in capsys.readouterr().err and not refused.exists()
 
 
 # ---------------------------------------------------------------------------
@@ -206,43 +246,92 @@ def _soffice() -> str | None:
     return shutil.which("libreoffice") or shutil.which("soffice")
 
 
-def _pdf_pages(pdf: bytes) -> list[tuple[float, float]]:
-    """Each page's MediaBox size in points (pypdf when installed, else the raw boxes)."""
-    try:
-        import pypdf
-    except ImportError:
-        boxes = re.findall(rb"/Type\s*/Page[^s].*?/MediaBox\s*\[\s*([\d.\s-]+)\]", pdf, re.S)
-        if not boxes:  # LibreOffice puts the MediaBox on the Pages node
-            boxes = re.findall(rb"/MediaBox\s*\[\s*([\d.\s-]+)\]", pdf)
-            count = int(re.search(rb"/Type\s*/Pages.*?/Count\s+(\d+)", pdf, re.S).group(1))
-            boxes = boxes[:1] * count
-        out = []
-        for box in boxes:
-            x0, y0, x1, y1 = (float(v) for v in box.split())
-            out.append((x1 - x0, y1 - y0))
-        return out
-    reader = pypdf.PdfReader(io.BytesIO(pdf))
-    return [(float(p.mediabox.width), float(p.mediabox.height)) for p in reader.pages]
+#: a blank page LibreOffice inserts before an even-page section is printed,
+#: and so exported too (its PDF export leaves such pages out by default)
+PDF_FILTER = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+NO_RENDERER = (_soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None)
+NO_RENDERER_REASON = ("needs LibreOffice to render the documents to PDF and poppler-utils to read them "
+                      "(apt-get install libreoffice-writer-nogui poppler-utils; scripts/test installs them)")
 
 
-@pytest.mark.skipif(_soffice() is None, reason="LibreOffice is not installed (libreoffice --headless renders "
-                                                 "the documents to PDF; apt-get install libreoffice-writer-nogui)")
-def test_each_kind_renders_on_a4_through_libreoffice(tmp_path):
+def _to_pdf(folder: Path, docs: list[Path]) -> None:
+    """All of ``docs`` to PDF in one LibreOffice run, with a profile of its own
+    (a user's running LibreOffice or another test's profile is never touched)."""
+    done = subprocess.run([_soffice(), "--headless", "--norestore", f"-env:UserInstallation=file://{folder}/profile",
+                           "--convert-to", PDF_FILTER, "--outdir", str(folder), *map(str, docs)],
+                          capture_output=True, timeout=180)
+    missing = [d for d in docs if not d.with_suffix(".pdf").exists()]
+    assert done.returncode == 0 and not missing, (missing, done.stderr[-2000:])
+
+
+def _pdf_pages(pdf: Path) -> list[tuple[float, float]]:
+    """Each page's size in points (pdfinfo)."""
+    out = subprocess.run(["pdfinfo", "-f", "1", "-l", "999", str(pdf)], check=True, capture_output=True,
+                         text=True).stdout
+    return [(float(w), float(h)) for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+) pts", out)]
+
+
+def _pdf_words(pdf: Path) -> list[list[tuple[str, float, float]]]:
+    """The words of each page with their top and bottom y (points from the top), by pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    pages = []
+    for page in re.split(r"<page ", out)[1:]:
+        pages.append([(html.unescape(w), float(y0), float(y1)) for y0, y1, w in
+                      re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]*)</word>',
+                                 page)])
+    return pages
+
+
+@pytest.mark.skipif(NO_RENDERER, reason=NO_RENDERER_REASON)
+def test_each_kind_renders_to_gbt9704_through_libreoffice(tmp_path):
+    """A4, an even number of pages, “— 1 —” on the first, and the 版记 alone
+    at the foot of the last page: its first rule's text inside the bottom
+    60 mm, its last line ending at the 版心's bottom edge (35 mm up)."""
     c = memory_county()
     p = _all_kinds(c)
+    docs = []
     for kind in KINDS:
         path = tmp_path / f"{kind}.docx"
         path.write_bytes(official.render(c.ledger, p.id, kind, c.users["bureau"], D(2026, 12, 1),
                                          number="淅审〔2026〕3号"))
-    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), *[str(tmp_path / f"{k}.docx") for k in KINDS]],
-                   check=True, capture_output=True, timeout=240)
-    for kind in KINDS:
-        pages = _pdf_pages((tmp_path / f"{kind}.pdf").read_bytes())
-        # A4 is 595.28 × 841.89 pt; each document is short: one or two pages
-        assert 1 <= len(pages) <= 3, (kind, len(pages))
-        for w, h in pages:
-            assert abs(w - 595.28) < 1 and abs(h - 841.89) < 1, (kind, w, h)
+        docs.append(path)
+    # a short document too: its body ends on page 1, so the 版记 is on page 2 and no page is blank
+    short = tmp_path / "short.docx"
+    document = docx.Document(io.BytesIO(docs[0].read_bytes()))
+    body = document.element.body
+    title = next(p for p in document.paragraphs if "技术审查意见" in p.text and "关于" in p.text)
+    ends = next(p for p in document.paragraphs if p._p.find(qn("w:pPr")) is not None
+                and p._p.find(qn("w:pPr")).find(qn("w:sectPr")) is not None)
+    children = list(body)
+    for el in children[children.index(title._p) + 2:children.index(ends._p) - 4]:  # keep the 落款
+        body.remove(el)
+    document.save(short)
+    docs.append(short)
+    _to_pdf(tmp_path, docs)
+    bottom_edge = 841.89 - Mm(35).pt  # the 版心's bottom edge, from the top of the page
+    for path in docs:
+        pdf = path.with_suffix(".pdf")
+        pages = _pdf_pages(pdf)
+        assert len(pages) % 2 == 0, (path.name, len(pages))
+        for w, h in pages:  # A4 is 595.28 × 841.89 pt
+            assert abs(w - 595.28) < 1 and abs(h - 841.89) < 1, (path.name, w, h)
+        first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                               capture_output=True, text=True).stdout
+        assert re.search(r"—\s*1\s*—", first), first[-300:]
+        words = _pdf_words(pdf)
+        assert len(words) == len(pages)
+        last = words[-1]
+        copied = [w for w in last if w[0].startswith("抄送")]
+        printed = [w for w in last if w[0].endswith("印发")]
+        assert copied and printed, (path.name, last)
+        assert copied[0][1] > 841.89 - Mm(60).pt, (path.name, copied)  # in the bottom 60 mm
+        assert bottom_edge - Mm(10).pt < printed[0][2] <= bottom_edge, (path.name, printed)
+        assert not any("抄送" in w[0] for page in words[:-1] for w in page)  # only on the last page
+        # the 版记 page holds the 版记 (and its page number) only; a blank page before it holds nothing
+        assert all(w[1] > 841.89 - Mm(60).pt for w in last), (path.name, last)
+        if len(pages) > 2 and not any("二〇二六年十二月一日" in w[0] for w in words[-2]):
+            assert words[-2] == [], (path.name, words[-2])
+    assert len(_pdf_pages(short.with_suffix(".pdf"))) == 2
 
 
 def _from_numerals(text: str) -> dt.date:
@@ -279,17 +368,18 @@ def test_property_full_width_keeps_numbers(amount, word):
     assert out == f"{word}（{number}元，{word}：{number}）"
 
 
-@pytest.mark.skipif(_soffice() is None or shutil.which("pdftotext") is None,
-                    reason="needs LibreOffice and pdftotext (poppler-utils) to count lines on a rendered page")
+@pytest.mark.skipif(NO_RENDERER, reason=NO_RENDERER_REASON)
 def test_a_full_page_holds_22_lines_of_28_characters(tmp_path):
     from tongchou.plugins import xichuan
     document = docx.Document(str(Path(xichuan.__file__).parent / "templates" / "technical_review.docx"))
-    for _ in range(60):  # plain body paragraphs in the template's Normal style
-        document.add_paragraph("一二三四五六七八九十" * 5)
+    # plain body paragraphs in the template's Normal style, before the 落款's date (which
+    # ends the body's section: after it comes the 版记's page)
+    ends = next(p for p in document.paragraphs if p._p.find(qn("w:pPr")) is not None
+                and p._p.find(qn("w:pPr")).find(qn("w:sectPr")) is not None)
+    for _ in range(60):
+        ends.insert_paragraph_before("一二三四五六七八九十" * 5)
     document.save(tmp_path / "long.docx")
-    subprocess.run([_soffice(), "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(tmp_path / "long.docx")],
-                   check=True, capture_output=True, timeout=240)
+    _to_pdf(tmp_path, [tmp_path / "long.docx"])
     page = subprocess.run(["pdftotext", "-f", "4", "-l", "4", "-layout", str(tmp_path / "long.pdf"), "-"],
                           check=True, capture_output=True, text=True).stdout
     lines = [line.strip() for line in page.splitlines() if "一" in line or "五" in line]

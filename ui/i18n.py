@@ -200,6 +200,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "official_documents": ("公文生成", "Official documents"),
     "official_hint": ("按项目当前数据生成 Word 公文(.docx)。", "Word documents (.docx) from the project's current data."),
     "official_none": ("当前状态下没有可生成的公文。", "No official document applies at this stage."),
+    "official_hint_issue": ("“预览”不占文号、不留记录；“签发并编号”占用下一个文号，文件随项目保存并记入审计日志。",
+                            " A preview takes no number and records nothing; issuing takes the next number, "
+                            "keeps the file with the project and is recorded in the audit log."),
+    "official_hint_preview": ("您可以预览（无文号）；签发由有权签发的部门办理。",
+                              " You may preview them (unnumbered); they are issued by the body entitled to."),
+    "official_preview": ("预览（无文号）", "Preview (unnumbered)"),
+    "official_preview_file": ("预览", "preview"),
+    "official_issue": ("签发并编号", "Issue and number"),
+    "official_confirm": ("签发“{label}”将占用下一个文号（预计为 {number}），文号一经占用不能收回；"
+                         "签发记入审计日志，文件随项目保存。确定签发吗？",
+                         "Issuing “{label}” takes the next number (expected {number}), which cannot be given "
+                         "back; the issue is recorded in the audit log and the file kept with the project. Issue it?"),
+    "official_confirm_unnumbered": ("签发“{label}”将记入审计日志，文件随项目保存。确定签发吗？",
+                                    "Issuing “{label}” is recorded in the audit log and the file kept with the "
+                                    "project. Issue it?"),
+    "official_confirm_go": ("确认签发", "Issue"),
+    "official_done": ("已签发“{label}”，文号 {number}。", "Issued “{label}”, number {number}."),
+    "official_unnumbered": ("无文号", "unnumbered"),
+    "official_issued": ("已签发的公文", "Issued documents"),
+    "official_number": ("文号", "Number"),
+    "official_kind": ("公文", "Document"),
+    "official_date": ("签发日期", "Issued on"),
     "export_csv": ("导出CSV(全部符合条件的项目)", "Export to CSV (all matching)"),
     # worklists, the action panel and 下一步 (from the pack's tongchou_todos and the guards)
     "still_needs": ("尚需", "Still needs"),

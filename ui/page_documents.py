@@ -23,9 +23,9 @@ from .compat import widget
 from .fmt import alert, esc, html_pane, table
 
 try:  # official documents are optional: the UI works without the module
-    from tongchou import official
+    from tongchou import official, official_issue
 except ImportError:  # pragma: no cover - depends on the installed core
-    official = None  # type: ignore[assignment]
+    official = official_issue = None  # type: ignore[assignment]
 
 log = logging.getLogger("tongchou.ui")
 
@@ -150,26 +150,115 @@ def documents_section(app, project):
     return pn.Column(*parts, sizing_mode="stretch_width")
 
 
+def _safe_name(name: str) -> str:
+    return name.replace("/", "-").replace("\\", "-")
+
+
 def official_section(app, project):
-    """Download buttons for the official documents that apply now, or None
-    when the core has no official documents or none applies."""
+    """The official documents that apply now, or None when the core has no
+    official documents.
+
+    Every reader of the project may download a preview (unnumbered, marked
+    草稿).  A user whose role may issue a kind (the same rule as ``tongchou
+    official``) also gets 「签发并编号」: after a confirmation naming the
+    consequence, :func:`tongchou.official_issue.issue` takes the next 文号,
+    keeps the file with the project and records the issue in the audit chain,
+    as the CLI does.  The documents issued so far are listed with a download
+    (checked against their SM3 digest).
+    """
     if official is None:
         return None
     try:
-        kinds = official.available(app.ledger, project.id, app.actor, on=app.today())
+        kinds = official.offered(app.ledger, project.id, app.actor, on=app.today())
     except TongchouError as exc:
         return html_pane(alert("danger", app.t("error"), [str(exc)]))
     except Exception as exc:  # a broken template plugin must not take the page down
-        log.exception("official.available failed")
+        log.exception("official.offered failed")
         return html_pane(alert("danger", app.t("error"), [str(exc)]))
+    issued_area = pn.Column(sizing_mode="stretch_width", css_classes=["tc-official-issued"])
+    confirm_area = pn.Column(sizing_mode="stretch_width", css_classes=["tc-official-confirm"])
+    feedback = html_pane("", css_classes=["tc-official-feedback"])
+    docs_store = store(app)
+    labels = dict((kind, label) for kind, label, _ok in kinds)
+
+    def refresh_issued():
+        try:
+            done = official_issue.issued(app.ledger, project.id, app.actor) if official_issue else []
+        except TongchouError:
+            done = []
+        if not done:
+            issued_area[:] = []
+            return
+        specs = official.templates(app.ledger.pm)
+        rows, buttons = [], []
+        for d in done:
+            label = labels.get(d.kind) or (specs[d.kind].label if d.kind in specs else d.kind)
+            rows.append((esc(d.number or app.t("official_unnumbered")), esc(label), esc(d.issued_on.isoformat())))
+            if d.document_id is None:
+                continue
+            filename = _safe_name(f"{d.number}-{label}.docx" if d.number else f"{label}.docx")
+
+            def build(doc_id=d.document_id):
+                return io.BytesIO(docs_store.get(app.ledger, doc_id, app.actor)[1])
+            buttons.append(widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
+                                  label=f'{app.t("download")}:{d.number or label}', button_type="light",
+                                  css_classes=["tc-official-download", f"tc-official-download-{d.id}"]))
+        title = f'<div style="font-weight:600;margin-top:.5em">{esc(app.t("official_issued"))}</div>'
+        head = [app.t("official_number"), app.t("official_kind"), app.t("official_date")]
+        issued_area[:] = [html_pane(title + table(head, rows, cls="tc-official-table"), sizing_mode="stretch_width"),
+                          pn.FlexBox(*buttons, sizing_mode="stretch_width")]
+
+    def ask(kind: str, label: str):
+        """The confirmation: what issuing does, with the number it will take."""
+        feedback.object = ""
+        on = app.today()
+        spec = official.templates(app.ledger.pm)[kind]
+        prefix = official.number_prefix(app.ledger, spec, project.id, app.actor, on)
+        if prefix:
+            number = official_issue.format_number(prefix, on.year, official_issue.last_number(kind, on.year) + 1)
+            text = app.t("official_confirm", label=label, number=number)
+        else:
+            text = app.t("official_confirm_unnumbered", label=label)
+        go = widget(pn.widgets.Button, name=app.t("official_confirm_go") + ":" + label, button_type="danger",
+                    css_classes=["tc-official-confirm-go"])
+        back = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-official-confirm-cancel"])
+        app.on_click(go, lambda: do_issue(kind, label))
+        app.on_click(back, confirm_area.clear)
+        confirm_area[:] = [html_pane(alert("warning", app.t("confirm_title"), [text]),
+                                     css_classes=["tc-official-confirm-text"]), pn.Row(go, back)]
+
+    def do_issue(kind: str, label: str):
+        confirm_area.clear()
+        try:
+            done = official_issue.issue(app.ledger, project.id, kind, app.actor, app.today(), store=docs_store)
+        except TongchouError as exc:
+            feedback.object = alert("danger", app.t("error"), [str(exc)])
+            return
+        message = app.t("official_done", label=label, number=done.number or app.t("official_unnumbered"))
+        app.notify("success", message)
+        feedback.object = alert("success", message)
+        refresh_issued()
+
     if not kinds:
-        return html_pane(f'<p class="tc-muted">{esc(app.t("official_none"))}</p>', css_classes=["tc-official-none"])
-    buttons = []
-    for kind, label in kinds:
+        refresh_issued()
+        return pn.Column(html_pane(f'<p class="tc-muted">{esc(app.t("official_none"))}</p>',
+                                   css_classes=["tc-official-none"]), issued_area, sizing_mode="stretch_width")
+    rows = []
+    for kind, label, may in kinds:
         def build(kind=kind):
             return io.BytesIO(official.render(app.ledger, project.id, kind, app.actor, on=app.today()))
-        filename = f"{label}_{project.name}_{app.today():%Y%m%d}.docx".replace("/", "-").replace("\\", "-")
-        buttons.append(widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
-                              label=label, button_type="success", css_classes=["tc-official", f"tc-official-{kind}"]))
-    return pn.Column(html_pane(f'<div class="tc-muted">{esc(app.t("official_hint"))}</div>'),
-                     pn.FlexBox(*buttons, sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        filename = _safe_name(f"{label}_{app.t('official_preview_file')}_{project.name}_{app.today():%Y%m%d}.docx")
+        row = [widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
+                      label=f'{label}:{app.t("official_preview")}', button_type="light",
+                      css_classes=["tc-official", f"tc-official-{kind}"])]
+        if may and official_issue is not None:
+            issue = widget(pn.widgets.Button, name=f'{label}:{app.t("official_issue")}', button_type="success",
+                           css_classes=["tc-official-issue", f"tc-official-issue-{kind}"])
+            app.on_click(issue, lambda kind=kind, label=label: ask(kind, label))
+            row.append(issue)
+        rows.append(pn.Row(*row, sizing_mode="stretch_width"))
+    refresh_issued()
+    hint = app.t("official_hint") + (app.t("official_hint_issue") if any(ok for _k, _l, ok in kinds)
+                                      else app.t("official_hint_preview"))
+    return pn.Column(html_pane(f'<div class="tc-muted">{esc(hint)}</div>'), *rows, confirm_area, feedback,
+                     issued_area, sizing_mode="stretch_width")

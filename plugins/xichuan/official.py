@@ -5,10 +5,11 @@ opinion (第十八条、第十九条), filled from a project's record.
 The templates are in ``templates/`` and are made by
 ``templates/make_templates.py`` to GB/T 9704-2012 (红头, 文号, 版记 ...); a
 county that words its documents otherwise contributes the same kinds with
-``replaces="xichuan.official"``.  Who issues them, to whom they are copied and
-the 文号 prefix of each kind are parameters (``issuing_body``,
-``official_copy_to``, ``number_prefix_<kind>``), so a county changes a name
-without touching a template.
+``replaces="xichuan.official"``.  Only the bureau's staff issue them (take a
+文号; anyone who reads the project may preview a draft).  Who signs them, to
+whom they are copied and the 文号 prefix of each kind are parameters
+(``issuing_body``, ``official_copy_to``, ``number_prefix_<kind>``), so a
+county changes a name without touching a template.
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ PARAMETERS = ("issuing_body", "official_copy_to", "number_prefix_technical_revie
 ARTICLES = (7, 8, 18, 19, 35)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RESULT_LABEL = {"pass": "通过", "fail": "不通过"}
+#: who issues them: the three go out under the bureau's letterhead (``issuing_body``)
+#: and take numbers from its register (第七条: the bureau "出具项目审查意见"), so only
+#: its staff sign them; every reader of the project may preview a draft.
+ISSUERS = ("bureau",)
 
 
 def _articles_label(*numbers: int) -> str:
@@ -164,9 +169,9 @@ def tongchou_parameters():
 def tongchou_document_templates():
     return [
         DocumentTemplate("technical_review", "技术审查意见", TEMPLATES / "technical_review.docx",
-                         review_context, order=10, prefix=prefix("technical_review")),
+                         review_context, roles=ISSUERS, order=10, prefix=prefix("technical_review")),
         DocumentTemplate("rectification_notice", "整改通知", TEMPLATES / "rectification_notice.docx",
-                         rectification_context, order=20, prefix=prefix("rectification_notice")),
+                         rectification_context, roles=ISSUERS, order=20, prefix=prefix("rectification_notice")),
         DocumentTemplate("acceptance_opinion", "验收意见", TEMPLATES / "acceptance_opinion.docx",
-                         acceptance_context, order=30, prefix=prefix("acceptance_opinion")),
+                         acceptance_context, roles=ISSUERS, order=30, prefix=prefix("acceptance_opinion")),
     ]

@@ -20,7 +20,10 @@ Layout (GB/T 9704-2012, section numbers in brackets):
 - the 落款: three empty lines for the seal, the issuing body and the date in
   Chinese numerals (二〇二六年十二月一日), right-aligned with the date four
   characters from the right edge (7.3.5);
-- the 版记 (抄送, 印发机关 and 印发日期 between rules) after the 落款 (7.4);
+- the 版记 (抄送, 印发机关 and 印发日期 between a 0.35 mm, a 0.25 mm and a
+  0.35 mm rule) alone at the foot of the last page, which is an even page: a
+  section of its own starting on the next even page, its last rule on the
+  版心's bottom edge (7.4; see _imprint for why a section and not a frame);
 - page numbers “— 1 —” in 4号 宋体, outer side: odd pages right, even pages
   left, one character in from the edge (7.5).
 
@@ -35,14 +38,15 @@ row with ``{{ list[].field }}`` repeats once per item (docs/official-documents.m
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import sys
 from pathlib import Path
 
 import docx
-from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -266,23 +270,105 @@ def _signature(document, signer: str = "{{ office.body }}") -> None:
     _para(document, "{{ issue.date }}", right=True, right_chars=4)
 
 
+def _cell_flush(cell) -> None:
+    """No cell margins (the rules run the 版心's full width; the text is set
+    in by paragraph indents) and the text centred between the rules."""
+    tcpr = cell._tc.get_or_add_tcPr()
+    mar = OxmlElement("w:tcMar")
+    for side in ("top", "left", "bottom", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tcpr.append(mar)
+    valign = OxmlElement("w:vAlign")
+    valign.set(qn("w:val"), "center")
+    tcpr.append(valign)
+
+
 def _imprint(document) -> None:
-    """版记 (7.4): 抄送 and 印发 between rules, after the 落款.  (GB/T 9704
-    puts it at the foot of the last page; a frame anchored there is dropped
-    by LibreOffice's .docx import, so it follows the 落款 one line down.)"""
-    _blank(document)
-    # the rules run the 版心's full width, so the text is set in by a
-    # full-width space and a right tab one character short of the edge
-    lines = (("\u3000抄送：{{ office.copy_to }}。", "top", 8),
-             ("\u3000{{ office.body }}\t{{ issue.printed }}印发", "bottom", 8))
-    for i, (text, side, size) in enumerate(lines):
-        p = document.add_paragraph()
-        _fixed(p, 14 * 1.6)
-        p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(14), alignment=2)  # right tab
-        _border(p, side, size)
-        if i == 0:
-            _border(p, "bottom", 4)  # the thin rule between 抄送 and 印发
+    """版记 (7.4) at the foot of the last page, on an even page.
+
+    The 落款 ends the body's section; the 版记 is a section of its own that
+    starts on the next even page (``w:type evenPage``: Word, and LibreOffice
+    with a left-only page style, add the blank page when the body ends on an
+    even page).  That page holds nothing else, so its layout is known here and
+    needs no anchoring: an empty paragraph of exact height fills the 版心 down
+    to the 版记, a table of two rows of exact height (one line of the grid
+    each) between a thick rule above (0.35 mm), a thin one between (0.25 mm)
+    and a thick one below, and the paragraph Word requires after a table, 1 pt
+    high.  The last rule ends 1-2 pt above the 版心's bottom edge: a little
+    room so that no rounding pushes the 版记 onto another page.  The section
+    is also aligned to the bottom (``w:vAlign``) for Word.
+
+    (A floating table anchored to the bottom margin, w:tblpPr
+    vertAnchor="margin" tblpYSpec="bottom", would share the 落款's page, but
+    cannot make that page even, and LibreOffice 7.4 leaves a floating table
+    as wide as the 版心 inline where it stands (tried: a 150 mm one went to
+    the bottom, the 156 mm one stayed under the text); the framePr frame the
+    first version tried was dropped by LibreOffice's import.)
+    """
+    body = document.paragraphs[-1]._p  # the 落款's date: it ends the body's section
+    final = document.sections[-1]._sectPr
+    ending = copy.deepcopy(final)
+    body.get_or_add_pPr().append(ending)
+    document.sections[-1].start_type = WD_SECTION.EVEN_PAGE  # w:type, in its place after the references
+    # the 版记 page has no line grid (its own exact heights), and its text is at the bottom
+    grid = final.find(qn("w:docGrid"))
+    if grid is not None:
+        final.remove(grid)
+    valign = OxmlElement("w:vAlign")
+    valign.set(qn("w:val"), "bottom")
+    # CT_SectPr order: … pgNumType, cols, formProt, vAlign, noEndnote, titlePg, textDirection, bidi, rtlGutter, docGrid
+    anchor = final.find(qn("w:cols"))
+    anchor.addnext(valign) if anchor is not None else final.append(valign)
+
+    # 抄送机关 and 印发机关 one character in from the left, 印发日期 one in from the right (7.4.2, 7.4.3)
+    rows = (("抄送：{{ office.copy_to }}。", False), ("{{ office.body }}\t{{ issue.printed }}印发", True))
+    row_height = LINE   # one line of the body's grid each
+    last = 1.0          # the paragraph after the table
+    spacer = document.add_paragraph()
+    height = Mm(225).pt - len(rows) * row_height - last - 0.5
+    _fixed(spacer, math.floor(height * 20) / 20)
+    _font(spacer.add_run(""), BODY_FONT, 1)
+
+    table = document.add_table(rows=len(rows), cols=1)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    tblpr = table._tbl.tblPr
+    width = tblpr.find(qn("w:tblW"))
+    width.set(qn("w:w"), str(round(Mm(156).twips)))
+    width.set(qn("w:type"), "dxa")
+    look = tblpr.find(qn("w:tblLook"))  # CT_TblPr order: … tblW, jc, tblInd, tblBorders, shd, tblLayout, …, tblLook
+    borders = OxmlElement("w:tblBorders")
+    # 7.4.1: first and last rules thick (0.35 mm ≈ 1 pt = 8 eighths), the one between thin (0.25 mm ≈ 6)
+    for side, size in (("top", 8), ("left", 0), ("bottom", 8), ("right", 0), ("insideH", 6), ("insideV", 0)):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single" if size else "nil")
+        if size:
+            el.set(qn("w:sz"), str(size))
+            el.set(qn("w:space"), "0")
+            el.set(qn("w:color"), "000000")
+        borders.append(el)
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    for el in (borders, layout):
+        look.addprevious(el) if look is not None else tblpr.append(el)
+    table.columns[0].width = Mm(156)
+    for row, (text, tab) in zip(table.rows, rows):
+        row.height = Twips(round(row_height * 20))
+        row.height_rule = WD_ROW_HEIGHT_RULE.EXACTLY
+        cell = row.cells[0]
+        cell.width = Mm(156)
+        _cell_flush(cell)
+        p = cell.paragraphs[0]
+        _fixed(p, 14 * 1.2)
+        p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(14)
+        if tab:  # a right tab at the right indent: the date ends one character in
+            p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(14), alignment=2)
         _font(p.add_run(text), BODY_FONT, 14)
+    after = document.add_paragraph()
+    _fixed(after, last)
+    _font(after.add_run(""), BODY_FONT, 1)
 
 
 def _addressee(document) -> None:
