@@ -224,6 +224,11 @@ def postgres_copy(ledger: Ledger, schema: str, project_ids: list[int]) -> None:
             db.execute_sql(f'CREATE TABLE "{schema}"."{t}" (LIKE "{t}" INCLUDING ALL)')
         for t in tables:
             where = by_project.get(t)
-            db.execute_sql(f'INSERT INTO "{schema}"."{t}" SELECT * FROM "{t}"' + (f" WHERE {where}" if where else ""))
+            # Generated columns (of indexed plugin fields) are computed, never inserted.
+            cols = ", ".join(f'"{c}"' for (c,) in db.execute_sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = %s AND is_generated = 'NEVER' ORDER BY ordinal_position", (t,)))
+            db.execute_sql(f'INSERT INTO "{schema}"."{t}" ({cols}) SELECT {cols} FROM "{t}"'
+                           + (f" WHERE {where}" if where else ""))
     for t in tables:
         db.execute_sql(f'ANALYZE "{schema}"."{t}"')

@@ -404,8 +404,14 @@ def scenarios(url: str, key_file: str, opts: dict) -> dict:
             "p95_ms": round(per_case[int(len(per_case) * 0.95)] * 1000, 1), "fresh_open_per_s": round(fresh, 1)}
 
 
+def findings_cli(url: str, key_file: str, opts: dict) -> dict:
+    from .findings_cli import findings_cli as run
+    return run(url, key_file, opts)
+
+
 BENCHMARKS = {"sweep": sweep, "ledger_page": ledger_page, "field_page": field_page, "project_page": project_page,
-              "actions": actions, "actions_concurrent": actions_concurrent, "scenarios": scenarios}
+              "actions": actions, "actions_concurrent": actions_concurrent, "scenarios": scenarios,
+              "findings_cli": findings_cli}
 
 
 def main(argv: list[str]) -> None:
