@@ -22,7 +22,7 @@ def main(path: str) -> None:
         cur.execute(sql, params) if params is not None else cur.execute(sql)
         rows.append(cur.fetchall())
     conn.close()
-    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write(json.dumps(rows, ensure_ascii=False, default=str))
 
 
 if __name__ == "__main__":
