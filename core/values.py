@@ -318,7 +318,7 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
             out.append("{}")
         elif _flat(value):
             text = _encoder(inner)(value)
-            out.append("{\n" + inner + text[1:-1] + "\n" + pad + "}")
+            out += ("{\n" + inner, text[1:-1], "\n" + pad + "}")
         else:
             out.append("{")
             sep = "\n"
@@ -342,7 +342,7 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
             deeper = inner + "  "
             text = _encoder(deeper)(value)
             body = text[2:-2].replace("},\n" + deeper + "{", "\n" + inner + "},\n" + inner + "{\n" + deeper)
-            out.append("[\n" + inner + "{\n" + deeper + body + "\n" + inner + "}\n" + pad + "]")
+            out += ("[\n" + inner + "{\n" + deeper, body, "\n" + inner + "}\n" + pad + "]")  # no copy of body
         else:
             out.append("[")
             sep = "\n"
@@ -355,12 +355,13 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False, default=_json_default))
 
 
+_SCALAR_TYPES = frozenset(_SCALARS)
+_STR_TYPE = frozenset((str,))
+
+
 def _flat(record: dict) -> bool:
-    """Only string keys and plain values."""
-    for k, v in record.items():
-        if type(k) is not str or type(v) not in _SCALARS:
-            return False
-    return True
+    """Only string keys and plain values (checked in C: this runs per record)."""
+    return _SCALAR_TYPES.issuperset(map(type, record.values())) and _STR_TYPE.issuperset(map(type, record))
 
 
 _ENCODERS: dict[str, Any] = {}
