@@ -16,7 +16,7 @@ from . import auth, parties
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
 from .seals import TamperedRow
-from .field_index import json_expr
+from .field_index import column_name, json_expr, postgres_columns
 from .models import Account, Event, Obligation, Project, Unit, now
 from .storage import CORE_COLUMNS, _as_date
 from .values import from_json_value, parse_record, parse_value, record_id, to_json_value
@@ -194,8 +194,17 @@ class ProjectsMixin:
         spec = self.registry.fields.get(name)
         if spec is None:
             raise InvalidInput(name, "未知字段")
-        # Exactly the expression an ``indexed`` field's index is on (field_index).
-        return json_expr(name, self.is_postgres, spec.indexed)
+        # Exactly the expression an ``indexed`` field's index is on (field_index);
+        # on PostgreSQL its generated column, where the ledger has it.
+        return json_expr(name, self.is_postgres, spec.indexed and column_name(name) in self._generated_columns())
+
+    def _generated_columns(self) -> frozenset[str]:
+        """The project table's generated columns (PostgreSQL; read once per ledger)."""
+        cols = self.__dict__.get("_generated")
+        if cols is None:
+            cols = self.__dict__["_generated"] = (frozenset(postgres_columns(self.db)) if self.is_postgres
+                                                  else frozenset())
+        return cols
 
     def _order_column(self, name: str):
         return self._field_expr(name)
