@@ -144,7 +144,9 @@ class ProjectsMixin:
         filters = filters or {}
         query = self._project_query(actor, filters, search, with_unit=order_by == "unit")
         col = self._order_column(order_by)
-        order = (col.desc() if descending else col, Project.id)
+        # Ties by id in the same direction: an index on (key, id) then gives the
+        # order as it is, both ways (migration 0012), with no sort of the matches.
+        order = (col.desc(), Project.id.desc()) if descending else (col, Project.id)
         if limit is None:
             rows = list(query.order_by(*order))
             return [self._state(r) for r in rows], len(rows)
