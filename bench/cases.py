@@ -274,6 +274,7 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     else:
         floor_path = mix.sqlite_copy(ledger.db.database, opts.get("synchronous") or "normal")
     work = mix.steps(ledger, chosen)
+    warmup = mix.warm(ledger)
     tracer = mix.Tracer(ledger.db)
     try:
         measured = mix.run_mix(ledger, work, tracer)
@@ -300,7 +301,7 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     statements = sum(len(a) for a in tracer.actions) / max(1, len(tracer.actions))
     return {**measured, "baseline": floor["value"], "floor_median_ms": floor["median_ms"],
             "floor_p95_ms": floor["p95_ms"], "commit_floor": round(commits), "sync": sync,
-            "statements_per_action": round(statements, 1)}
+            "statements_per_action": round(statements, 1), "warmup_s": round(warmup, 2)}
 
 
 def _worker(args: tuple) -> tuple[int, float, float]:
@@ -308,6 +309,8 @@ def _worker(args: tuple) -> tuple[int, float, float]:
     from . import actions_mix as mix
     ledger = _open(url, key_file)
     work = [] if baseline else mix.steps(ledger, mix.plan(ledger, projects, skip=skip))
+    if not baseline:
+        mix.warm(ledger)
     while time.time() < start_at:  # start together, after every worker has opened its ledger
         time.sleep(0.001)
     t = time.perf_counter()
