@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import json
 from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
