@@ -29,10 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ("sweep", "ledger_page", "field_page", "project_page", "scenarios", "actions", "actions_full",
+ORDER = ("sweep", "findings_cli", "ledger_page", "field_page", "project_page", "scenarios", "actions", "actions_full",
          "actions_concurrent")
 LABELS = {
     "sweep": "compliance sweep (all findings + obligations)",
+    "findings_cli": "tongchou findings --json (a new process)",
     "ledger_page": "ledger view: filter + sort + page (worst of 6)",
     "field_page": "page on an indexed plugin field / on the unit",
     "project_page": "project page (5 reads)",
@@ -44,6 +45,7 @@ LABELS = {
 #: What each baseline (floor) is, for the table's notes.
 FLOORS = {
     "sweep": "the sweep's own statements as raw SQL, all rows fetched",
+    "findings_cli": "a bare python process running the command's SELECTs with the driver, printing the rows as JSON",
     "ledger_page": "a bare SELECT of one page by status",
     "field_page": "the same page filtered on the unit",
     "project_page": "four bare SELECTs of the project's rows",
@@ -58,6 +60,7 @@ TARGETS = {
     ("sweep", "ratio"): (10.0, "max", "x", False),
     ("sweep", "rss_mb"): (500.0, "max", "MB", True),
     ("ledger_page", "value"): (150.0, "max", "ms", True),
+    ("findings_cli", "ratio"): (3.0, "max", "x", False),
     ("field_page", "ratio"): (3.0, "max", "x", False),
     ("actions", "value", "sqlite"): (1000.0, "min", "/s", False),
     ("actions", "ratio", "sqlite"): (3.0, "max", "x", False),

@@ -6,6 +6,7 @@ Chinese label is produced here so that every plugin writes it the same way.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable
 
@@ -74,6 +75,7 @@ def parse_chinese_number(text: str) -> int:
     return total + digit
 
 
+@functools.lru_cache(maxsize=4096)
 def article_label(n: int) -> str:
     """The label of article ``n`` as it is written in the measures."""
     return "第" + chinese_number(n) + "条"

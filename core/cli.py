@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-import json
 from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ from . import __version__
 from .dates import parse_date
 from .errors import InvalidInput, NotFound, Refused, TongchouError
 from .ledger import Ledger
-from .values import MAX_ID, record_id, to_json_value
+from .values import MAX_ID, dumps_pretty, record_id, to_json_value
 
 
 class CliError(TongchouError):
@@ -72,7 +71,7 @@ def _pairs(items: Sequence[str]) -> dict[str, str]:
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(to_json_value(data), ensure_ascii=False, indent=2, sort_keys=True))
+    print(dumps_pretty(data))  # json.dumps(..., indent=2, sort_keys=True), faster on a province
 
 
 def _open(args) -> Ledger:
@@ -241,8 +240,9 @@ def cmd_findings(args) -> int:
     with _open(args) as ledger:
         reader = _reader(ledger, args.user)
         on = args.date or dt.date.today()
-        findings = ledger.findings(on, reader, include_advice=args.advice)
-        obligations = ledger.obligations(reader)
+        # One sweep: the open obligations are read once, for both lists.
+        swept = ledger.sweep(on, reader, include_advice=args.advice)
+        findings, obligations = swept.findings, swept.obligations
         notices = ledger.notices(on)
         pending = ledger.recompute_pending
         if pending:
@@ -304,7 +304,10 @@ def cmd_serve(args) -> int:
 # -- parser ------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` naming one of the core's own
+    commands (those below), only them: the other modules' and the packs'
+    commands are then not imported, which was most of a command's start-up."""
     parser = argparse.ArgumentParser(prog="tongchou", description="统筹:政务信息化项目台账与规则引擎")
     parser.add_argument("--version", action="version", version=f"tongchou {__version__}")
     parser.add_argument("--db", help="ledger database: a file path (SQLite, default ./tongchou.db) "
@@ -390,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("options", nargs="*", metavar="OPTION=VALUE")
     p.set_defaults(func=cmd_report)
 
+    if command is not None and command in sub.choices:
+        return parser
     for module in COMMAND_MODULES:
         importlib.import_module(f"tongchou.{module}").add_commands(sub)
     for ep in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
@@ -419,8 +424,21 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None):
     return args
 
 
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word that is neither a global
+    option nor that option's value."""
+    words = iter(argv)
+    for word in words:
+        if word in ("--db", "--jurisdiction"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_command_word(argv))
     args = parse_args(parser, argv)
     try:
         return int(args.func(args) or 0)

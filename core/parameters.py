@@ -195,7 +195,8 @@ def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") ->
     name = path.stem
     with open(path, encoding="utf-8") as fh:
         try:
-            data = yaml.safe_load(fh)
+            # libyaml's parser when installed (4x faster: every command reads these files)
+            data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
         except (yaml.YAMLError, ValueError) as exc:
             # PyYAML itself raises ValueError for an unquoted impossible date such as
             # 2027-02-30 (easy to type in a date_list); name the file, not a traceback.

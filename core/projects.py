@@ -16,7 +16,7 @@ from . import auth, parties
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
 from .seals import TamperedRow
-from .field_index import json_expr
+from .field_index import column_name, json_expr, postgres_columns
 from .models import Account, Event, Obligation, Project, Unit, now
 from .storage import CORE_COLUMNS, _as_date
 from .values import from_json_value, parse_record, parse_value, record_id, to_json_value
@@ -89,11 +89,13 @@ class ProjectsMixin:
         names = tuple(d[0] for d in cursor.description)
         fields = self._row_fields.get(names)
         if fields is None:
-            fields = self._row_fields[names] = [Project._meta.columns[n] for n in names]
+            # (None for the generated columns of indexed fields: field_index)
+            fields = self._row_fields[names] = [Project._meta.columns.get(n) for n in names]
         row = Project(__no_default__=True)
         data = row.__data__
         for field, value in zip(fields, values):
-            data[field.name] = field.python_value(value) if value is not None else None
+            if field is not None:
+                data[field.name] = field.python_value(value) if value is not None else None
         if lock and not self._row_sound("project", row):  # a change never builds on a tampered row
             raise TamperedRow("project", row.id)
         return row
@@ -142,12 +144,14 @@ class ProjectsMixin:
         filters = filters or {}
         query = self._project_query(actor, filters, search, with_unit=order_by == "unit")
         col = self._order_column(order_by)
-        order = (col.desc() if descending else col, Project.id)
+        # Ties by id in the same direction: an index on (key, id) then gives the
+        # order as it is, both ways (migration 0012), with no sort of the matches.
+        order = (col.desc(), Project.id.desc()) if descending else (col, Project.id)
         if limit is None:
             rows = list(query.order_by(*order))
             return [self._state(r) for r in rows], len(rows)
         if limit <= 0:
-            return [], query.select(fn.COUNT(Project.id)).scalar()
+            return [], query.select(fn.COUNT(SQL("*"))).scalar()
         # A deferred join: find the page's ids and the number of matches in one
         # pass over narrow rows (id, sort key: often from an index alone), then
         # read just those rows.  Sorting whole rows, and counting them in a
@@ -158,12 +162,14 @@ class ProjectsMixin:
             # walks it, where a window count would visit and sort every match.
             ids = [r[0] for r in query.select(Project.id).order_by(*order)
                    .offset(max(0, offset)).limit(limit).tuples()]
-            total = query.select(fn.COUNT(Project.id)).scalar() if ids or offset > 0 else 0
+            # COUNT(*), not COUNT(id): PostgreSQL then needs no column of the
+            # row and counts from the index alone (an index-only scan).
+            total = query.select(fn.COUNT(SQL("*"))).scalar() if ids or offset > 0 else 0
         else:
             keys = list(query.select(Project.id, fn.COUNT(SQL("*")).over())
                         .order_by(*order).offset(max(0, offset)).limit(limit).tuples())
             if not keys:
-                return [], (query.select(fn.COUNT(Project.id)).scalar() if offset > 0 else 0)
+                return [], (query.select(fn.COUNT(SQL("*"))).scalar() if offset > 0 else 0)
             ids, total = [k[0] for k in keys], keys[0][1]
         if not ids:
             return [], total
@@ -190,8 +196,17 @@ class ProjectsMixin:
         spec = self.registry.fields.get(name)
         if spec is None:
             raise InvalidInput(name, "未知字段")
-        # Exactly the expression an ``indexed`` field's index is on (field_index).
-        return json_expr(name, self.is_postgres)
+        # Exactly the expression an ``indexed`` field's index is on (field_index);
+        # on PostgreSQL its generated column, where the ledger has it.
+        return json_expr(name, self.is_postgres, spec.indexed and column_name(name) in self._generated_columns())
+
+    def _generated_columns(self) -> frozenset[str]:
+        """The project table's generated columns (PostgreSQL; read once per ledger)."""
+        cols = self.__dict__.get("_generated")
+        if cols is None:
+            cols = self.__dict__["_generated"] = (frozenset(postgres_columns(self.db)) if self.is_postgres
+                                                  else frozenset())
+        return cols
 
     def _order_column(self, name: str):
         return self._field_expr(name)

@@ -3,11 +3,19 @@ obligations as lists and reports show them, and the sweep of one date."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import attrs
 
 from .citation import Citation
 from .vocabulary import ProjectState
+
+
+@functools.lru_cache(maxsize=4096)
+def _labels(citation: Citation) -> tuple[str, str]:
+    """A citation's first article and its label, worked out once per citation
+    (a province's tens of thousands of findings cite a few dozen)."""
+    return citation.article_labels[0], citation.label
 
 
 @attrs.frozen
@@ -34,9 +42,10 @@ class LedgerFinding:
     due: dt.date | None = None
 
     def to_json(self) -> dict:
+        article, label = _labels(self.citation)
         return {"project_id": self.project_id, "project": self.project, "unit": self.unit,
-                "code": self.code, "severity": self.severity, "article": self.citation.article_labels[0],
-                "citation": self.citation.label, "message": self.message,
+                "code": self.code, "severity": self.severity, "article": article,
+                "citation": label, "message": self.message,
                 "due": self.due.isoformat() if self.due else None}
 
 
@@ -55,9 +64,10 @@ class LedgerObligation:
         return self.closed_on is None and self.due < on
 
     def to_json(self, on: dt.date | None = None) -> dict:
+        article, label = _labels(self.citation)
         out = {"project_id": self.project_id, "project": self.project, "unit": self.unit,
-               "code": self.code, "article": self.citation.article_labels[0],
-               "citation": self.citation.label, "due": self.due.isoformat(),
+               "code": self.code, "article": article,
+               "citation": label, "due": self.due.isoformat(),
                "message": self.message,
                "closed_on": self.closed_on.isoformat() if self.closed_on else None}
         if on is not None:

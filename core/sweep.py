@@ -36,7 +36,8 @@ class SweepMixin:
         found, _ = self._sweep(on, actor, project_id, include_advice, want_obligations=False)
         return found
 
-    def sweep(self, on: dt.date | None = None, actor: Actor | None = None) -> "Sweep":
+    def sweep(self, on: dt.date | None = None, actor: Actor | None = None, *,
+              include_advice: bool = True) -> "Sweep":
         """The compliance sweep: every open finding and every open obligation of
         every project ``actor`` may see (all, without an actor) on ``on``.
 
@@ -46,7 +47,7 @@ class SweepMixin:
         :data:`SWEEP_CHUNK` projects to hand them to it.
         """
         on = on or dt.date.today()
-        found, obligations = self._sweep(on, actor, None, True, want_obligations=True)
+        found, obligations = self._sweep(on, actor, None, include_advice, want_obligations=True)
         return Sweep(on=on, findings=found, obligations=obligations)
 
     def _sweep(self, on: dt.date, actor: Actor | None, project_id: int | None, include_advice: bool,

@@ -71,3 +71,32 @@ def test_the_page_counts_agree_with_and_without_the_index_path(ledger):
     assert by_index[1] == by_window[1] == 9
     assert [p.id for p in by_index[0]] == [p.id for p in by_window[0]]
     assert ledger.projects(filters={"kind": "cloud_platform"}, offset=50, limit=5) == ([], 9)
+
+
+def test_postgres_answers_the_count_from_a_generated_column(pg_url, xichuan, tmp_path):
+    """PostgreSQL keeps an indexed field in a stored generated column, and a
+    ledger whose index is still on the JSON expression (made by an earlier
+    version) gets the column when it is next opened, rows and all."""
+    from tongchou.field_index import column_name, postgres_columns
+    key = tmp_path / "k"
+    with Ledger.open(pg_url, jurisdiction=xichuan, key_file=key) as ledger:
+        assert {column_name(f) for f in XICHUAN_INDEXED} <= postgres_columns(ledger.db)
+        county = County(ledger)
+        for i in range(9):
+            county.project(name=f"旧索引{i}", kind="cloud_platform" if i % 3 else "information_system")
+        # Back to what an earlier version made: no column, an index on the expression.
+        ledger.db.execute_sql(f'ALTER TABLE "project" DROP COLUMN "{column_name("kind")}"')
+        ledger.db.execute_sql(f'CREATE INDEX "{index_name("kind")}" ON "project" '
+                              "((CAST(\"data\" AS json) ->> 'kind'))")
+    with Ledger.open(pg_url, jurisdiction=xichuan, key_file=key) as ledger:
+        assert column_name("kind") in postgres_columns(ledger.db)
+        indexdef = ledger.db.execute_sql(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = %s",
+            (index_name("kind"),)).fetchone()[0]
+        assert f"({column_name('kind')})" in indexdef
+        page, total = ledger.projects(filters={"kind": "information_system"}, order_by="id", limit=2)
+        assert total == 3 and [p["kind"] for p in page] == ["information_system"] * 2
+        # Ordered by the field too, and the project reads past the extra columns.
+        page, total = ledger.projects(order_by="kind", limit=50)
+        assert [p["kind"] for p in page] == sorted(p["kind"] for p in page)
+        assert ledger.project(page[0].id).name.startswith("旧索引")
