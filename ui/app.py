@@ -516,9 +516,8 @@ class TongchouApp:
         return items
 
     def _build_nav(self) -> None:
-        # The buttons are kept and only restyled: replacing the button a click
-        # came from, while the browser still sends that click's events, makes
-        # Bokeh log "reference already known" for the removed button.
+        # The buttons are kept and only restyled (a page switch sends less);
+        # the "reference already known" warnings had another cause, see known_models.py.
         items = self._nav_items()
         current = "ledger" if self.page in ("project", "edit") else self.page
         pages = [page for page, _label in items]
