@@ -87,9 +87,10 @@ def assert_quiet(server, start: int) -> None:
 
 def open_a_project_from_the_ledger(page):
     page.locator(".tc-nav-ledger button").click()
-    expect(page.locator(".tc-page-info span")).to_contain_text("第 1 /")  # the ledger page, not the last one
+    # the ledger page, not the page before it (slow when the machine is busy)
+    expect(page.locator(".tc-page-info span")).to_contain_text("第 1 /", timeout=15000)
     page.locator(".tc-ledger-table .tabulator-row").first.click()
-    expect(page.locator(".tc-project-name")).to_be_visible()
+    expect(page.locator(".tc-project-name")).to_be_visible(timeout=15000)
 
 
 def test_a_normal_day_leaves_no_warning_in_the_server_log(page, ui_server):
