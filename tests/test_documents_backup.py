@@ -147,9 +147,9 @@ def test_kill_9_during_demo_seeding_leaves_the_ledger_consistent(tmp_path):
     # All or nothing: the seed left no trace, so it can simply be run again.
     rerun = subprocess.run([sys.executable, "-m", "tongchou", "--db", db, "init", "--demo"], env=env,
                            capture_output=True, text=True)
-    assert rerun.returncode == 0 and "32 projects" in rerun.stdout
+    assert rerun.returncode == 0 and "33 projects" in rerun.stdout
     with Ledger.open(db, key_file=tmp_path / "k"):
-        assert Project.select().count() == 32
+        assert Project.select().count() == 33
 
 
 @pytest.mark.postgres

@@ -208,7 +208,7 @@ def test_demo_county_has_scopes_funding_and_one_genuine_overlap_across_units(tmp
     with Ledger.open(str(tmp_path / "demo.db"), key_file=tmp_path / "demo.key") as led:
         demo_data.seed(led, dt.date(2026, 12, 1))
         projects, total = led.projects()
-        assert total == 32 and all(p["scope"] and p["funding"] for p in projects)
+        assert total == 33 and all(p["scope"] and p["funding"] for p in projects)
         # 雪亮工程视频资源整合 (#6, 公安, reviewed) overlaps 城市运行管理服务平台 (#5, 城管)
         [found] = advice(led, 6)
         assert "#5" in found.message and found.citation.articles == (3,)

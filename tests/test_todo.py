@@ -32,7 +32,7 @@ def pairs(entries):
     return {(e["project_id"], e["action"]) for e in entries}
 
 
-# The demo county's worklists, role by role (projects 1-32 keep their ids and statuses).
+# The demo county's worklists, role by role (projects 1-32 keep their ids and statuses; #33 was added).
 EXPECTED = {
     "bureau": {(3, "review"), (4, "review")},
     "government": {(5, "approve"), (6, "approve")},
@@ -40,7 +40,8 @@ EXPECTED = {
     "drc": {(10, "approve_document"), (10, "plan"), (11, "approve_document")},
     # 第十一条: approved and planned projects without a budget (demo #9-#12)
     "finance": {(9, "budget"), (10, "budget"), (11, "budget"), (12, "budget")},
-    "leader": set(),
+    # 第八条: the 临时安排 project #33 waits for 县分管领导同意 (before the bureau's review)
+    "leader": {(33, "leader_consent")},
     "oversight": set(),
     "admin": set(),
     "jiaoyu": {(1, "apply"), (13, "sign_contract"), (19, "complete"), (25, "start_operation")},

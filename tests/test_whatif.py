@@ -59,7 +59,7 @@ def by_name(result: whatif.WhatIf) -> dict[str, whatif.ProjectDiff]:
 def test_current_rules_change_nothing(demo):
     ledger, _folder = demo
     result = whatif.run(ledger, whatif.Draft(), on=TODAY)
-    assert result.examined == 32
+    assert result.examined == 33
     assert result.projects == ()
 
 
@@ -204,7 +204,7 @@ def test_cli_whatif(demo, capsys, monkeypatch):
     assert main(["--db", db, "whatif", "--param", "acceptance_months=3", "--disable", "xichuan.cloud",
                  "--date", TODAY.isoformat(), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["disabled"] == ["xichuan.cloud"] and data["examined"] == 32
+    assert data["disabled"] == ["xichuan.cloud"] and data["examined"] == 33
     names = {p["project"] for p in data["projects"]}
     assert {"电子健康档案系统", "教育局机房独立改造"} <= names
     assert main(["--db", db, "whatif", "--param", "nope=1"]) == 2

@@ -35,6 +35,7 @@ from tongchou.vocabulary import Actor
 from . import i18n
 from .compat import widget
 from .fmt import alert, esc, html_pane
+from .known_models import ServerModels
 from .sessions import Session, SessionBook
 
 log = logging.getLogger("tongchou.ui")
@@ -145,6 +146,8 @@ class TongchouApp:
         self.history.param.watch(self._popstate, "search")
         self.cookie = SessionCookie(width=0, height=0, margin=0, visible=True)
         self.cookie.param.watch(self._cookie_stored, "stored")
+        # keeps the browser from re-sending widgets the server sent it (known_models.py)
+        self.known = ServerModels(width=0, height=0, margin=0, visible=True)
         self.show_login()
         if session is not None and sessions is not None:
             self.resume(session)
@@ -362,7 +365,7 @@ class TongchouApp:
                     "background": "white", "box-shadow": "0 4px 12px rgba(16,24,40,.08)"},
             width=350, margin=(60, 0, 0, 0), css_classes=["tc-login"])
         self.root[:] = [pn.Row(pn.HSpacer(), card, pn.HSpacer(), sizing_mode="stretch_width"), self.history,
-                        self.cookie]
+                        self.cookie, self.known]
 
     def login(self, actor: Actor) -> None:
         self.actor = actor
@@ -388,7 +391,7 @@ class TongchouApp:
             page, params = "home", {}
         self.root[:] = [
             self.header, pn.Row(self.nav, self.content, sizing_mode="stretch_width", css_classes=["tc-shell"]),
-            self.history, self.cookie]
+            self.history, self.cookie, self.known]
         self.go(page, **params)
 
     def resume(self, session: Session) -> None:
@@ -513,9 +516,8 @@ class TongchouApp:
         return items
 
     def _build_nav(self) -> None:
-        # The buttons are kept and only restyled: replacing the button a click
-        # came from, while the browser still sends that click's events, makes
-        # Bokeh log "reference already known" for the removed button.
+        # The buttons are kept and only restyled (a page switch sends less);
+        # the "reference already known" warnings had another cause, see known_models.py.
         items = self._nav_items()
         current = "ledger" if self.page in ("project", "edit") else self.page
         pages = [page for page, _label in items]

@@ -3,6 +3,9 @@ about thirty projects spread over every status (with their 建设内容 and
 资金来源; 雪亮工程视频资源整合 overlaps 城市运行管理服务平台 of another unit), each taken there by real
 actions (so their histories, deadlines and findings are genuine).
 
+Projects 1-32 keep their ids and statuses (tests and guides name them); new
+ones are only ever appended.
+
 Dates are laid out backwards from ``today`` so that some deadlines fall in the
 coming weeks and a few have already passed.
 """
@@ -108,6 +111,10 @@ PROJECTS = [
     ("weijian", "基层卫生信息系统", "government_investment", "information_system", "unit_application", 2500000, {},
      BUILDING_GI + [("bureau", "order_rectification", {"deadline": "$today+14", "reason": "项目进度严重逾期"}),
                     ("finance", "suspend", {"reason": "拒不整改"})], -6, 12),
+    # Added after 1-32 (which keep their ids and statuses): a 第八条 临时安排 project
+    # filed and awaiting 县分管领导同意, the one step only the leader takes, so
+    # the leader's 我的待办 is not empty (the bureau reviews it once consented).
+    ("renshe", "社会保障卡居民服务一卡通县级应用", "purchased_service", "system_integration", "ad_hoc", 580000, {}, APPLY, -4, 10),
 ]
 
 # 建设内容 and 资金来源 of the demo projects, by name (第三条's duplicate check
@@ -147,6 +154,8 @@ SCOPES = {
     "城市照明智能控制": ("城区路灯单灯控制器和集中控制箱改造,按需调光和故障自动报警", "县级财政预算资金"),
     "公安政务服务一网通办": ("公安户政、出入境、交管和治安业务网上办理,与县政务服务网一网通办对接", "上级专项资金"),
     "旧版教务管理系统": ("中小学排课、成绩和学籍教务管理", "县级财政预算资金"),
+    "社会保障卡居民服务一卡通县级应用": ("按省人力资源和社会保障厅临时部署,在交通出行、文化旅游和惠民惠农补贴发放场景实现社会保障卡一卡通用,"
+                                         "对接省级居民服务一卡通平台", "上级专项资金"),
     "基层卫生信息系统": ("乡镇卫生院和村卫生室基层医疗卫生信息系统,门诊、住院和公共卫生服务一体化", "上级专项资金"),
 }
 

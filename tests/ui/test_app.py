@@ -84,6 +84,16 @@ def test_idle_session_is_logged_out(demo):
     assert "30 分钟" in html_of(app.root)
 
 
+def test_every_page_carries_the_server_models_fix(demo):
+    """The browser is told which widgets the server sent it, before and after
+    login (ui/known_models.py), so a click never re-sends a widget in full."""
+    from tongchou.ui.known_models import ServerModels
+    app = TongchouApp(demo)
+    assert any(isinstance(o, ServerModels) for o in app.root.objects)
+    app.login(demo.authenticate("leader", "demo1234"))
+    assert any(isinstance(o, ServerModels) for o in app.root.objects)
+
+
 def test_logout(demo):
     app = logged_in(demo, "drc")
     app.logout()
@@ -187,8 +197,14 @@ def test_forms_parse_typed_values_and_name_the_field():
 
 def test_worklist_follows_the_role(demo):
     submitted = {p.id for p in demo.projects(None, filters={"status": "submitted"})[0]}
+    # a 临时安排 project (#33) waits for the leader's consent before the bureau reviews it (第八条)
+    awaiting_consent = {p.id for p in demo.projects(None, filters={"status": "submitted", "source": "ad_hoc"})[0]}
+    assert awaiting_consent
     items, total = queries.worklist(demo, demo.actor("bureau"), on=TODAY)
-    assert submitted <= {w.project.id for w in items}
+    assert submitted - awaiting_consent <= {w.project.id for w in items}
+    assert not awaiting_consent & {w.project.id for w in items}
+    leader, _ = queries.worklist(demo, demo.actor("leader"), on=TODAY)
+    assert {w.project.id for w in leader} == awaiting_consent
     assert all(w.actions for w in items)
     waits = [w.waiting_since for w in items if w.waiting_since]
     assert waits == sorted(waits)

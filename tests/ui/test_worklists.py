@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import tongchou
+import json
+import os
+import subprocess
+
+from .conftest import _tongchou, serve_ledger, tongchou
 from .test_journeys import login, logout, open_action, status, submit
 
 pytestmark = pytest.mark.browser
@@ -95,3 +99,46 @@ def test_acceptance_documents_are_picked_from_uploads(page, ui_server):
     page.locator(".tc-f-result select").select_option(label="通过")
     submit(page)
     expect(page.locator(".tc-form-errors .tc-alert")).to_contain_text("财务报告")  # the other three are missing
+
+
+def test_my_worklist_is_tongchou_todo_for_every_demo_role(browser, tmp_path):
+    """我的待办 in the UI lists the same projects and actions as ``tongchou
+    todo --user NAME --json``, role by role, on a demo county of its own (the
+    shared one is changed by the other tests, and the UI caches a list briefly)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGCHOU_")}
+    env["TONGCHOU_AUDIT_KEY_FILE"] = str(tmp_path / "audit.key")
+    db = tmp_path / "demo.db"
+    subprocess.run(_tongchou() + ["--db", str(db), "init", "--demo"], check=True, env=env,
+                   capture_output=True, timeout=120)
+    server = {"db": db, "env": env}
+    expected = {}
+    for user in ("jiaoyu", "renshe", "bureau", "drc", "finance", "government", "leader", "oversight", "admin"):
+        entries = json.loads(tongchou(server, "todo", "--user", user, "--json"))
+        by_project: dict[int, set[str]] = {}
+        for e in entries:
+            assert e["project_id"] and e["action"] and e["reason"], e
+            by_project.setdefault(e["project_id"], set()).add(e["action_label"])
+        expected[user] = by_project
+    assert expected["leader"] and expected["finance"] and expected["drc"]  # none of them idle on the demo
+    assert expected["oversight"] == {} and expected["admin"] == {}
+    with serve_ledger(tmp_path, db, env) as base:
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        try:
+            for user, by_project in expected.items():
+                login(page, {"base": base}, user)
+                if not by_project:  # a role that takes no action has no 我的待办
+                    expect(page.locator(".tc-nav-worklist")).to_have_count(0)
+                    logout(page)
+                    continue
+                page.locator(".tc-nav-worklist button").click()
+                rows = page.locator(".tc-worklist-full .tabulator-row")
+                expect(rows).to_have_count(len(by_project))
+                ids = [int(i) for i in rows.locator('[tabulator-field="id"]').all_inner_texts()]
+                todo = rows.locator('[tabulator-field="todo"]').all_inner_texts()
+                assert sorted(ids) == sorted(by_project), user
+                for pid, text in zip(ids, todo):
+                    assert all(label in text for label in by_project[pid]), (user, pid, text)
+                logout(page)
+        finally:
+            context.close()
