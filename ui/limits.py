@@ -144,13 +144,15 @@ FILE_CHECK_SCRIPT = """
   function check(ev) {
     var el = ev.composedPath ? ev.composedPath()[0] : ev.target;
     if (!el || el.tagName !== "INPUT" || el.type !== "file" || !el.files) return;
+    var box = document.getElementById("tc-upload-refused");
+    if (box) box.style.display = "none";
     for (var i = 0; i < el.files.length; i++) {
       var f = el.files[i];
       if (f.size > LIMIT) {
         ev.stopImmediatePropagation();
         el.value = "";
-        show("文件“" + f.name + "”有 " + mb(f.size) + ",超过上传文件 " + LIMIT_TEXT +
-             " 的上限,未上传。请压缩或拆分后再上传。");
+        show("文件“" + f.name + "”(" + mb(f.size) + ")超过 " + LIMIT_TEXT +
+             " 上限,未上传;请压缩或拆分后再上传。");
         return;
       }
     }
