@@ -53,12 +53,19 @@ class SecurityHeaders(OutputTransform):
 
 
 def _cap_anonymous_websockets(sessions: SessionBook) -> None:
-    """A websocket opened without a signed session cookie may send messages of
+    """A websocket opened without the cookie of a live session may send messages of
     :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in; every
     Bokeh message is capped as a whole (:mod:`.limits`)."""
     def anonymous(handler) -> bool:
         morsel = handler.request.cookies.get(COOKIE) if handler.request.cookies else None
-        return sessions.verify_cookie(morsel.value if morsel is not None else None) is None
+        session = sessions.verify_cookie(morsel.value if morsel is not None else None)
+        if session is None:
+            return True
+        try:  # a signed cookie of an ended, expired or changed session lifts nothing
+            return sessions.problem(session, check_log=True) is not None
+        except Exception:  # the ledger unreachable: the small cap, never the big one
+            log.exception("session check for a new websocket failed")
+            return True
 
     cap_websockets(anonymous)
 

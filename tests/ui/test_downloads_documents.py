@@ -161,7 +161,7 @@ def test_a_document_over_the_size_limit_is_refused(page, ui_server):
         {"name": "扫描件.exe", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"0" * (MAX_BYTES - 9)})
     expect(refused).to_be_hidden()
     page.locator(".tc-doc-upload button").click()
-    expect(page.locator(".tc-doc-feedback .tc-alert")).to_contain_text("不允许的文件类型", timeout=60000)
+    expect(page.locator(".tc-doc-feedback .tc-alert")).to_contain_text("不允许的文件类型", timeout=120000)
 
 
 def test_a_changed_document_is_not_downloaded(page, ui_server):

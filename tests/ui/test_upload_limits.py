@@ -355,3 +355,27 @@ def test_an_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
     # refusals stay under (docs/security.md says so).  This guards against more
     # copies creeping in.
     assert grown / MAX_BYTES < 10, grown / MB
+
+
+def test_only_a_live_session_lifts_the_anonymous_cap(server):
+    """A signed cookie of a session that was logged out gets the 256 KB cap of
+    a visitor: a 1 MB frame is refused from its header.  A live session's 1 MB
+    frame is read (and then refused by Bokeh as no message, not for its size)."""
+    from tongchou.ledger import Ledger
+    from tongchou.ui.sessions import SessionBook
+
+    with Ledger.open(str(server["db"]), key_file=server["key"]) as led:
+        book = SessionBook(led)
+        live = book.issue(led.actor("finance"))
+        ended = book.issue(led.actor("finance"))
+        cookies = {"live": book.cookie_for_ticket(book.ticket(live)),
+                   "ended": book.cookie_for_ticket(book.ticket(ended))}
+        book.end(ended, "logout")  # through the audit log, as from another server
+    codes = {}
+    for name, value in cookies.items():
+        sock, frames = _ws_open(server, value)
+        with contextlib.closing(sock):
+            _send(sock, [_frame_head(1, MB), b"x" * MB])
+            codes[name] = frames.close()[0]
+    assert codes["ended"] == 1009, codes
+    assert codes["live"] != 1009, codes
