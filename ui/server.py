@@ -13,25 +13,18 @@ from panel.io.resources import _env as panel_templates
 
 from tornado.web import OutputTransform
 
-from tongchou.documents import MAX_BYTES
 from tongchou.ledger import Ledger
 
 from .app import TongchouApp
 from .i18n import tr
+from .limits import (ANONYMOUS_MESSAGE_BYTES, FILE_CHECK_SCRIPT, HTTP_BODY_BYTES,  # noqa: F401
+                     UPLOAD_MESSAGE_BYTES, cap_websockets, lift_cap)
 from .sessions import COOKIE, PAYLOAD_KEY, Session, SessionBook, SessionRequestHandler, routes
 
 log = logging.getLogger("tongchou.ui")
 
 #: Seconds between the checks that log out idle sessions.
 IDLE_CHECK_SECONDS = 20
-
-#: Largest websocket message of a logged-in page: an upload (the store's 20 MB
-#: as base64) with room for Bokeh's envelope.  Tornado checks the length in a
-#: frame's header and closes the connection before reading the payload.
-UPLOAD_MESSAGE_BYTES = MAX_BYTES * 4 // 3 + 1024 * 1024
-#: Before login a page sends clicks and keystrokes only: far below Tornado's
-#: 10 MiB default, so an anonymous visitor cannot make the server buffer much.
-ANONYMOUS_MESSAGE_BYTES = 256 * 1024
 
 #: Sent with every HTTP response.  Bokeh's page scripts are inline and it builds
 #: models with ``new Function``, so scripts need 'unsafe-inline' and
@@ -60,25 +53,21 @@ class SecurityHeaders(OutputTransform):
 
 
 def _cap_anonymous_websockets(sessions: SessionBook) -> None:
-    """A websocket opened without a signed session cookie may send messages of
-    :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in."""
-    from bokeh.server.views.ws import WSHandler
+    """A websocket opened without the cookie of a live session may send messages of
+    :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in; every
+    Bokeh message is capped as a whole (:mod:`.limits`)."""
+    def anonymous(handler) -> bool:
+        morsel = handler.request.cookies.get(COOKIE) if handler.request.cookies else None
+        session = sessions.verify_cookie(morsel.value if morsel is not None else None)
+        if session is None:
+            return True
+        try:  # a signed cookie of an ended, expired or changed session lifts nothing
+            return sessions.problem(session, check_log=True) is not None
+        except Exception:  # the ledger unreachable: the small cap, never the big one
+            log.exception("session check for a new websocket failed")
+            return True
 
-    if getattr(WSHandler, "_tongchou_capped", False):
-        return
-    original = WSHandler.get_websocket_protocol
-
-    def get_websocket_protocol(self):
-        protocol = original(self)
-        if protocol is not None:
-            morsel = self.request.cookies.get(COOKIE) if self.request.cookies else None
-            if sessions.verify_cookie(morsel.value if morsel is not None else None) is None:
-                protocol.params.max_message_size = min(protocol.params.max_message_size,
-                                                       ANONYMOUS_MESSAGE_BYTES)
-        return protocol
-
-    WSHandler.get_websocket_protocol = get_websocket_protocol
-    WSHandler._tongchou_capped = True
+    cap_websockets(anonymous)
 
 
 def allow_uploads_on_this_page() -> None:
@@ -86,11 +75,7 @@ def allow_uploads_on_this_page() -> None:
     to :data:`UPLOAD_MESSAGE_BYTES`."""
     doc = pn.state.curdoc
     session = getattr(getattr(doc, "session_context", None), "_session", None)
-    for connection in getattr(session, "_subscribed_connections", ()) or ():
-        ws = getattr(getattr(connection, "_socket", None), "ws_connection", None)
-        params = getattr(ws, "params", None)
-        if params is not None:
-            params.max_message_size = UPLOAD_MESSAGE_BYTES
+    lift_cap(getattr(session, "_subscribed_connections", ()))
 
 
 # Below this width the page stacks: the menu goes above the content and the
@@ -134,6 +119,8 @@ def page_template():
     source = source.replace('<html lang="en"', '<html lang="zh-CN"', 1).replace(
         '<meta charset="utf-8">',
         '<meta charset="utf-8">\n    <meta name="viewport" content="width=device-width, initial-scale=1">', 1)
+    # Files over the upload limit are refused in the browser, before they are read.
+    source = source.replace("</head>", FILE_CHECK_SCRIPT + "</head>", 1)
     return panel_templates.from_string(source)
 
 
@@ -230,6 +217,8 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
                       show=show, start=False, title=tr("app_title"), verbose=False,
                       check_unused_sessions=60_000, unused_session_lifetime=15 * 60_000,
                       websocket_max_message_size=UPLOAD_MESSAGE_BYTES,
+                      # Tornado would otherwise buffer request bodies of up to 100 MB on any URL.
+                      http_server_kwargs={"max_body_size": HTTP_BODY_BYTES},
                       extra_patterns=routes(sessions),
                       # The session cookie stays out of Bokeh's session token, which page scripts can read.
                       exclude_cookies=[COOKIE], exclude_headers=["Cookie"])

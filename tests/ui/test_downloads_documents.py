@@ -148,11 +148,20 @@ def test_a_document_over_the_size_limit_is_refused(page, ui_server):
     login(page, ui_server, "jiaoyu", path=f"?project={pid}")
     page.locator(".tc-doc-file input[type=file]").set_input_files(
         {"name": "扫描件.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"0" * MAX_BYTES})
+    # Refused in the browser before it is read or sent, naming the file and the limit ...
+    refused = page.locator(".tc-upload-refused")
+    expect(refused).to_contain_text("“扫描件.pdf”", timeout=10000)
+    expect(refused).to_contain_text("超过 20 MB 上限,未上传")
+    # ... so the form has no file to upload, and nothing is stored.
     page.locator(".tc-doc-upload button").click()
-    feedback = page.locator(".tc-doc-feedback .tc-alert")
-    expect(feedback).to_contain_text("文件超过 20 MB 上限", timeout=60000)
-    expect(feedback).to_contain_text("文件")
+    expect(page.locator(".tc-doc-feedback .tc-alert")).to_contain_text("请先选择要上传的文件", timeout=10000)
     expect(page.locator(".tc-documents-section")).to_contain_text("尚未上传材料")
+    # A file at the limit still goes through to the store's own checks.
+    page.locator(".tc-doc-file input[type=file]").set_input_files(
+        {"name": "扫描件.exe", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"0" * (MAX_BYTES - 9)})
+    expect(refused).to_be_hidden()
+    page.locator(".tc-doc-upload button").click()
+    expect(page.locator(".tc-doc-feedback .tc-alert")).to_contain_text("不允许的文件类型", timeout=120000)
 
 
 def test_a_changed_document_is_not_downloaded(page, ui_server):
