@@ -657,7 +657,7 @@ def test_tongchou_todos_put_a_step_on_the_list_of_who_may_take_it(toy_county):
     mine = [(e.project_id, e.action, e.reason) for e in c.ledger.todos(c.users["bureau"], on)]
     # xichuan's own main path (技术审查) and the toy's step, but not retire (wrong status) nor the unknown action
     assert (p.id, "order_rectification", "玩具:每个已申报项目都应督促") in mine
-    assert (p.id, "review", "对申报项目进行技术审查,出具审查意见") in mine
+    assert (p.id, "review", "对申报项目进行技术审查，出具审查意见") in mine
     assert not any(a in ("retire", "no_such_action") for _pid, a, _r in mine)
     assert [e.action for e in c.ledger.todos(c.users["unit"], on)] == []  # the unit waits
     steps = c.ledger.next_steps(p.id, c.users["unit"], on)

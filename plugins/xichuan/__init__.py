@@ -17,14 +17,14 @@ PACK = Pack(
     title=JURISDICTION,
     document=DOCUMENT,
     version="2025.6",
-    description="淅川县政务信息化项目建设管理暂行办法(试行两年)",
+    description="淅川县政务信息化项目建设管理暂行办法（试行两年）",
     effective=dt.date(2025, 8, 29),
     expires=dt.date(2027, 8, 28),
     default=True,
     # The two-year trial (第三十九条) is the measures' one version so far; its own
     # notice (xichuan.final) says when it has run out, so the core adds none.
     versions=(RuleVersion("2025.6", effective=dt.date(2025, 8, 29), expires=dt.date(2027, 8, 28),
-                          description="淅政办〔2025〕6号(试行两年)", article=39,
+                          description="淅政办〔2025〕6号（试行两年）", article=39,
                           expiry_notice="xichuan.final.trial_ended"),),
     plugins={
         "xichuan.general": general,          # 第一条–第六条 总则

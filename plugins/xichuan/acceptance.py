@@ -13,7 +13,7 @@ from tongchou.dates import add_months
 from .common import (ACCEPTANCE_DOCUMENTS, RESULT, articles, cite, former_hook, hookimpl, labels, missing,
                      parameters)
 
-TITLE = "验收:按期验收、逾期说明与整改"
+TITLE = "验收：按期验收、逾期说明与整改"
 ARTICLES = (18, 19)
 
 
@@ -39,7 +39,7 @@ def tongchou_actions():
         Action("explain_delay", "提交逾期验收说明", roles=("unit",), citation=cite(19),
                args=(Field("date", "明确的验收时间", "date", required=True),),
                offered_in=("completed", "acceptance_failed"),
-               help="不能按期验收的,向县行政审批和政务信息管理局提交书面说明并明确验收时间"),
+               help="不能按期验收的，向县行政审批和政务信息管理局提交书面说明并明确验收时间"),
         Action("accept", "组织验收", roles=("unit",), citation=cite(18, 19),
                from_statuses=("completed", "acceptance_failed"), to_status=_accept_to,
                args=(Field("result", "验收结论", "enum", required=True, choices=RESULT),
@@ -50,7 +50,7 @@ def tongchou_actions():
 def _documents(ctx):
     gaps = missing(ACCEPTANCE_DOCUMENTS, ctx.args.get("documents"))
     if gaps:
-        return f"验收材料不全,缺少:{labels(gaps)}"
+        return f"验收材料不全，缺少：{labels(gaps)}"
     return None
 
 
@@ -66,7 +66,7 @@ def _documents_uploaded(ctx):
     named = [c for c in ACCEPTANCE_DOCUMENTS if c.value in (ctx.args.get("documents") or ())]
     gaps = [c for c in named if not uploaded(ctx.documents, c)]
     if gaps:
-        return f"以下验收材料尚未上传文件:{labels(gaps)}"
+        return f"以下验收材料尚未上传文件：{labels(gaps)}"
     return None
 
 
@@ -143,7 +143,7 @@ def _rectify(project, history, params, **_optional):
         if s.kind == "rectify":
             months = params.value("rectification_months", s.event.date)
             out.append(Obligation("xichuan.acceptance.rectify", cite(19), add_months(s.event.date, months),
-                                  f"未通过验收,{months} 个月内完成整改后重新组织验收", closed_on=s.closed_on))
+                                  f"未通过验收，{months} 个月内完成整改后重新组织验收", closed_on=s.closed_on))
     return out
 
 

@@ -23,7 +23,7 @@ def tongchou_action_arguments():
 
 def _ai_effect(ctx):
     if ctx.project["uses_ai"] and not ctx.args.get("ai_effect_evaluated"):
-        return "应用人工智能大模型的项目,验收时应将其应用效果作为重要评估指标"
+        return "应用人工智能大模型的项目，验收时应将其应用效果作为重要评估指标"
     return None
 
 

@@ -9,7 +9,7 @@ from tongchou.dates import on_month_day
 from .common import (APPROVAL_DOCUMENTS, RESULT, REVIEW_DIMENSIONS, articles, cite, former_hook,
                      hookimpl, labels, missing, parameters)
 
-TITLE = "审批:申报、技术审查、批准与审批环节"
+TITLE = "审批：申报、技术审查、批准与审批环节"
 ARTICLES = (7, 8, 9, 10)
 DOC_ORDER = tuple(c.value for c in APPROVAL_DOCUMENTS)
 
@@ -64,7 +64,7 @@ def tongchou_actions():
                      Field("estimate", "核定概算总投资(元)", "money"),
                      Field("document_no", "批复文号", "text", maximum=60)),
                effects=_document_effects, offered_in=("approved", "planned", "procuring", "contracted"),
-               help="按项目建议书、可行性研究报告、初步设计的顺序批复;初步设计可核定概算"),
+               help="按项目建议书、可行性研究报告、初步设计的顺序批复；初步设计可核定概算"),
     ]
 
 
@@ -75,7 +75,7 @@ def _deadline(ctx):
     year = ctx.project["year"]
     last_day = on_month_day(year - 1, md)
     if ctx.date > last_day:
-        return (f"{year} 年度项目应于 {last_day} 前(含当日)报送,"
+        return (f"{year} 年度项目应于 {last_day} 前（含当日）报送，"
                 f"{ctx.date} 已过申报截止日")
     return None
 
@@ -83,13 +83,13 @@ def _deadline(ctx):
 def _dimensions(ctx):
     gaps = missing(REVIEW_DIMENSIONS, ctx.args.get("dimensions"))
     if gaps:
-        return f"技术审查未涵盖:{labels(gaps)}"
+        return f"技术审查未涵盖：{labels(gaps)}"
     return None
 
 
 def _ad_hoc_consent(ctx):
     if ctx.project["source"] == "ad_hoc" and not ctx.happened("leader_consent"):
-        return "临时安排项目须先报县分管领导同意,再进行技术审查"
+        return "临时安排项目须先报县分管领导同意，再进行技术审查"
     return None
 
 
@@ -110,8 +110,8 @@ def _document_order(ctx):
         return f"{APPROVAL_DOCUMENTS[DOC_ORDER.index(doc)].label}已批复,不能重复批复"
     expected = DOC_ORDER[len(done)] if len(done) < len(DOC_ORDER) else None
     if doc != expected:
-        need = APPROVAL_DOCUMENTS[DOC_ORDER.index(expected)].label if expected else "(无)"
-        return f"审批环节应依次为项目建议书、可行性研究报告、初步设计,下一步应批复{need}"
+        need = APPROVAL_DOCUMENTS[DOC_ORDER.index(expected)].label if expected else "（无）"
+        return f"审批环节应依次为项目建议书、可行性研究报告、初步设计，下一步应批复{need}"
     return None
 
 
@@ -126,7 +126,7 @@ def _documents_before_construction(ctx):
         return None
     gaps = [c for c in APPROVAL_DOCUMENTS if c.value not in approved_documents(ctx.history)]
     if gaps:
-        return f"政府投资建设类项目开工前须完成审批环节,尚未批复:{labels(gaps)}"
+        return f"政府投资建设类项目开工前须完成审批环节，尚未批复：{labels(gaps)}"
     return None
 
 
@@ -152,7 +152,7 @@ def _assessments_needed(project, history, params, **_optional):
         what = "、".join(x for x, on in (("新建土建工程", project["civil_works"]),
                                          ("高耗能", project["high_energy"])) if on)
         return [Finding("xichuan.approval.assessments_needed", "advice", cite(10),
-                        f"项目涉及{what},须履行节能评估、规划选址、用地预审、环境影响评价等审批")]
+                        f"项目涉及{what}，须履行节能评估、规划选址、用地预审、环境影响评价等审批")]
     return None
 
 
@@ -181,7 +181,7 @@ def tongchou_sweep(projects, on, params):
             out[project.id] = [Finding(
                 "xichuan.approval.deadline_passed", "advice", cite(7),
                 f"{project['year']} 年度项目应于 {last_day} 前(含当日)报送,至今未申报;"
-                "可改列下一年度,或按临时安排程序办理")]
+                "可改列下一年度，或按临时安排程序办理")]
     return out
 
 

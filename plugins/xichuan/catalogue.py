@@ -45,7 +45,7 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
             continue
         # the bodies as named on the day (a pack or a ledger may rename them from a date)
         # 审批部门和文号: the 文号 as given when approving, or as the 台账 it was imported from had it
-        approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准({_dated_number(ev)})"
+        approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准（{_dated_number(ev)}）"
                      for ev in history if ev.action == "approve"]
         approvals += [f"{wording(params, 'document_approval_body', ev.date, '县发改委')}批复"
                       f"{DOC_LABEL.get(ev.args.get('document'), '')}({_dated_number(ev)})"

@@ -12,13 +12,13 @@ from tongchou import UPDATE_PROJECT, Action, Field, Guard
 from .approval import DOC_ORDER, approved_documents
 from .common import articles, choices, cite, hookimpl, parameters, yuan
 
-TITLE = "变更:建设内容调整"
+TITLE = "变更：建设内容调整"
 ARTICLES = (17,)
 
 REASONS = choices(
     ("higher_level_deployment", "上级和县委、县政府新部署"),
-    ("technology_optimization", "信息技术发展,完善优化技术方案"),
-    ("schedule_adjustment", "业务发展需要,调整建设进度"),
+    ("technology_optimization", "信息技术发展，完善优化技术方案"),
+    ("schedule_adjustment", "业务发展需要，调整建设进度"),
     ("other", "其他情形"))
 
 #: Fields that describe what is built and for how much: editing them once the
@@ -36,7 +36,7 @@ def tongchou_actions():
                      Field("goal_unchanged", "建设目标不变", "bool"),
                      Field("bureau_opinion", "已有县行政审批和政务信息管理局意见", "bool")),
                offered_in=("approved", "planned", "procuring", "contracted", "under_construction"),
-               help="符合第十七条情形的,由建设单位调整并向县发改委备案"),
+               help="符合第十七条情形的，由建设单位调整并向县发改委备案"),
     ]
 
 
@@ -44,10 +44,10 @@ def _approvals_complete(ctx):
     if ctx.project["category"] == "government_investment":
         done = approved_documents(ctx.history)
         if not all(d in done for d in DOC_ORDER):
-            return "项目审批环节尚未全部完成,调整内容应在初步设计中以独立章节说明"
+            return "项目审批环节尚未全部完成，调整内容应在初步设计中以独立章节说明"
     elif not any(ev.to_status == "approved" for ev in ctx.history):
         # by the status reached, not the action's name: a pack may approve otherwise
-        return "项目尚未批准,不能由建设单位自行调整"
+        return "项目尚未批准，不能由建设单位自行调整"
     return None
 
 
@@ -55,23 +55,23 @@ def _threshold(ctx):
     estimate = ctx.project["estimate"]
     rate = Decimal(ctx.params["change_threshold"])
     if estimate is None:
-        return "项目没有概算总投资,无法确定可自行调整的额度"
+        return "项目没有概算总投资，无法确定可自行调整的额度"
     limit = estimate * rate  # exact: the boundary itself is allowed
     if ctx.args["amount"] > limit:
         return (f"资金调整数额 {yuan(ctx.args['amount'])} 超过概算总投资的 {(rate * 100).normalize():f}%"
-                f"({yuan(limit)}),须按规定程序报批")
+                f"({yuan(limit)})，须按规定程序报批")
     return None
 
 
 def _goal(ctx):
     if not ctx.args.get("goal_unchanged"):
-        return "建设目标发生变化的,须按规定程序报批"
+        return "建设目标发生变化的，须按规定程序报批"
     return None
 
 
 def _reason(ctx):
     if ctx.args["reason"] == "other":
-        return "调整不属于第十七条所列情形,须按有关规定履行相应手续"
+        return "调整不属于第十七条所列情形，须按有关规定履行相应手续"
     if ctx.args["reason"] == "technology_optimization" and not ctx.args.get("bureau_opinion"):
         return "完善优化技术方案的调整须由县行政审批和政务信息管理局出具意见"
     return None
@@ -83,7 +83,7 @@ def _edit_content(ctx):
     before = ctx.args["before"]
     changed = [k for k in ctx.args["changes"] if k in CONTENT_FIELDS and before[k] != ctx.project[k]]
     if changed:
-        return f"项目已申报,不得擅自修改建设内容({', '.join(changed)});请按变更程序办理"
+        return f"项目已申报，不得擅自修改建设内容（{', '.join(changed)}）；请按变更程序办理"
     return None
 
 

@@ -7,7 +7,7 @@ from tongchou import Field, Finding, FindingRule, Obligation, ObligationRule
 
 from .common import articles, choices, cite, former_hook, hookimpl
 
-TITLE = "政务云:集约部署与第三方云到期迁移"
+TITLE = "政务云：集约部署与第三方云到期迁移"
 ARTICLES = (25,)
 
 INFRASTRUCTURE = choices(
@@ -30,7 +30,7 @@ def _in_service(project) -> bool:
 def _standalone(project, history, params, **_optional):
     if project["infrastructure"] == "standalone" and _in_service(project):
         return [Finding("xichuan.cloud.standalone", "violation", cite(25),
-                        "不得单独新建机房、网络、存储资源、计算资源等基础设施,应依托县级政务云集约部署")]
+                        "不得单独新建机房、网络、存储资源、计算资源等基础设施，应依托县级政务云集约部署")]
     return None
 
 
@@ -38,7 +38,7 @@ def _third_party_no_expiry(project, history, params, **_optional):
     if project["infrastructure"] == "third_party_cloud" and not project["third_party_cloud_expires"] \
             and _in_service(project):
         return [Finding("xichuan.cloud.third_party_no_expiry", "advice", cite(25),
-                        "采购第三方云的,应登记合同到期日,到期后不再续签,统一使用县级政务云")]
+                        "采购第三方云的，应登记合同到期日，到期后不再续签，统一使用县级政务云")]
     return None
 
 
@@ -46,7 +46,7 @@ def _migrate(project, history, params, **_optional):
     expires = project["third_party_cloud_expires"]
     if project["infrastructure"] == "third_party_cloud" and expires and _in_service(project):
         return [Obligation("xichuan.cloud.migrate", cite(25), expires,
-                           "第三方云合同到期后不再续签,迁移至县级政务云")]
+                           "第三方云合同到期后不再续签，迁移至县级政务云")]
     return None
 
 

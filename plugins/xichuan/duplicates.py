@@ -29,7 +29,7 @@ from . import dupindex
 from .common import cite, hookimpl, parameters
 from .similarity import CharGramRule, Match, Rule
 
-TITLE = "统筹:重复建设比对"
+TITLE = "统筹：重复建设比对"
 ARTICLES = (3, 7, 23)
 
 SUSPECTED = "xichuan.duplicates.suspected"
@@ -59,7 +59,7 @@ def decisions(history) -> dict[int, str]:
 
 
 def _phrases(m: Match) -> str:
-    return "、".join(f"“{p}”" for p in m.overlap[:5]) or "(无明显相同词组)"
+    return "、".join(f"“{p}”" for p in m.overlap[:5]) or "（无明显相同词组）"
 
 
 class _Earlier:
@@ -122,18 +122,18 @@ class DuplicateCheck:
                 Field("note", "审查意见", "text", maximum=500))
         return [
             Action("confirm_duplicate", "确认重复建设", roles=("bureau",), citation=cite(3, 7), args=args,
-                   help="在被认定为重复的(通常是在后的)项目上办理,of 为与之重复的项目"),
+                   help="在被认定为重复的（通常是在后的）项目上办理，of 为与之重复的项目"),
             Action("dismiss_duplicate", "排除疑似重复", roles=("bureau",), citation=cite(3, 7), args=args,
-                   help="经审查两个项目建设内容不重复,不再提示"),
+                   help="经审查两个项目建设内容不重复，不再提示"),
         ]
 
     def _other_exists(self, ctx):
         other = int(ctx.args["of"])
         if other == ctx.project.id:
-            return "of(与之重复的项目编号)不能是本项目自身"
+            return "of（与之重复的项目编号）不能是本项目自身"
         db = _db() if ctx.projects.live else None
         if db is not None and other not in self.index(db).meta:
-            return f"of(与之重复的项目编号):台账中没有编号为 {other} 的项目"
+            return f"of（与之重复的项目编号）：台账中没有编号为 {other} 的项目"
         return None
 
     @staticmethod
@@ -141,7 +141,7 @@ class DuplicateCheck:
         confirmed = sorted(pid for pid, word in decisions(ctx.history).items() if word == "confirm")
         if confirmed:
             ids = "、".join(f"#{pid}" for pid in confirmed)
-            return f"经审查确认与项目 {ids} 重复建设,不得安排运维经费"
+            return f"经审查确认与项目 {ids} 重复建设，不得安排运维经费"
         return None
 
     @hookimpl
@@ -165,7 +165,7 @@ class DuplicateCheck:
             other = meta.get(pid)
             label = f"“{self.index(db).index.texts[pid][0]}”({other.unit})" if other else ""
             out.append(Finding(CONFIRMED, "violation", cite(3),
-                               f"经县行政审批和政务信息管理局审查,确认与项目 #{pid}{label}重复建设"))
+                               f"经县行政审批和政务信息管理局审查，确认与项目 #{pid}{label}重复建设"))
         if db is None or project.id is None:
             return out
         if project.status in LIVE_STATUSES:
@@ -179,8 +179,8 @@ class DuplicateCheck:
                 other = state.meta[m.id]
                 out.append(Finding(SUSPECTED, "advice", citation,
                                    f"疑似与项目 #{m.id}“{state.index.texts[m.id][0]}”({other.unit},{other.year} 年度)"
-                                   f"重复建设:相似度 {m.score:.2f}(阈值 {threshold:.2f}),重合内容 {_phrases(m)}。"
-                                   "请在技术审查中核实项目的集约性,由县行政审批和政务信息管理局确认或排除"))
+                                   f"重复建设：相似度 {m.score:.2f}（阈值 {threshold:.2f}），重合内容 {_phrases(m)}。"
+                                   "请在技术审查中核实项目的集约性，由县行政审批和政务信息管理局确认或排除"))
         else:
             # Decided projects keep the advice they left review with (one
             # indexed read), less the pairs the bureau has since settled.
@@ -204,7 +204,7 @@ def find_check(ledger) -> DuplicateCheck:
     for plugin in ledger.pm.get_plugins():
         if isinstance(plugin, DuplicateCheck):
             return plugin
-    raise ConfigurationError("本辖区未启用重复建设比对插件(xichuan.duplicates)")
+    raise ConfigurationError("本辖区未启用重复建设比对插件（xichuan.duplicates）")
 
 
 PLUGIN = DuplicateCheck()

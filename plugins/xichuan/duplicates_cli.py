@@ -131,7 +131,7 @@ def cmd_duplicates(args) -> int:
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("similar", help="projects most like PROJECT by name and scope (duplicate construction)",
-                       description="Score 0-1 from name and 建设内容; 'suspected' at or above the "
+                       description="Score 0-1 from name and 建设内容； 'suspected' at or above the "
                                    "jurisdiction's duplicate_threshold.")
     p.add_argument("project", type=int)
     p.add_argument("--top", type=int, default=5, help="how many (default 5)")

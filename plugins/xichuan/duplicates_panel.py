@@ -36,8 +36,8 @@ def panel_html(check, ledger, project, user) -> str:
         rows.append(f'<tr><td><a href="?project={m.id}">#{m.id} {name}</a></td><td>{esc(meta.unit)}</td>'
                     f'<td>{meta.year}</td><td>{m.score:.2f}</td><td>{flag}</td>'
                     f'<td>{esc("、".join(m.overlap[:5]))}</td></tr>')
-    head = (f'<p class="tc-similar-note">按名称和建设内容比对(字符二元组,通用词降权);相似度 0–1,'
-            f'达到 {threshold:.2f} 即提示疑似重复建设(第三条),须经县行政审批和政务信息管理局确认,'
+    head = (f'<p class="tc-similar-note">按名称和建设内容比对（字符二元组，通用词降权）；相似度 0–1,'
+            f'达到 {threshold:.2f} 即提示疑似重复建设（第三条），须经县行政审批和政务信息管理局确认，'
             '相似度本身不是结论。</p>')
     if not rows:
         body = '<p class="tc-similar-empty">没有相似的项目。</p>'
@@ -45,7 +45,7 @@ def panel_html(check, ledger, project, user) -> str:
         body = ('<table class="tc-similar"><thead><tr><th>项目</th><th>建设单位</th><th>年度</th><th>相似度</th>'
                 '<th>判断</th><th>重合内容</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>")
     if hidden:
-        body += f'<p class="tc-similar-hidden">另有 {hidden} 个其他单位的相似项目,请联系县行政审批和政务信息管理局核实。</p>'
+        body += f'<p class="tc-similar-hidden">另有 {hidden} 个其他单位的相似项目，请联系县行政审批和政务信息管理局核实。</p>'
     return head + body
 
 

@@ -6,7 +6,7 @@ from tongchou import CREATE_PROJECT, UPDATE_PROJECT, Field, Guard, Notice
 
 from .common import articles, cite, hookimpl, parameters
 
-TITLE = "附则:涉密项目与试行期"
+TITLE = "附则：涉密项目与试行期"
 ARTICLES = (38, 39)
 
 
@@ -17,7 +17,7 @@ def tongchou_fields():
 
 def _classified(ctx):
     if ctx.project["classified"]:
-        return "涉及国家秘密的信息化项目按有关规定另行执行,不在本台账登记"
+        return "涉及国家秘密的信息化项目按有关规定另行执行，不在本台账登记"
     return None
 
 
@@ -32,7 +32,7 @@ def tongchou_ledger_notices(params, on):
     end = params.value("trial_end", on)
     if on > end:
         return [Notice("xichuan.final.trial_ended", cite(39),
-                       f"《淅川县政务信息化项目建设管理暂行办法》试行期已于 {end} 届满,请核实现行规定")]
+                       f"《淅川县政务信息化项目建设管理暂行办法》试行期已于 {end} 届满，请核实现行规定")]
     return None
 
 

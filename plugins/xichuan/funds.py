@@ -7,7 +7,7 @@ from tongchou import Action, Field, Finding, FindingRule, Guard, Status
 
 from .common import articles, cite, former_hook, hookimpl, yuan
 
-TITLE = "资金:投资计划、预算与开工"
+TITLE = "资金：投资计划、预算与开工"
 ARTICLES = (11,)
 
 
@@ -24,7 +24,7 @@ def tongchou_actions():
     return [
         Action("plan", "列入年度计划", roles=("drc",), citation=cite(7, 8, 11),
                from_statuses=("approved",), to_status="planned",
-               help="列入政府投资年度计划(临时安排项目列入当年项目清单)"),
+               help="列入政府投资年度计划（临时安排项目列入当年项目清单）"),
         Action("budget", "安排预算", roles=("finance",), citation=cite(11),
                args=(Field("amount", "预算金额(元)", "money", required=True),),
                offered_in=("approved", "planned", "procuring", "contracted", "under_construction"),
@@ -42,13 +42,13 @@ def _unreviewed(ctx):
     if ctx.project["source"] == "higher_level":
         return None
     if not ctx.happened("review", result="pass"):
-        return "未经技术审查通过的项目,县财政局不予安排预算(上级明确要求的除外)"
+        return "未经技术审查通过的项目，县财政局不予安排预算（上级明确要求的除外）"
     return None
 
 
 def _no_budget(ctx):
     if not budgets(ctx.history):
-        return "项目尚未安排预算,不能开工建设"
+        return "项目尚未安排预算，不能开工建设"
     return None
 
 

@@ -11,7 +11,7 @@ from tongchou import Field, Role
 
 from .common import articles, choices, hookimpl
 
-TITLE = "总则:部门职责与项目分类"
+TITLE = "总则：部门职责与项目分类"
 ARTICLES = (1, 2, 3, 4, 5, 6)
 
 CATEGORY = choices(
@@ -55,10 +55,10 @@ def tongchou_fields():
         # 第三条 (避免重复建设): what is built, read by the duplicate check
         # (duplicates.py) beside the name; long enough for a paragraph.
         Field("scope", "建设内容", "text", maximum=2000,
-              help="主要建设内容,如建设哪些子系统、采集哪些数据、采购哪些设备;用于重复建设比对"),
+              help="主要建设内容，如建设哪些子系统、采集哪些数据、采购哪些设备；用于重复建设比对"),
         # 第二十八条: the catalogue's 经费渠道 column.
         Field("funding", "资金来源", "text", maximum=200,
-              help="经费渠道,如 县级财政预算资金、上级专项资金、地方政府专项债券"),
+              help="经费渠道，如 县级财政预算资金、上级专项资金、地方政府专项债券"),
     ]
 
 

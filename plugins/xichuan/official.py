@@ -22,7 +22,7 @@ from tongchou.official import DocumentContext, DocumentTemplate, chinese_date
 from .common import (ACCEPTANCE_DOCUMENTS, REVIEW_DIMENSIONS, TITLE as MEASURES, articles, hookimpl, parameters,
                      wording)
 
-TITLE = "公文:技术审查意见、整改通知、验收意见"
+TITLE = "公文：技术审查意见、整改通知、验收意见"
 PARAMETERS = ("issuing_body", "official_copy_to", "number_prefix_technical_review",
               "number_prefix_rectification_notice", "number_prefix_acceptance_opinion")
 ARTICLES = (7, 8, 18, 19, 35)
@@ -152,7 +152,7 @@ def acceptance_context(doc: DocumentContext):
             "result": RESULT_LABEL.get(acc.args.get("result"), ""),
             "basis": _articles_label(18) if passed else _articles_label(18, 19),
             "ai": ai,
-            "conclusion": ("验收材料齐全,项目按批复内容建成,同意通过验收。" if passed else
+            "conclusion": ("验收材料齐全，项目按批复内容建成，同意通过验收。" if passed else
                            f"项目未通过验收。请于{rectify_due}前完成整改后重新组织验收（第十九条）。"),
         },
         "documents": [{"label": c.label, "submitted": "已提交" if c.value in given else "未提交"}

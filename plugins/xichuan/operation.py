@@ -10,7 +10,7 @@ from tongchou import Action, Field, Guard, Status
 
 from .common import RESULT, articles, choices, cite, hookimpl
 
-TITLE = "运维:运维方式、运维费与关停"
+TITLE = "运维：运维方式、运维费与关停"
 ARTICLES = (20, 21, 22, 23)
 
 MODES = choices(("self", "建设单位自管"), ("centralized", "集中运维"), ("outsourced", "外包运维"))
@@ -43,13 +43,13 @@ def tongchou_actions():
                offered_in=("in_operation",)),
         Action("retire", "核准关停", roles=("bureau",), citation=cite(20),
                from_statuses=("in_operation",), to_status="retired", tone="irreversible",
-               consequence="系统将关停,项目进入“已关停”终态,此后不能再办理任何事项。"),
+               consequence="系统将关停，项目进入“已关停”终态，此后不能再办理任何事项。"),
     ]
 
 
 def _outsourced(ctx):
     if ctx.args["mode"] == "outsourced" and not ctx.args.get("procured"):
-        return "采用外包运行维护方式的,应进行政府采购"
+        return "采用外包运行维护方式的，应进行政府采购"
     return None
 
 
@@ -89,7 +89,7 @@ def _evaluation(ctx):
 
 def _retire_needs_idle(ctx):
     if not is_idle(ctx.history):
-        return "系统须先报告停止运行或长期未使用,经核准后方可关停"
+        return "系统须先报告停止运行或长期未使用，经核准后方可关停"
     return None
 
 

@@ -6,7 +6,7 @@ from tongchou import ANY_ACTION, Action, Field, Guard, Obligation, ObligationRul
 
 from .common import RESULT, articles, cite, former_hook, hookimpl
 
-TITLE = "监督:限期整改、暂停建设与绩效评价"
+TITLE = "监督：限期整改、暂停建设与绩效评价"
 ARTICLES = (34, 35, 36, 37)
 ALLOWED_WHILE_SUSPENDED = ("rectify", "resume")
 #: where the UI offers suspending (the money and the works are under way)
@@ -32,13 +32,13 @@ def tongchou_actions():
         Action("order_rectification", "责令限期整改", roles=supervisors, citation=cite(35),
                args=(Field("deadline", "整改期限", "date", required=True),
                      Field("reason", "整改事由", "text", required=True, maximum=500)),
-               tone="punitive", consequence="建设单位须在整改期限内整改并报告,逾期未整改将记为逾期违规。"),
+               tone="punitive", consequence="建设单位须在整改期限内整改并报告，逾期未整改将记为逾期违规。"),
         Action("rectify", "报告整改完成", roles=("unit",), citation=cite(35)),
         Action("suspend", "暂缓拨付/暂停建设", roles=("drc", "finance"), citation=cite(35),
                to_status="suspended",
                args=(Field("reason", "事由", "text", maximum=500),),
                tone="punitive", offered_in=UNDER_WAY,
-               consequence="项目将暂缓拨付资金、暂停建设;整改到位并恢复建设前,不能办理其他事项。"),
+               consequence="项目将暂缓拨付资金、暂停建设；整改到位并恢复建设前，不能办理其他事项。"),
         Action("resume", "恢复建设", roles=("drc", "finance"), citation=cite(35),
                from_statuses=("suspended",), to_status=_resume_to),
         Action("record_evaluation", "登记绩效评价", roles=("bureau",), citation=cite(37),
@@ -49,7 +49,7 @@ def tongchou_actions():
 
 def _suspended(ctx):
     if ctx.project.status == "suspended" and ctx.action not in ALLOWED_WHILE_SUSPENDED:
-        return "项目已暂缓拨付/暂停建设,整改到位并恢复前不能办理其他事项"
+        return "项目已暂缓拨付/暂停建设，整改到位并恢复前不能办理其他事项"
     return None
 
 

@@ -35,7 +35,7 @@ def _clauses(ctx):
         return None
     gaps = missing(CONTRACT_CLAUSES, ctx.args.get("clauses"))
     if gaps:
-        return f"建设合同缺少以下内容:{labels(gaps)}"
+        return f"建设合同缺少以下内容：{labels(gaps)}"
     return None
 
 

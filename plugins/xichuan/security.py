@@ -28,7 +28,7 @@ def tongchou_actions():
                args=(Field("type", "测评类型", "enum", required=True, choices=TYPES),
                      Field("result", "测评结论", "enum", required=True, choices=RESULT)),
                offered_in=("under_construction", "completed", "acceptance_failed", "accepted", "in_operation"),
-               help="登记等级保护测评或密码应用安全性评估;下次测评按等保级别对应的周期到期"),
+               help="登记等级保护测评或密码应用安全性评估；下次测评按等保级别对应的周期到期"),
     ]
 
 
@@ -63,7 +63,7 @@ def _assessment_failed(kind: str):
                      if ev.action == "record_assessment" and ev.args["type"] == kind), None)
         if last is not None and last.args["result"] == "fail":
             return [Finding(f"xichuan.security.{kind}_failed", "advice", cite(article),
-                            f"最近一次{label}未通过,应整改后复测")]
+                            f"最近一次{label}未通过，应整改后复测")]
         return None
     return derive
 

@@ -8,7 +8,7 @@ from tongchou import Action, ActionArgument, Field, Guard, Report
 
 from .common import articles, cite, hookimpl
 
-TITLE = "共享:共享分析篇章、共享状况与系统目录"
+TITLE = "共享：共享分析篇章、共享状况与系统目录"
 ARTICLES = (24, 26, 27, 28, 29)
 
 
@@ -32,7 +32,7 @@ def tongchou_action_arguments():
 
 def _sharing_chapter(ctx):
     if ctx.args["document"] in ("feasibility", "preliminary_design") and not ctx.args.get("sharing_chapter"):
-        return "可行性研究报告、初步设计应当包括信息资源共享分析篇(章)"
+        return "可行性研究报告、初步设计应当包括信息资源共享分析篇（章）"
     return None
 
 

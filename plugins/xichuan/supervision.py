@@ -21,7 +21,7 @@ def tongchou_actions():
 
 def _no_supervisor(ctx):
     if ctx.project["category"] == "government_investment" and not ctx.happened("appoint_supervisor"):
-        return "政府投资建设类项目实行项目监理制,开工前须委托具有资质的监理单位"
+        return "政府投资建设类项目实行项目监理制，开工前须委托具有资质的监理单位"
     return None
 
 

@@ -13,7 +13,7 @@ from .funds import budgets
 from .operation import is_idle
 from .oversight import open_orders
 
-TITLE = "待办:各方的下一步"
+TITLE = "待办：各方的下一步"
 ARTICLES: tuple[int, ...] = ()
 
 #: statuses in which the 第九条 approval documents and a 第十一条 budget are
@@ -43,43 +43,43 @@ def _main_path(project, history) -> list[Todo]:
         if project["source"] == "ad_hoc" and not any(ev.action == "leader_consent" for ev in history):
             out.append(Todo("leader_consent", "临时安排项目须先报县分管领导同意", cite(8)))
         else:
-            out.append(Todo("review", "对申报项目进行技术审查,出具审查意见", cite(7)))
+            out.append(Todo("review", "对申报项目进行技术审查，出具审查意见", cite(7)))
     elif s == "reviewed":
-        out.append(Todo("approve", "技术审查已通过,待县政府批准", cite(7)))
+        out.append(Todo("approve", "技术审查已通过，待县政府批准", cite(7)))
     elif s == "approved" and _government_investment(project):
         out.append(Todo("plan", "政府投资项目待列入年度投资计划", cite(7, 8, 11)))
     if s in BEFORE_CONSTRUCTION:
         done = approved_documents(history)
         if _government_investment(project) and len(done) < len(DOC_ORDER):
             nxt = APPROVAL_DOCUMENTS[len(done)]
-            out.append(Todo("approve_document", f"政府投资项目待批复{nxt.label}(审批环节依次批复)", cite(9)))
+            out.append(Todo("approve_document", f"政府投资项目待批复{nxt.label}（审批环节依次批复）", cite(9)))
         reviewed = project["source"] == "higher_level" or any(
             ev.action == "review" and ev.args.get("result") == "pass" for ev in history)
         if not budgets(history) and reviewed:
-            out.append(Todo("budget", "项目已批准,尚未安排预算", cite(11)))
+            out.append(Todo("budget", "项目已批准，尚未安排预算", cite(11)))
     if s in ("approved", "planned") and budgets(history):
-        out.append(Todo("tender", "预算已安排,依据批复文件和技术审查意见组织招标采购", cite(13, 14)))
+        out.append(Todo("tender", "预算已安排，依据批复文件和技术审查意见组织招标采购", cite(13, 14)))
     elif s == "procuring":
         out.append(Todo("sign_contract", "招标采购完成后签订建设合同", cite(15)))
     elif s == "contracted":
         if _government_investment(project) and not any(ev.action == "appoint_supervisor" for ev in history):
             out.append(Todo("appoint_supervisor", "政府投资建设类项目开工前须委托具有资质的监理单位", cite(16)))
-        out.append(Todo("start_construction", "合同已签订,具备条件后开工建设", cite(11)))
+        out.append(Todo("start_construction", "合同已签订，具备条件后开工建设", cite(11)))
     elif s == "under_construction":
-        out.append(Todo("complete", "项目建成后报告建成,并在规定期限内组织验收", cite(18)))
+        out.append(Todo("complete", "项目建成后报告建成，并在规定期限内组织验收", cite(18)))
     elif s in ("completed", "acceptance_failed"):
-        out.append(Todo("accept", "项目已建成,按期组织验收", cite(18)))
+        out.append(Todo("accept", "项目已建成，按期组织验收", cite(18)))
     elif s == "accepted":
-        out.append(Todo("start_operation", "项目已验收,确定运维方式后投入运行", cite(21)))
+        out.append(Todo("start_operation", "项目已验收，确定运维方式后投入运行", cite(21)))
     elif s == "in_operation":
         if not any(ev.action == "record_sharing" for ev in history):
             out.append(Todo("record_sharing", "尚未登记系统对接互通、数据归集和信息共享情况", cite(23, 27)))
         if is_idle(history):
-            out.append(Todo("retire", "系统已报告停止运行或长期未使用,待核准关停", cite(20)))
+            out.append(Todo("retire", "系统已报告停止运行或长期未使用，待核准关停", cite(20)))
     elif s == "suspended":
         last = next((ev for ev in reversed(history) if ev.action == "suspend"), None)
         if last is not None and any(ev.action == "rectify" and ev.seq > last.seq for ev in history):
-            out.append(Todo("resume", "整改已报告完成,核实后恢复建设", cite(35)))
+            out.append(Todo("resume", "整改已报告完成，核实后恢复建设", cite(35)))
     return out
 
 
@@ -99,10 +99,10 @@ def tongchou_todos(project, history, params, on, obligations):
             continue
         # the main path's own entry for the same action gives way to the deadline
         out = [t for t in out if t.action != action]
-        out.append(Todo(action, f"{ob.message}(期限 {ob.due})", ob.citation, code=ob.code, due=ob.due))
+        out.append(Todo(action, f"{ob.message}（期限 {ob.due}）", ob.citation, code=ob.code, due=ob.due))
         if ob.code.startswith("xichuan.acceptance.") and ob.due < on \
                 and ob.code != "xichuan.acceptance.explained":
-            out.append(Todo("explain_delay", "未能按期验收,应提交书面说明并明确验收时间", cite(19),
+            out.append(Todo("explain_delay", "未能按期验收，应提交书面说明并明确验收时间", cite(19),
                             code=ob.code, due=ob.due))
     if project.status != "suspended" and open_orders(history) and not any(t.action == "rectify" for t in out):
         out.append(Todo("rectify", "有待完成的整改通知", cite(35)))
