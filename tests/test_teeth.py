@@ -97,3 +97,167 @@ def test_the_sweep_finds_a_missed_application_deadline_from_the_day_after(xichua
         assert found[5][0].code == "xichuan.approval.deadline_passed"
     assert approval.tongchou_sweep(projects=[_Project("submitted", pid=6, year=2027, source="unit_application")],
                                    on=on, params=params) == {}
+
+
+def test_passwords_are_hashed_with_the_documented_scrypt_parameters():
+    # docs/security.md: scrypt n = 2^15, r = 8, p = 1, a 16-byte salt, a 32-byte digest
+    stored = auth.hash_password("correct horse")
+    scheme, n, r, p, salt, digest = stored.split("$")
+    assert (scheme, n, r, p) == ("scrypt", str(2 ** 15), "8", "1")
+    assert (len(bytes.fromhex(salt)), len(bytes.fromhex(digest))) == (16, 32)
+    assert auth.check_password("correct horse", stored)
+    assert not auth.check_password("correct horsf", stored)
+    # another scheme, a malformed or an empty hash never matches
+    assert not auth.check_password("correct horse", "bcrypt" + stored[len("scrypt"):])
+    assert not auth.check_password("correct horse", "scrypt$x$8$1$00$00")
+    assert not auth.check_password("correct horse", None)
+
+
+def _logs_in(ledger, name, password) -> bool:
+    from tongchou.errors import PermissionDenied
+    try:
+        ledger.authenticate(name, password)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def test_a_password_of_eight_characters_is_taken_and_seven_are_refused(ledger):
+    from tongchou.errors import InvalidInput
+    ledger.add_user("eight", "bureau", password="12345678")
+    assert _logs_in(ledger, "eight", "12345678")
+    with pytest.raises(InvalidInput, match="至少 8 位"):
+        ledger.add_user("seven", "bureau", password="1234567")
+    with pytest.raises(InvalidInput, match="至少 8 位"):
+        ledger.set_password("eight", "1234567")
+
+
+def test_a_lock_lasts_fifteen_minutes_from_the_fifth_failure(ledger, monkeypatch):
+    import tongchou.accounts as accounts
+    ledger.add_user("guessed", "bureau", password="right-password")
+    clock = [dt.datetime(2026, 12, 1, 9, 0, 0)]
+    monkeypatch.setattr(accounts, "now", lambda: clock[0])
+    for _ in range(4):
+        assert not _logs_in(ledger, "guessed", "wrong-password")
+    assert _logs_in(ledger, "guessed", "right-password")       # four failures do not lock
+    for _ in range(5):
+        assert not _logs_in(ledger, "guessed", "wrong-password")
+    clock[0] += dt.timedelta(minutes=14, seconds=59)
+    assert not _logs_in(ledger, "guessed", "right-password")   # still locked
+    clock[0] += dt.timedelta(seconds=2)
+    assert _logs_in(ledger, "guessed", "right-password")       # 15 minutes on
+
+
+def test_bigrams_are_neighbouring_pairs_within_each_run_and_a_lone_character_stays_whole():
+    from tongchou.plugins.xichuan.similarity import bigrams
+    assert bigrams("智慧城管") == {"智慧", "慧城", "城管"}
+    assert bigrams("医、Ab12") == {"医", "ab", "b1", "12"}
+    assert bigrams("") == set()
+
+
+def test_the_score_blends_the_scopes_only_when_both_projects_have_one():
+    from tongchou.plugins.xichuan.similarity import CharGramRule
+    rule = CharGramRule()
+    same = "县医院远程会诊平台"
+    # the same name and no scope on either side, or on one side only: the name alone decides
+    assert rule.score((same, ""), (same, "")).score == 1.0
+    assert rule.score((same, "建设远程会诊系统并接入省平台"), (same, "  ")).score == 1.0
+    assert rule.score((same, ""), (same, "建设远程会诊系统并接入省平台")).score == 1.0
+    # both scopes given and wholly different: the name counts 35 %
+    blended = rule.score((same, "采购监护仪和呼吸机"), (same, "改造机房供电线路")).score
+    assert 0.35 <= blended < 0.6
+    # the names are compared with each other, not with a scope
+    other, scope = ("智慧停车收费系统", same), (same, same)
+    assert rule.score(other, scope).score < 0.9 and rule.score(scope, other).score < 0.9
+
+
+class _CatalogueLedger:
+    """What catalogue_rows reads of a ledger: the projects asked for, their
+    histories and the parameters (no body renamed)."""
+
+    def __init__(self, projects, histories):
+        self._projects, self._histories = projects, histories
+        self.params = SimpleNamespace(specs={}, value=None)
+        self.asked = []
+
+    def projects(self, user, filters, order_by):
+        self.asked.append(filters)
+        return [p for p in self._projects if p.status in filters["status"]], len(self._projects)
+
+    def histories(self, ids):
+        return {i: self._histories.get(i, ()) for i in ids}
+
+
+def _ev(action, day, to_status=None, **args):
+    return SimpleNamespace(action=action, date=day, args=args, to_status=to_status)
+
+
+def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_latest_assessment():
+    # 第二十八条: 基础目录清单 — 运维经费 only as reviewed and passed (第二十二条), the latest 测评
+    from tongchou.plugins.xichuan.catalogue import catalogue_rows
+    system = _Project("in_operation", pid=1, kind="information_system", source="unit_application",
+                      category="purchased_service", estimate=Decimal("600000"), mlps_level=3, funding="财政资金")
+    system.name = "政务服务热线平台"
+    history = [
+        _ev("approve", D(2026, 3, 20), "approved", document_no="淅政〔2026〕8号"),
+        _ev("accept", D(2026, 7, 1), "accepted", result="pass"),
+        _ev("review_om_fee", D(2026, 9, 1), year=2027, amount=Decimal("50000"), result="pass"),
+        _ev("review_om_fee", D(2026, 9, 2), year=2027, amount=Decimal("90000"), result="fail"),
+        _ev("review_om_fee", D(2027, 9, 1), year=2028, amount=Decimal("40000"), result="pass"),
+        _ev("record_assessment", D(2026, 8, 1), type="mlps", result="pass"),
+        _ev("record_assessment", D(2027, 8, 1), type="crypto", result="fail"),
+        _ev("record_evaluation", D(2027, 10, 1), result="pass"),
+    ]
+    ledger = _CatalogueLedger([system], {1: history})
+    [row] = catalogue_rows(ledger, None, year=2027)
+    assert row["om_fee"] == Decimal("50000")
+    assert row["protection"] == "等保3级;最近密评未通过(2027-08-01)"
+    assert row["approval"] == "县政府批准(淅政〔2026〕8号,2026-03-20)"
+    assert row["performance"] == "绩效评价合格(2027-10-01)" and row["funding"] == "财政资金"
+    assert catalogue_rows(ledger, None)[0]["om_fee"] == Decimal("90000")   # every year: 50,000 + 40,000
+    # accepted after the year's end, or retired before its start: not in that year's catalogue
+    assert catalogue_rows(ledger, None, year=2025) == []
+    retired = _Project("retired", pid=2, kind="information_system", source="unit_application",
+                       category="purchased_service", estimate=Decimal("1"))
+    retired.name = "旧系统"
+    ledger = _CatalogueLedger([retired], {2: [_ev("accept", D(2020, 5, 1), "accepted", result="pass"),
+                                               _ev("retire", D(2026, 12, 31), "retired")]})
+    assert [r["name"] for r in catalogue_rows(ledger, None, year=2026)] == ["旧系统"]
+    assert catalogue_rows(ledger, None, year=2027) == []
+    assert set(ledger.asked[0]["status"]) == {"accepted", "in_operation", "retired"}
+
+
+@settings(max_examples=20, deadline=None)
+@given(offset=st.integers(-40, 30))
+@example(offset=-31).via("31 days ahead: not yet on the worklist as a deadline")
+@example(offset=-30).via("30 days ahead (todo_lead_days): on it")
+@example(offset=0).via("the due day itself: accept, no written explanation yet")
+@example(offset=1).via("the day after: explain the delay (第十九条)")
+def test_the_worklist_asks_for_a_delay_explanation_from_the_day_after_the_acceptance_deadline(xichuan, offset):
+    from tongchou.plugins.xichuan import worklist
+    due = D(2026, 12, 15)
+    on = due + dt.timedelta(days=offset)
+    owed = SimpleNamespace(code="xichuan.acceptance.due", due=due, message="应组织验收",
+                           citation=None)
+    params = SimpleNamespace(value=lambda name, day: {"todo_lead_days": 30}[name])
+    todos = worklist.tongchou_todos(project=_Project("completed"), history=[], params=params, on=on,
+                                    obligations=[owed])
+    actions = [t.action for t in todos]
+    assert "accept" in actions
+    assert any(t.code == "xichuan.acceptance.due" and t.due == due for t in todos) == (offset >= -30)
+    assert ("explain_delay" in actions) == (offset > 0)
+    # an explanation already owed on its own date asks for acceptance, not another explanation
+    explained = SimpleNamespace(code="xichuan.acceptance.explained", due=due, message="按说明的时间验收",
+                                citation=None)
+    assert "explain_delay" not in [t.action for t in worklist.tongchou_todos(
+        project=_Project("completed"), history=[], params=params, on=on, obligations=[explained])]
+
+
+def test_a_two_character_phrase_in_both_projects_is_a_reason_shown_either_way_round():
+    # the reasons staff read under a suspected duplicate (第三条): two characters are enough
+    from tongchou.plugins.xichuan.similarity import CharGramRule
+    rule = CharGramRule()
+    short, long_ = ("机房、网络", ""), ("采购服务器和机房改造", "")
+    assert "机房" in rule.overlap(short, long_)
+    assert "机房" in rule.overlap(long_, short)
+    assert rule.overlap(("机", ""), ("机房", "")) == ()       # one character is no phrase
