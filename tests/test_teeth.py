@@ -261,3 +261,73 @@ def test_a_two_character_phrase_in_both_projects_is_a_reason_shown_either_way_ro
     assert "机房" in rule.overlap(short, long_)
     assert "机房" in rule.overlap(long_, short)
     assert rule.overlap(("机", ""), ("机房", "")) == ()       # one character is no phrase
+
+
+def test_a_key_file_holds_keys_of_sixteen_bytes_or_more_each_from_its_first_entry(tmp_path):
+    from tongchou.audit import Keyring
+    from tongchou.errors import AuditKeyMissing
+    path = tmp_path / "audit.key"
+    a, b = bytes(range(16)), bytes(range(100, 132))
+    path.write_text(f"{a.hex()}\n5:{b.hex()}\n")
+    ring = Keyring.read(path)
+    assert ring.keys == ((1, a), (5, b))
+    # the rotation's first entry is signed with the new key, the one before with the old
+    assert [ring.for_entry(n) for n in (1, 4, 5, 6)] == [a, a, b, b]
+    path.write_text(bytes(range(15)).hex() + "\n")
+    with pytest.raises(AuditKeyMissing, match="too short"):
+        Keyring.read(path)
+
+
+def _h(*actions, **args):
+    return [SimpleNamespace(action=a, args=dict(args.get(a, {})), seq=n, date=D(2026, 1, 1) + dt.timedelta(days=n))
+            for n, a in enumerate(actions, start=1)]
+
+
+GOV = dict(category="government_investment", source="unit_application")
+SERVICE = dict(category="purchased_service", source="unit_application")
+
+
+@pytest.mark.parametrize("status, fields, history, expected", [
+    ("draft", SERVICE, [], {("apply", (7, 8))}),
+    ("submitted", dict(SERVICE, source="ad_hoc"), [], {("leader_consent", (8,))}),
+    ("submitted", dict(SERVICE, source="ad_hoc"), _h("leader_consent"), {("review", (7,))}),
+    ("submitted", SERVICE, [], {("review", (7,))}),
+    ("reviewed", SERVICE, [], {("approve", (7,))}),
+    ("approved", GOV, _h("review", review={"result": "pass"}),
+     {("plan", (7, 8, 11)), ("approve_document", (9,)), ("budget", (11,))}),
+    ("approved", SERVICE, _h("review", "budget", review={"result": "pass"}, budget={"amount": 1}),
+     {("tender", (13, 14))}),
+    ("approved", dict(SERVICE, source="higher_level"), [], {("budget", (11,))}),
+    ("approved", SERVICE, _h("review", review={"result": "fail"}), set()),
+    ("procuring", SERVICE, _h("budget", budget={"amount": 1}), {("sign_contract", (15,))}),
+    ("contracted", GOV, _h("budget", budget={"amount": 1}) + [
+        SimpleNamespace(action="approve_document", args={"document": d}, seq=9, date=D(2026, 2, 1))
+        for d in ("proposal", "feasibility", "preliminary_design")],
+     {("appoint_supervisor", (16,)), ("start_construction", (11,))}),
+    ("contracted", SERVICE, _h("budget", budget={"amount": 1}), {("start_construction", (11,))}),
+    ("under_construction", SERVICE, [], {("complete", (18,))}),
+    ("completed", SERVICE, [], {("accept", (18,))}),
+    ("acceptance_failed", SERVICE, [], {("accept", (18,))}),
+    ("accepted", SERVICE, [], {("start_operation", (21,))}),
+    ("in_operation", SERVICE, _h("report_idle"), {("record_sharing", (23, 27)), ("retire", (20,))}),
+    ("in_operation", SERVICE, _h("record_sharing"), set()),
+    ("suspended", SERVICE, _h("suspend", "rectify"), {("resume", (35,))}),
+    ("suspended", SERVICE, _h("rectify", "suspend"), set()),
+])
+def test_the_worklist_asks_for_the_next_step_citing_its_article(xichuan, status, fields, history, expected):
+    from tongchou.plugins.xichuan import worklist
+    params = SimpleNamespace(value=lambda name, day: {"todo_lead_days": 30}[name])
+    todos = worklist.tongchou_todos(project=_Project(status, **fields), history=history, params=params,
+                                    on=D(2026, 6, 1), obligations=[])
+    assert {(t.action, t.citation.articles) for t in todos} == expected
+
+
+def test_the_trial_period_notice_starts_the_day_after_the_trial_ends():
+    # 第三十九条: 试行 until trial_end; the ledger says so from the next day on
+    from tongchou.plugins.xichuan import final
+    end = D(2027, 6, 30)
+    params = SimpleNamespace(value=lambda name, day: {"trial_end": end}[name])
+    assert final.tongchou_ledger_notices(params=params, on=end) is None
+    [notice] = final.tongchou_ledger_notices(params=params, on=end + dt.timedelta(days=1))
+    assert notice.code == "xichuan.final.trial_ended" and notice.citation.articles == (39,)
+    assert "2027-06-30 届满" in notice.message
