@@ -155,3 +155,30 @@ def test_a_value_at_its_limit_is_taken_and_one_past_it_is_refused(reg, where):
         if bad is not None:
             with pytest.raises(InvalidInput):
                 parse_value(field, bad)
+
+
+#: project field -> (required, offered as a list filter)
+PROJECT_FIELDS = {
+    "name": (True, False), "unit": (True, True), "year": (True, True), "category": (True, True),
+    "kind": (True, True), "source": (True, True), "estimate": (False, False), "uses_ai": (False, False),
+    "civil_works": (False, False), "high_energy": (False, False), "infrastructure": (False, True),
+    "third_party_cloud_expires": (False, False), "classified": (False, False), "scope": (False, False),
+    "funding": (False, False), "mlps_level": (False, True),
+}
+
+
+def test_a_project_needs_its_name_unit_year_category_kind_and_source(reg):
+    assert {n: (f.required, f.filterable) for n, f in reg.fields.items()} == PROJECT_FIELDS
+    with pytest.raises(InvalidInput) as err:
+        parse_record(reg.fields, {"name": "智慧城管平台"})
+    assert err.value.field in {"unit", "year", "category", "kind", "source"}
+
+
+def test_only_the_units_staff_are_confined_to_their_own_projects(reg):
+    # 第五条 (职责分工): 项目建设单位 acts on its own projects; the departments see the county's
+    assert {n for n, r in reg.roles.items() if r.unit_scoped} == {"unit"}
+
+
+def test_acceptance_documents_are_evidence_to_be_uploaded(reg):
+    # 第十八条: 验收材料 (总结、财务报告、审计报告、安全风险评估报告) are filed with the ledger, not only ticked
+    assert [(a, f.name) for a, x in reg.actions.items() for f in x.args if f.evidence] == [("accept", "documents")]
