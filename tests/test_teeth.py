@@ -331,3 +331,64 @@ def test_the_trial_period_notice_starts_the_day_after_the_trial_ends():
     [notice] = final.tongchou_ledger_notices(params=params, on=end + dt.timedelta(days=1))
     assert notice.code == "xichuan.final.trial_ended" and notice.citation.articles == (39,)
     assert "2027-06-30 届满" in notice.message
+
+
+def test_the_chain_head_must_match_the_last_entry_in_id_and_in_mac(county):
+    from tongchou.models import AuditEntry
+    ledger = county.ledger
+    county.project()
+    assert ledger.verify_audit().ok
+    last = AuditEntry.select().order_by(AuditEntry.id.desc()).get()
+    sql = 'UPDATE audit_head SET last_mac = ? WHERE id = 1'
+    ledger.db.execute_sql(sql.replace("?", ledger.db.param), ("f" * 64,))
+    result = ledger.verify_audit()
+    assert not result.ok and result.first_bad == last.id and "head records" in result.problem
+    # the tail cut back: the first entry missing is named
+    ledger.db.execute_sql(sql.replace("?", ledger.db.param), (last.mac,))
+    ledger.db.execute_sql('DELETE FROM audit_entry WHERE id = ' + ledger.db.param, (last.id,))
+    result = ledger.verify_audit()
+    assert not result.ok and result.first_bad == last.id
+
+
+def test_the_key_file_is_read_again_only_when_it_changes_and_kept_when_it_goes(tmp_path):
+    from tongchou.audit import AuditChain, Keyring
+    path = tmp_path / "audit.key"
+    first = bytes(range(32))
+    Keyring.single(first).write(path)
+    chain = AuditChain(Keyring.read(path), key_file=path)
+    assert chain.refresh_keys() is False                 # unchanged: not read again
+    Keyring(((1, first), (9, bytes(range(1, 33))))).write(path)
+    assert chain.refresh_keys() is True and len(chain.keys.keys) == 2
+    path.unlink()                                        # gone: the keys in memory stay
+    assert chain.refresh_keys() is False and len(chain.keys.keys) == 2
+
+
+def test_an_assessment_names_its_kind_in_the_obligation_and_the_finding(xichuan):
+    params = xichuan.parameters([])
+    for kind, label in (("mlps", "等级保护测评"), ("crypto", "密码应用安全性评估")):
+        failed = [SimpleNamespace(action="record_assessment", date=D(2026, 8, 3), args={"type": kind, "result": "fail"})]
+        [finding] = security._assessment_failed(kind)(_Project("in_operation", mlps_level=3), failed, params)
+        assert finding.message == f"最近一次{label}未通过,应整改后复测"
+        [owed] = security._next_assessment(kind)(_Project("in_operation", mlps_level=3), failed, params)
+        assert label in owed.message and ("密码" in owed.message) == (kind == "crypto")
+
+
+def test_the_duplicate_index_recomputes_an_answer_once_the_projects_change():
+    from tongchou.plugins.xichuan.dupindex import LedgerIndex
+    from tongchou.plugins.xichuan.similarity import CharGramRule, SimilarityIndex
+    state = LedgerIndex(SimilarityIndex(CharGramRule()))
+    calls = []
+    compute = lambda: calls.append(1) or len(calls)  # noqa: E731
+    assert state.memo("k", compute) == 1 and state.memo("k", compute) == 1
+    state.generation += 1
+    assert state.memo("k", compute) == 2 and len(calls) == 2
+
+
+def test_a_unit_user_lists_duplicates_among_its_own_units_projects_only(xichuan):
+    from tongchou.plugins.xichuan.duplicates_cli import _visible
+    from tongchou.plugins.xichuan.dupindex import Meta
+    meta = {1: Meta("县教育局", 2026, "draft"), 2: Meta("县民政局", 2026, "draft"), 3: Meta("县教育局", 2027, "approved")}
+    ledger = SimpleNamespace(registry=xichuan.registry, unit_name=lambda uid: {7: "县教育局"}[uid])
+    staff = Actor(name="s", role="unit", unit_id=7, unit="县教育局", id=1)
+    assert _visible(ledger, staff, meta) == {1, 3}
+    assert _visible(ledger, Actor(name="b", role="bureau", unit_id=None, unit="", id=2), meta) is None
