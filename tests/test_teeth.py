@@ -392,3 +392,25 @@ def test_a_unit_user_lists_duplicates_among_its_own_units_projects_only(xichuan)
     staff = Actor(name="s", role="unit", unit_id=7, unit="县教育局", id=1)
     assert _visible(ledger, staff, meta) == {1, 3}
     assert _visible(ledger, Actor(name="b", role="bureau", unit_id=None, unit="", id=2), meta) is None
+
+
+def test_only_a_new_system_not_yet_using_ai_is_advised_to_consider_it(xichuan):
+    # 第十二条: 规划阶段 — a draft or submitted system that does not use AI yet
+    from tongchou.plugins.xichuan import ai
+    kind = sorted(ai.AI_KINDS)[0]
+    consider = lambda status, **f: ai._consider(_Project(status, **f), [], None)  # noqa: E731
+    [advice] = consider("draft", uses_ai=False, kind=kind)
+    assert advice.code == "xichuan.ai.consider" and advice.citation.articles == (12,)
+    assert consider("submitted", uses_ai=False, kind=kind)
+    assert consider("draft", uses_ai=True, kind=kind) is None
+    assert consider("draft", uses_ai=False, kind="equipment_network") is None
+    assert consider("approved", uses_ai=False, kind=kind) is None
+
+
+def test_the_same_text_scores_one_and_texts_sharing_nothing_score_zero():
+    from tongchou.plugins.xichuan.similarity import CharGramRule
+    rule = CharGramRule()
+    assert rule._sim({"远程", "会诊"}, {"远程", "会诊"}) == 1.0
+    assert rule._sim({"远程"}, {"停车"}) == 0.0
+    # half the weight shared, one side inside the other: Dice 2/3 and overlap 1, averaged
+    assert rule._sim({"远程", "会诊"}, {"远程"}) == pytest.approx((2 / 3 + 1) / 2)
