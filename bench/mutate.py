@@ -17,9 +17,10 @@ How it stays fast and safe:
 - One coverage run first records which tests execute which lines
   (:mod:`bench.mutate_cover`); each mutant then runs only those tests
   (``pytest -x -q -p no:cacheprovider``), fastest first.  A line no test reaches
-  is a survivor without a run ("uncovered").  Lines run at import, or only by a
-  fixture or by one or two tests (the rule registry is built once per process,
-  so only its first user records those lines), get the file's whole test set.
+  is a survivor without a run ("uncovered").  Every reached line also gets the
+  file's own tests (its articles' scenario cases and the declaration tests):
+  the rule registry is built once per process, so only its first user records
+  the declaration lines.
 - A mutant whose tests run past ``--timeout`` (or 90 s + 5x their recorded
   time) counts as killed: a hang is noticed.  ``--rerun`` runs timeouts again
   too (on a busy machine a slow start-up can pass for a hang).
@@ -64,7 +65,7 @@ TESTS = {
                          "tests/test_declarations.py", "tests/test_duplicates_quality.py"],
     "core/auth.py": ["tests/test_teeth.py", "tests/test_ledger.py", "tests/test_parties.py",
                      "tests/test_lockout.py"],
-    "core/audit.py": ["tests/test_audit.py", "tests/test_tamper.py", "tests/test_restore.py",
+    "core/audit.py": ["tests/test_teeth.py", "tests/test_audit.py", "tests/test_tamper.py", "tests/test_restore.py",
                       "tests/test_documents_backup.py"],
 }
 MARKS = "not postgres and not browser"
@@ -158,7 +159,7 @@ DECLARATIONS = {
     "plugins/xichuan/": ["tests/test_teeth.py", "tests/test_declarations.py", "tests/test_rule_codes.py",
                          "tests/test_citation_dates_values.py", "tests/test_rule_boundaries.py"],
     "core/auth.py": ["tests/test_teeth.py", "tests/test_parties.py"],
-    "core/audit.py": ["tests/test_audit.py", "tests/test_tamper.py"],
+    "core/audit.py": ["tests/test_teeth.py", "tests/test_audit.py", "tests/test_tamper.py"],
 }
 
 
@@ -197,12 +198,14 @@ def select(m: dict, cmap: dict) -> tuple[list[str] | None, bool]:
     contexts = {c for n in m["lines"] for c in cmap["lines"].get(m["file"], {}).get(n, [])}
     ids = {c.rsplit("|", 1)[0] for c in contexts if "|" in c} & set(everything)
     wide = m["import_time"] or len(ids) <= 2
-    if wide and (contexts or m["import_time"]):
-        ids |= _declaration_suite(m["file"], everything)
+    # the tests written for this file's articles and declarations run for every
+    # reached line: the registry is built once per process, so the map cannot
+    # tell which of them read a declaration
+    own = _declaration_suite(m["file"], everything)
+    if contexts or m["import_time"]:
+        ids |= own
     if not ids:
         return None, False
-    # the tests written for this file's articles first, then the rest; fastest first in each
-    own = _declaration_suite(m["file"], everything)
     newer = cmap.get("newer", set())   # tests written after --old-map run last: what they alone kill shows
     ordered = sorted(ids, key=lambda t: (t in newer, t not in own, cmap["seconds"][t]))
     budget = m.get("budget")

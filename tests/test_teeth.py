@@ -414,3 +414,21 @@ def test_the_same_text_scores_one_and_texts_sharing_nothing_score_zero():
     assert rule._sim({"远程"}, {"停车"}) == 0.0
     # half the weight shared, one side inside the other: Dice 2/3 and overlap 1, averaged
     assert rule._sim({"远程", "会诊"}, {"远程"}) == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_a_project_is_found_by_its_name_alone():
+    from tongchou.plugins.xichuan.similarity import CharGramRule, SimilarityIndex
+    index = SimilarityIndex(CharGramRule())
+    index.add(1, "智慧停车收费系统", "")
+    index.add(2, "县医院远程会诊平台", "采购会诊终端")
+    assert [m.id for m in index.similar("智慧停车收费系统", "")] == [1]
+    assert index.add(1, "智慧停车收费系统", "") is False       # the same texts: nothing to re-index
+
+
+def test_the_similar_command_lists_five_projects_unless_told():
+    import argparse
+    from tongchou.plugins.xichuan.duplicates_cli import add_commands
+    parser = argparse.ArgumentParser()
+    add_commands(parser.add_subparsers())
+    assert parser.parse_args(["similar", "3"]).top == 5
+    assert parser.parse_args(["similar", "3", "--top", "8"]).top == 8
