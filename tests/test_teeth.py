@@ -94,7 +94,7 @@ def test_the_sweep_finds_a_missed_application_deadline_from_the_day_after(xichua
     found = approval.tongchou_sweep(projects=[draft], on=on, params=params)
     assert (5 in found) == (offset > 0)
     if offset > 0:
-        assert found[5][0].code == "xichuan.approval.deadline_passed"
+        assert found[5][0].code == "xichuan.approval.deadline_passed" and found[5][0].citation.articles == (7,)
     assert approval.tongchou_sweep(projects=[_Project("submitted", pid=6, year=2027, source="unit_application")],
                                    on=on, params=params) == {}
 
@@ -206,6 +206,7 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
         _ev("review_om_fee", D(2027, 9, 1), year=2028, amount=Decimal("40000"), result="pass"),
         _ev("record_assessment", D(2026, 8, 1), type="mlps", result="pass"),
         _ev("record_assessment", D(2027, 8, 1), type="crypto", result="fail"),
+        _ev("record_sharing", D(2027, 3, 1), interconnected=True, shared=True, data_aggregated=True),
         _ev("record_evaluation", D(2027, 10, 1), result="pass"),
     ]
     ledger = _CatalogueLedger([system], {1: history})
@@ -214,6 +215,7 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
     assert row["protection"] == "等保3级;最近密评未通过(2027-08-01)"
     assert row["approval"] == "县政府批准(淅政〔2026〕8号,2026-03-20)"
     assert row["performance"] == "绩效评价合格(2027-10-01)" and row["funding"] == "财政资金"
+    assert (row["sharing"], row["resource_catalogue"]) == ("已对接互通、已数据归集、已信息共享", "已编制")
     assert catalogue_rows(ledger, None)[0]["om_fee"] == Decimal("90000")   # every year: 50,000 + 40,000
     # accepted after the year's end, or retired before its start: not in that year's catalogue
     assert catalogue_rows(ledger, None, year=2025) == []
@@ -222,7 +224,8 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
     retired.name = "旧系统"
     ledger = _CatalogueLedger([retired], {2: [_ev("accept", D(2020, 5, 1), "accepted", result="pass"),
                                                _ev("retire", D(2026, 12, 31), "retired")]})
-    assert [r["name"] for r in catalogue_rows(ledger, None, year=2026)] == ["旧系统"]
+    [old] = catalogue_rows(ledger, None, year=2026)
+    assert old["name"] == "旧系统" and (old["sharing"], old["resource_catalogue"]) == ("未登记", "未登记")
     assert catalogue_rows(ledger, None, year=2027) == []
     assert set(ledger.asked[0]["status"]) == {"accepted", "in_operation", "retired"}
 
@@ -432,3 +435,14 @@ def test_the_similar_command_lists_five_projects_unless_told():
     add_commands(parser.add_subparsers())
     assert parser.parse_args(["similar", "3"]).top == 5
     assert parser.parse_args(["similar", "3", "--top", "8"]).top == 8
+
+
+def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
+    from tongchou.plugins.xichuan.duplicates_cli import duplicate_pairs
+    video = ("雪亮工程视频资源整合", "整合全县公共安全视频监控点位,建设视频图像共享交换平台,实现重点路口、学校周边视频监控联网共享和分级调阅")
+    video2 = ("城区视频监控资源共享平台", "整合城区公共安全视频监控点位和城管视频,建设视频图像共享交换平台,实现重点路口视频联网共享和调阅")
+    older = county.project(name=video[0], scope=video[1])
+    newer = county.project(name=video2[0], scope=video2[1])
+    [row] = duplicate_pairs(county.ledger, on=D(2026, 1, 1))
+    assert (row["older"], row["older_name"], row["newer"], row["newer_name"]) == (older.id, video[0], newer.id, video2[0])
+    assert row["decision"] == "open" and row["citation"].startswith("淅政办")
