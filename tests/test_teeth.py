@@ -446,3 +446,22 @@ def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
     [row] = duplicate_pairs(county.ledger, on=D(2026, 1, 1))
     assert (row["older"], row["older_name"], row["newer"], row["newer_name"]) == (older.id, video[0], newer.id, video2[0])
     assert row["decision"] == "open" and row["citation"].startswith("淅政办")
+
+
+def test_a_rectified_order_stays_on_record_citing_article_35():
+    from tongchou.plugins.xichuan import oversight
+    history = _h("order_rectification", "rectify", order_rectification={"deadline": D(2026, 8, 31), "reason": "逾期"})
+    [done] = oversight._rectification(_Project("under_construction"), history, None)
+    assert done.citation.articles == (35,) and done.closed_on == history[1].date and done.due == D(2026, 8, 31)
+
+
+def test_the_ledger_wide_audit_pairs_each_close_pair_once_older_first():
+    # used instead of per-project search above PER_PROJECT_LIMIT projects: blocking on shared rare grams
+    from tongchou.plugins.xichuan.similarity import CharGramRule, SimilarityIndex
+    index = SimilarityIndex(CharGramRule())
+    index.add(1, "雪亮工程视频资源整合", "整合全县公共安全视频监控点位,建设视频图像共享交换平台")
+    index.add(2, "城区视频监控资源共享平台", "整合城区公共安全视频监控点位,建设视频图像共享交换平台")
+    index.add(3, "中小学录播教室设备采购", "采购录播主机、高清摄像机和拾音设备")
+    found = [(a, b) for a, b, m in index.pairs(0.5)]
+    assert found == [(1, 2)]
+    assert [(a, b) for a, b, m in index.pairs(0.5, only=[3])] == []
