@@ -1,8 +1,11 @@
 """A small mutation run: do the tests notice when the rules or the security
 code are subtly wrong?
 
-``python -m bench.mutate [--sample N] [--seed S] [--files GLOB ...] [--jobs J]
-[--log FILE] [--resume] [--rerun FILE] [--json]``
+``python -m bench.mutate [--sample N] [--seed S] [--files GLOB ...] [--jobs J] [--budget S]
+[--map FILE] [--add-tests T ...] [--log FILE] [--resume] [--rerun FILE] [--json]``
+
+A typical run (docs/security.md): a first pass with ``--budget 10 --map M --log L``,
+then ``--rerun L`` with a larger budget and ``--add-tests`` for the tests written since.
 
 Each mutant changes one token of one file — a comparison (``>`` to ``>=``,
 ``==`` to ``!=`` ...), a boolean operator (``and`` to ``or``), a boolean
