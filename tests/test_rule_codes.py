@@ -335,7 +335,7 @@ def test_the_approving_body_is_one_text_parameter():
     base = memory_county(load_jurisdiction("xichuan"))
     p = to_operation(base)
     (row,) = catalogue(base)
-    assert row["approval"] == "县政府批准(2025-06-22)"
+    assert row["approval"] == "县政府批准（2025-06-22）"
     review = official.document_text(official.render(base.ledger, p.id, "technical_review",
                                                      base.users["bureau"], D(2025, 7, 1)))
     assert "请按程序报县政府批准" in review
@@ -345,7 +345,7 @@ def test_the_approving_body_is_one_text_parameter():
     c = memory_county(load_jurisdiction("toy_city", found=with_packs(pack)))
     to_operation(c)  # approved 2025-06-22, before the change: named as it was then
     p = to_operation(c, day=D(2025, 10, 1))  # reviewed 2025-10-02, approved 2025-10-03
-    assert sorted(r["approval"] for r in catalogue(c)) == ["县政府批准(2025-06-22)", "市人民政府批准(2025-10-03)"]
+    assert sorted(r["approval"] for r in catalogue(c)) == ["县政府批准（2025-06-22）", "市人民政府批准（2025-10-03）"]
     review = official.document_text(official.render(c.ledger, p.id, "technical_review",
                                                      c.users["bureau"], D(2025, 11, 1)))
     assert "请按程序报市人民政府批准" in review and "报县政府" not in review

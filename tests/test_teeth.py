@@ -212,8 +212,8 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
     ledger = _CatalogueLedger([system], {1: history})
     [row] = catalogue_rows(ledger, None, year=2027)
     assert row["om_fee"] == Decimal("50000")
-    assert row["protection"] == "等保3级;最近密评未通过(2027-08-01)"
-    assert row["approval"] == "县政府批准(淅政〔2026〕8号,2026-03-20)"
+    assert row["protection"] == "等保3级；最近密评未通过（2027-08-01）"
+    assert row["approval"] == "县政府批准（淅政〔2026〕8号，2026-03-20）"
     assert row["performance"] == "绩效评价合格(2027-10-01)" and row["funding"] == "财政资金"
     assert (row["sharing"], row["resource_catalogue"]) == ("已对接互通、已数据归集、已信息共享", "已编制")
     assert catalogue_rows(ledger, None)[0]["om_fee"] == Decimal("90000")   # every year: 50,000 + 40,000
@@ -371,7 +371,7 @@ def test_an_assessment_names_its_kind_in_the_obligation_and_the_finding(xichuan)
     for kind, label in (("mlps", "等级保护测评"), ("crypto", "密码应用安全性评估")):
         failed = [SimpleNamespace(action="record_assessment", date=D(2026, 8, 3), args={"type": kind, "result": "fail"})]
         [finding] = security._assessment_failed(kind)(_Project("in_operation", mlps_level=3), failed, params)
-        assert finding.message == f"最近一次{label}未通过,应整改后复测"
+        assert finding.message == f"最近一次{label}未通过，应整改后复测"
         [owed] = security._next_assessment(kind)(_Project("in_operation", mlps_level=3), failed, params)
         assert label in owed.message and ("密码" in owed.message) == (kind == "crypto")
 

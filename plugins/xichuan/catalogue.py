@@ -20,7 +20,7 @@ def _label(choices, value) -> str:
 
 def _dated_number(ev) -> str:
     number = ev.args.get("document_no")
-    return f"{number},{ev.date}" if number else str(ev.date)
+    return f"{number}，{ev.date}" if number else str(ev.date)
 
 
 def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = None) -> list[dict]:
@@ -48,7 +48,7 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
         approvals = [f"{wording(params, 'approval_body', ev.date, '县政府')}批准（{_dated_number(ev)}）"
                      for ev in history if ev.action == "approve"]
         approvals += [f"{wording(params, 'document_approval_body', ev.date, '县发改委')}批复"
-                      f"{DOC_LABEL.get(ev.args.get('document'), '')}({_dated_number(ev)})"
+                      f"{DOC_LABEL.get(ev.args.get('document'), '')}（{_dated_number(ev)}）"
                       for ev in history if ev.action == "approve_document"]
         fees = [ev.args["amount"] for ev in history
                 if ev.action == "review_om_fee" and ev.args.get("result") == "pass"
@@ -68,8 +68,8 @@ def catalogue_rows(ledger, user, unit: str | None = None, year: int | None = Non
         protection = f"等保{level}级" if level else "未定级"
         if assessments:
             last = assessments[-1]
-            protection += f";最近{'等保测评' if last.args['type'] == 'mlps' else '密评'}" \
-                          f"{'通过' if last.args['result'] == 'pass' else '未通过'}({last.date})"
+            protection += f"；最近{'等保测评' if last.args['type'] == 'mlps' else '密评'}" \
+                          f"{'通过' if last.args['result'] == 'pass' else '未通过'}（{last.date}）"
         evaluation = next((ev for ev in reversed(history) if ev.action == "record_evaluation"), None)
         rows.append({
             "name": p.name,
