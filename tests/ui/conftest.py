@@ -105,17 +105,18 @@ def ui_server(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
-    """``tongchou serve`` of ``db`` on a free port until the block ends; yields the base URL."""
+def serve_process(folder: Path, db: Path, env: dict[str, str], start_seconds: float = 60):
+    """``tongchou serve`` of ``db`` on a free port until the block ends; yields
+    ``(base URL, process)``; its log is ``folder/serve.log``."""
     port = _free_port()
     log = open(folder / "serve.log", "w")
     proc = subprocess.Popen(_tongchou() + ["--db", str(db), "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_seconds
     while True:
         try:
-            with urllib.request.urlopen(base, timeout=2) as resp:
+            with urllib.request.urlopen(base, timeout=5) as resp:
                 if resp.status == 200:
                     break
         except OSError:
@@ -126,7 +127,7 @@ def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
             raise RuntimeError(f"tongchou serve did not start: {(folder / 'serve.log').read_text()[-2000:]}")
         time.sleep(0.3)
     try:
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
@@ -135,6 +136,13 @@ def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
             proc.kill()
             proc.wait(timeout=10)
         log.close()
+
+
+@contextlib.contextmanager
+def serve_ledger(folder: Path, db: Path, env: dict[str, str]):
+    """``tongchou serve`` of ``db`` on a free port until the block ends; yields the base URL."""
+    with serve_process(folder, db, env) as (base, _proc):
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -19,13 +19,12 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import _free_port, _tongchou
+from .conftest import _tongchou, serve_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for peak RSS")
 
@@ -62,38 +61,14 @@ def server(tmp_path_factory):
     env["TONGCHOU_AUDIT_KEY_FILE"] = str(key)
     subprocess.run(_tongchou() + ["--db", str(db), "init", "--demo"], check=True, env=env,
                    capture_output=True, timeout=180)
-    port = _free_port()
-    log = open(folder / "serve.log", "w")
-    proc = subprocess.Popen(_tongchou() + ["--db", str(db), "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(base, timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"tongchou serve did not start: {(folder / 'serve.log').read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serve_process(folder, db, env, start_seconds=90) as (base, proc):
         for _ in range(3):  # warm: pages built, sessions made, as on a server in use
             _token(base)
         listing = subprocess.run(_tongchou() + ["--db", str(db), "project", "list", "--json"], check=True,
                                  env=env, capture_output=True, timeout=60, text=True)
         ids = {p["fields"]["name"]: p["id"] for p in json.loads(listing.stdout)["projects"]}
-        yield {"base": base, "port": port, "pid": proc.pid, "db": db, "key": key, "log": folder / "serve.log",
-               "ids": ids, "idle": _status(proc.pid)["VmRSS"]}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-        log.close()
+        yield {"base": base, "port": int(base.rsplit(":", 1)[1].strip("/")), "pid": proc.pid, "db": db,
+               "key": key, "log": folder / "serve.log", "ids": ids, "idle": _status(proc.pid)["VmRSS"]}
 
 
 def _token(base: str, cookie: str | None = None) -> str:
