@@ -48,6 +48,18 @@ def submit(page):
     page.locator(".tc-submit button").click()
 
 
+def pass_review(page):
+    """The bureau's 技术审查: 通过, with all five dimensions checked (第七条)."""
+    open_action(page, "review")
+    page.locator(".tc-f-result select").select_option(label="通过")
+    boxes = page.locator(".tc-f-dimensions input[type=checkbox]")
+    expect(boxes).to_have_count(5)
+    for i in range(5):
+        boxes.nth(i).check()
+    submit(page)
+    expect(status(page)).to_have_text("已审查", timeout=10000)
+
+
 def test_wrong_password_is_refused(page, ui_server, screenshots):
     page.goto(ui_server["base"])
     expect(page.locator(".tc-login-user input")).to_be_visible(timeout=10000)
@@ -103,14 +115,7 @@ def test_unit_creates_and_applies_then_bureau_reviews(page, ui_server, screensho
     row.click()
     expect(page.locator(".tc-project-name")).to_have_text(name)
     assert page.url == project_url
-    open_action(page, "review")
-    page.locator(".tc-f-result select").select_option(label="通过")
-    boxes = page.locator(".tc-f-dimensions input[type=checkbox]")
-    expect(boxes).to_have_count(5)
-    for i in range(5):
-        boxes.nth(i).check()
-    submit(page)
-    expect(status(page)).to_have_text("已审查", timeout=10000)
+    pass_review(page)
     expect(page.locator(".tc-timeline-section")).to_contain_text("审查结论:通过")
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from .test_journeys import login, logout, open_action, status, submit
+from .test_journeys import login, logout, open_action, pass_review, status, submit
 
 pytestmark = pytest.mark.browser
 
@@ -130,14 +130,7 @@ def test_a_normal_day_leaves_no_warning_in_the_server_log(page, ui_server):
     page.locator(".tc-nav-worklist button").click()
     page.locator(".tc-worklist-full .tabulator-row", has_text=name).click()
     expect(page.locator(".tc-project-name")).to_have_text(name)
-    open_action(page, "review")
-    page.locator(".tc-f-result select").select_option(label="通过")
-    boxes = page.locator(".tc-f-dimensions input[type=checkbox]")
-    expect(boxes).to_have_count(5)
-    for i in range(5):
-        boxes.nth(i).check()
-    submit(page)
-    expect(status(page)).to_have_text("已审查", timeout=10000)
+    pass_review(page)
     logout(page)
 
     login(page, ui_server, "government")
