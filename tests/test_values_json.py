@@ -1,0 +1,38 @@
+"""``values.dumps_pretty`` (what ``tongchou ... --json`` prints) is exactly
+``json.dumps(indent=2, sort_keys=True, ensure_ascii=False)`` of the same data:
+its fast paths (flat records, lists of plain values) must not change a byte."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tongchou.values import dumps_pretty, to_json_value
+
+# Strings with the characters that could confuse the record-splitting fast path.
+text = st.one_of(st.text(alphabet=list('ab验收{}[],:"\\\n\t \u2028'), max_size=8),
+                 st.sampled_from(["},\n  {", "},\n", "{", "}"]))
+scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**12, 10**12),
+                   st.floats(allow_nan=False, allow_infinity=False), text,
+                   st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**9, max_value=10**9),
+                   st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)))
+values = st.recursive(scalar, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(text, inner, max_size=4),
+    st.lists(st.dictionaries(text, scalar, min_size=1, max_size=4), min_size=1, max_size=4)),
+    max_leaves=25)
+
+
+def _reference(value) -> str:
+    return json.dumps(to_json_value(value), ensure_ascii=False, indent=2, sort_keys=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values)
+@example([{"a": "},\n  {", "b": 1}, {"a": "x"}])
+@example({"findings": [{"code": "x", "amount": Decimal("1.50"), "due": dt.date(2026, 6, 30)}], "n": 0})
+@example({"": [], "k": {}, "l": [[], {}]})
+def test_dumps_pretty_writes_what_json_dumps_writes(value):
+    assert dumps_pretty(value) == _reference(value)
