@@ -15,7 +15,7 @@ import uuid
 import pytest
 from peewee import SQL, fn
 
-from bench.cases import _busiest_unit, bare_scan
+from bench.cases import _busiest_unit, _stats, bare_scan
 from bench.province import SWEEP_ON, generate
 from tongchou.db import postgres_schema
 from tongchou.ledger import Ledger
@@ -76,16 +76,6 @@ def test_the_sweep_stays_within_its_bound_of_a_bare_scan(province):
 FIELD_PAGE_RATIO_BOUND = 3.0
 
 
-def _median(fn, repeat: int = 15) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
 @pytest.fixture(scope="module")
 def pg_province():
     """The same two-county province on PostgreSQL, in a schema of its own."""
@@ -108,8 +98,8 @@ def _field_page_ratio(ledger: Ledger) -> float:
     # Alternated, so that a burst of load from elsewhere falls on both.
     field_t, unit_t = [], []
     for _ in range(15):
-        field_t.append(_median(lambda: ledger.projects(filters={"kind": "information_system"}, **page), 1))
-        unit_t.append(_median(lambda: ledger.projects(filters={"unit": unit}, **page), 1))
+        field_t.append(_stats(lambda: ledger.projects(filters={"kind": "information_system"}, **page), 1)[0])
+        unit_t.append(_stats(lambda: ledger.projects(filters={"unit": unit}, **page), 1)[0])
     ratio = statistics.median(field_t) / statistics.median(unit_t)
     print(f"indexed field page / unit page ({'postgres' if ledger.is_postgres else 'sqlite'}): {ratio:.2f}x")
     return ratio

@@ -23,6 +23,16 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
 
 
+def fill_new_project(page, name: str, estimate: str) -> None:
+    """The 新建项目 form, as a unit fills it for a purchased information system."""
+    page.locator(".tc-f-name input").fill(name)
+    page.locator(".tc-f-year input").fill(str(dt.date.today().year + 2))
+    page.locator(".tc-f-category select").select_option(label="政府购买服务类")
+    page.locator(".tc-f-kind select").select_option(label="政务信息系统")
+    page.locator(".tc-f-source select").select_option(label="单位申报")
+    page.locator(".tc-f-estimate input").fill(estimate)
+
+
 def test_phone_layout_has_no_horizontal_scroll(browser, ui_server, screenshots):
     context = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -109,12 +119,7 @@ def test_a_normal_day_leaves_no_warning_in_the_server_log(page, ui_server):
         expect(page.locator(css).first).to_be_visible()
     open_a_project_from_the_ledger(page)
     page.locator(".tc-nav-new button").click()
-    page.locator(".tc-f-name input").fill(name)
-    page.locator(".tc-f-year input").fill(str(dt.date.today().year + 2))
-    page.locator(".tc-f-category select").select_option(label="政府购买服务类")
-    page.locator(".tc-f-kind select").select_option(label="政务信息系统")
-    page.locator(".tc-f-source select").select_option(label="单位申报")
-    page.locator(".tc-f-estimate input").fill("60万")
+    fill_new_project(page, name, "60万")
     page.locator(".tc-create button").click()
     expect(page.locator(".tc-project-name")).to_have_text(name, timeout=10000)
     open_action(page, "apply")
@@ -160,12 +165,7 @@ def test_unit_types_wan_and_sees_its_money_unit(page, ui_server):
     """A unit types 186 with 万元 selected; 186 元 would need confirming; the
     display follows the user's unit, always naming it."""
     login(page, ui_server, "jiaoyu", path="?page=new")
-    page.locator(".tc-f-name input").fill("万元录入测试系统")
-    page.locator(".tc-f-year input").fill(str(dt.date.today().year + 2))
-    page.locator(".tc-f-category select").select_option(label="政府购买服务类")
-    page.locator(".tc-f-kind select").select_option(label="政务信息系统")
-    page.locator(".tc-f-source select").select_option(label="单位申报")
-    page.locator(".tc-f-estimate input").fill("186")
+    fill_new_project(page, "万元录入测试系统", "186")
     page.locator(".tc-f-estimate input").blur()
     # 186 元 for a system is most likely a unit slip: a tick box asks to confirm it.
     expect(page.locator(".tc-money-confirm")).to_be_visible()
