@@ -1,17 +1,19 @@
 """How much a browser may send the server, enforced as the bytes arrive.
 
-Everything a page sends (clicks, keystrokes, uploaded files) comes over its
-Bokeh websocket; the app has no HTTP upload route, and its only POST
-(``/session``) carries a ticket of a few hundred bytes.  So:
+A page's clicks and keystrokes come over its Bokeh websocket; files do not:
+the page POSTs them to ``/upload`` (:mod:`.uploads`), which streams them to
+disk.  Besides that route, the app's only POST (``/session``) carries a ticket
+of a few hundred bytes.  So:
 
 - **HTTP bodies** are capped at :data:`HTTP_BODY_BYTES` (Tornado's
   ``max_body_size``: a larger ``Content-Length`` is refused from the header, a
   chunked body is cut off once it passes the cap), instead of Tornado's
-  100 MB buffered in memory for any URL.
+  100 MB buffered in memory for any URL.  ``/upload`` alone raises its own
+  request's cap to the document limit, after checking the session, and
+  writes the body to a file as it arrives.
 - **Websocket frames** are capped by Tornado from each frame's header:
-  :data:`UPLOAD_MESSAGE_BYTES` for a logged-in page (the document limit as
-  base64, with room for Bokeh's envelope) and :data:`ANONYMOUS_MESSAGE_BYTES`
-  before login.
+  :data:`PAGE_MESSAGE_BYTES` for a logged-in page (forms, never files) and
+  :data:`ANONYMOUS_MESSAGE_BYTES` before login.
 - **Bokeh messages** are capped as a whole.  A Bokeh message is several
   frames (header, metadata, content, then as many buffer frames as its header
   announces), and Bokeh keeps them all until the last arrives; capping frames
@@ -19,10 +21,13 @@ Bokeh websocket; the app has no HTTP upload route, and its only POST
   the server ran out of memory.  :func:`cap_websockets` counts the bytes of
   the message in progress and closes the socket (1009, with a Chinese reason)
   once they pass the page's cap.
+- **Websockets per user**: one logged-in user holds at most
+  :data:`SOCKETS_PER_USER` logged-in pages at once; a page beyond that is
+  closed (1008) with a Chinese reason the page shows.
 - **In the browser** a file over the document limit is refused before it is
   read (:data:`FILE_CHECK_SCRIPT`), with a Chinese message naming the file,
   its size and the limit: otherwise the page would send it and the server
-  would close the connection, which staff would see only as a lost page.
+  would refuse it, which staff would see only as a failed upload.
 """
 from __future__ import annotations
 
@@ -32,9 +37,9 @@ from tongchou.documents import MAX_BYTES
 
 log = logging.getLogger("tongchou.ui")
 
-#: Largest Bokeh message of a logged-in page: an upload (the store's 20 MB as
-#: base64) with room for Bokeh's envelope.
-UPLOAD_MESSAGE_BYTES = MAX_BYTES * 4 // 3 + 1024 * 1024
+#: Largest Bokeh message of a logged-in page: forms and clicks, and the token
+#: of a file uploaded over HTTP; files themselves never come this way.
+PAGE_MESSAGE_BYTES = 1024 * 1024
 #: Before login a page sends clicks and keystrokes only: far below Tornado's
 #: 10 MiB default, so an anonymous visitor cannot make the server buffer much.
 ANONYMOUS_MESSAGE_BYTES = 256 * 1024
@@ -53,7 +58,7 @@ def refusal_reason(cap: int) -> str:
     """The close reason sent with code 1009 (at most 123 bytes of UTF-8)."""
     if cap <= ANONYMOUS_MESSAGE_BYTES:
         return f"登录前发送的内容超过 {_mb(cap)} 上限"
-    return f"上传文件超过 {_mb(MAX_BYTES)} 上限"
+    return f"页面发送的内容超过 {_mb(cap)} 上限;文件请用上传按钮"
 
 
 def cap_websockets(anonymous) -> None:
@@ -105,13 +110,13 @@ def cap_websockets(anonymous) -> None:
 
 
 def lift_cap(connections) -> None:
-    """Raise the frame cap of a page's websockets to :data:`UPLOAD_MESSAGE_BYTES`
+    """Raise the frame cap of a page's websockets to :data:`PAGE_MESSAGE_BYTES`
     (called when the page logs in)."""
     for connection in connections or ():
         ws = getattr(getattr(connection, "_socket", None), "ws_connection", None)
         params = getattr(ws, "params", None)
         if params is not None:
-            params.max_message_size = UPLOAD_MESSAGE_BYTES
+            params.max_message_size = PAGE_MESSAGE_BYTES
 
 
 #: Put in the page's <head>, before Bokeh renders anything.  File inputs live

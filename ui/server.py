@@ -15,10 +15,11 @@ from tornado.web import OutputTransform
 
 from tongchou.ledger import Ledger
 
+from . import uploads
 from .app import TongchouApp
 from .i18n import tr
 from .limits import (ANONYMOUS_MESSAGE_BYTES, FILE_CHECK_SCRIPT, HTTP_BODY_BYTES,  # noqa: F401
-                     UPLOAD_MESSAGE_BYTES, cap_websockets, lift_cap)
+                     PAGE_MESSAGE_BYTES, cap_websockets, lift_cap)
 from .sessions import COOKIE, PAYLOAD_KEY, Session, SessionBook, SessionRequestHandler, routes
 
 log = logging.getLogger("tongchou.ui")
@@ -72,7 +73,7 @@ def _cap_anonymous_websockets(sessions: SessionBook) -> None:
 
 def allow_uploads_on_this_page() -> None:
     """Called on login: lift the anonymous message cap of this page's websocket
-    to :data:`UPLOAD_MESSAGE_BYTES`."""
+    to :data:`PAGE_MESSAGE_BYTES`."""
     doc = pn.state.curdoc
     session = getattr(getattr(doc, "session_context", None), "_session", None)
     lift_cap(getattr(session, "_subscribed_connections", ()))
@@ -216,10 +217,11 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
     server = pn.serve(apps, port=port, address=address, websocket_origin=origins(address, port),
                       show=show, start=False, title=tr("app_title"), verbose=False,
                       check_unused_sessions=60_000, unused_session_lifetime=15 * 60_000,
-                      websocket_max_message_size=UPLOAD_MESSAGE_BYTES,
+                      websocket_max_message_size=PAGE_MESSAGE_BYTES,
                       # Tornado would otherwise buffer request bodies of up to 100 MB on any URL.
                       http_server_kwargs={"max_body_size": HTTP_BODY_BYTES},
-                      extra_patterns=routes(sessions),
+                      # Files come over HTTP, streamed to disk (see uploads.py), not over the websocket.
+                      extra_patterns=routes(sessions) + uploads.routes(uploads.install(sessions)),
                       # The session cookie stays out of Bokeh's session token, which page scripts can read.
                       exclude_cookies=[COOKIE], exclude_headers=["Cookie"])
     server._tornado.transforms.append(SecurityHeaders)
