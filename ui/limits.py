@@ -45,6 +45,11 @@ PAGE_MESSAGE_BYTES = 1024 * 1024
 ANONYMOUS_MESSAGE_BYTES = 256 * 1024
 #: Largest HTTP request body (only ``POST /session`` has one, a short ticket).
 HTTP_BODY_BYTES = 64 * 1024
+#: Logged-in pages (websockets) one user may hold at once on one server.  Each
+#: may send messages of :data:`PAGE_MESSAGE_BYTES`; several tabs are normal use.
+SOCKETS_PER_USER = 8
+#: Close code for a page beyond :data:`SOCKETS_PER_USER` ("policy violation").
+TOO_MANY_PAGES = 1008
 #: Counted for every frame besides its bytes: a flood of empty buffer frames
 #: costs the server list entries and objects, not payload.
 FRAME_OVERHEAD = 64
@@ -61,25 +66,73 @@ def refusal_reason(cap: int) -> str:
     return f"页面发送的内容超过 {_mb(cap)} 上限;文件请用上传按钮"
 
 
-def cap_websockets(anonymous) -> None:
-    """Patch Bokeh's websocket handler once per process: ``anonymous(handler)``
-    says whether a new socket was opened without a valid session cookie (its
-    frames are then capped at :data:`ANONYMOUS_MESSAGE_BYTES` until its page
-    logs in), and every Bokeh message is capped as a whole at the socket's
-    current frame cap."""
+def too_many_pages_reason() -> str:
+    """The close reason for a page beyond :data:`SOCKETS_PER_USER` (under 123 bytes of UTF-8)."""
+    return f"同一账号同时打开的页面已达 {SOCKETS_PER_USER} 个,本页已断开;请关闭不用的页面后刷新"
+
+
+#: user name -> that user's logged-in websockets (handlers) on this server
+_PAGES: dict[str, set] = {}
+
+
+def count_page(handler, user: str) -> bool:
+    """Count ``handler`` as one of ``user``'s pages; False (and nothing
+    counted) if the user already holds :data:`SOCKETS_PER_USER`."""
+    pages = _PAGES.setdefault(user, set())
+    if handler in pages:
+        return True
+    if len(pages) >= SOCKETS_PER_USER:
+        log.warning("websocket closed: %s already holds %d pages", user, len(pages))
+        return False
+    pages.add(handler)
+    handler._tongchou_user = user
+    return True
+
+
+def _refuse_page(handler) -> None:
+    handler._tongchou_refused = True
+    handler.close(TOO_MANY_PAGES, too_many_pages_reason())
+
+
+def cap_websockets(page_user) -> None:
+    """Patch Bokeh's websocket handler once per process: ``page_user(handler)``
+    names the user of the live session whose cookie a new socket carries, or
+    None (its frames are then capped at :data:`ANONYMOUS_MESSAGE_BYTES` until
+    its page logs in); a named user's socket counts as one of their pages; and
+    every Bokeh message is capped as a whole at the socket's current frame cap."""
     from bokeh.server.views.ws import WSHandler
 
     if getattr(WSHandler, "_tongchou_capped", False):
-        WSHandler._tongchou_anonymous = staticmethod(anonymous)
+        WSHandler._tongchou_page_user = staticmethod(page_user)
         return
-    WSHandler._tongchou_anonymous = staticmethod(anonymous)
+    WSHandler._tongchou_page_user = staticmethod(page_user)
     get_protocol = WSHandler.get_websocket_protocol
     on_message = WSHandler.on_message
+    on_close = WSHandler.on_close
+    bokeh_open = WSHandler.open
+
+    def counted_open(self, *args, **kwargs):
+        user = getattr(self, "_tongchou_open_user", None)
+        if user is not None and not count_page(self, user):
+            _refuse_page(self)  # before Bokeh opens a session for it
+            return None
+        return bokeh_open(self, *args, **kwargs)
+
+    def counted_on_close(self):
+        user = getattr(self, "_tongchou_user", None)
+        if user is not None:
+            pages = _PAGES.get(user, set())
+            pages.discard(self)
+            if not pages:
+                _PAGES.pop(user, None)
+        return on_close(self)
 
     def get_websocket_protocol(self):
         protocol = get_protocol(self)
-        if protocol is not None and WSHandler._tongchou_anonymous(self):
-            protocol.params.max_message_size = min(protocol.params.max_message_size, ANONYMOUS_MESSAGE_BYTES)
+        if protocol is not None:
+            self._tongchou_open_user = WSHandler._tongchou_page_user(self)
+            if self._tongchou_open_user is None:
+                protocol.params.max_message_size = min(protocol.params.max_message_size, ANONYMOUS_MESSAGE_BYTES)
         return protocol
 
     async def capped_on_message(self, fragment):
@@ -106,17 +159,27 @@ def cap_websockets(anonymous) -> None:
 
     WSHandler.get_websocket_protocol = get_websocket_protocol
     WSHandler.on_message = capped_on_message
+    WSHandler.on_close = counted_on_close
+    WSHandler.open = counted_open
     WSHandler._tongchou_capped = True
 
 
-def lift_cap(connections) -> None:
+def lift_cap(connections, user: str | None = None) -> bool:
     """Raise the frame cap of a page's websockets to :data:`PAGE_MESSAGE_BYTES`
-    (called when the page logs in)."""
+    (called when the page logs in, or resumes a session on load), counting
+    them as ``user``'s pages.  A page beyond :data:`SOCKETS_PER_USER` is closed
+    instead, with a Chinese reason the page shows; False then."""
     for connection in connections or ():
-        ws = getattr(getattr(connection, "_socket", None), "ws_connection", None)
+        handler = getattr(connection, "_socket", None)
+        ws = getattr(handler, "ws_connection", None)
         params = getattr(ws, "params", None)
-        if params is not None:
-            params.max_message_size = PAGE_MESSAGE_BYTES
+        if params is None:
+            continue
+        if user is not None and not count_page(handler, user):
+            _refuse_page(handler)
+            return False
+        params.max_message_size = PAGE_MESSAGE_BYTES
+    return True
 
 
 #: Put in the page's <head>, before Bokeh renders anything.  File inputs live
@@ -129,7 +192,7 @@ FILE_CHECK_SCRIPT = """
 (function () {
   var LIMIT = %(limit)d, LIMIT_TEXT = "%(limit_text)s";
   function mb(n) { return (n / 1048576).toFixed(1) + " MB"; }
-  function show(text) {
+  function show(text, stay) {
     var box = document.getElementById("tc-upload-refused");
     if (!box) {
       box = document.createElement("div");
@@ -144,7 +207,7 @@ FILE_CHECK_SCRIPT = """
     box.textContent = text;
     box.style.display = "block";
     clearTimeout(box._tcTimer);
-    box._tcTimer = setTimeout(function () { box.style.display = "none"; }, 15000);
+    if (!stay) box._tcTimer = setTimeout(function () { box.style.display = "none"; }, 15000);
   }
   function check(ev) {
     var el = ev.composedPath ? ev.composedPath()[0] : ev.target;
@@ -161,6 +224,21 @@ FILE_CHECK_SCRIPT = """
         return;
       }
     }
+  }
+  // A page the server closes for a stated reason (too big a message, too many
+  // pages of one user) says so, instead of going silently dead.
+  var NativeSocket = window.WebSocket;
+  if (NativeSocket) {
+    window.WebSocket = function (url, protocols) {
+      var ws = protocols === undefined ? new NativeSocket(url) : new NativeSocket(url, protocols);
+      ws.addEventListener("close", function (ev) {
+        // Only the server's own Chinese reasons (Tornado's are English).
+        if ((ev.code === 1008 || ev.code === 1009) && /[^\x00-\x7f]/.test(ev.reason)) { show(ev.reason + "。", true); }
+      });
+      return ws;
+    };
+    window.WebSocket.prototype = NativeSocket.prototype;
+    ["CONNECTING", "OPEN", "CLOSING", "CLOSED"].forEach(function (k) { window.WebSocket[k] = NativeSocket[k]; });
   }
   var attach = Element.prototype.attachShadow;
   Element.prototype.attachShadow = function (init) {

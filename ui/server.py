@@ -57,26 +57,27 @@ def _cap_anonymous_websockets(sessions: SessionBook) -> None:
     """A websocket opened without the cookie of a live session may send messages of
     :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in; every
     Bokeh message is capped as a whole (:mod:`.limits`)."""
-    def anonymous(handler) -> bool:
+    def page_user(handler) -> str | None:
         morsel = handler.request.cookies.get(COOKIE) if handler.request.cookies else None
         session = sessions.verify_cookie(morsel.value if morsel is not None else None)
         if session is None:
-            return True
+            return None
         try:  # a signed cookie of an ended, expired or changed session lifts nothing
-            return sessions.problem(session, check_log=True) is not None
+            return session.user if sessions.problem(session, check_log=True) is None else None
         except Exception:  # the ledger unreachable: the small cap, never the big one
             log.exception("session check for a new websocket failed")
-            return True
+            return None
 
-    cap_websockets(anonymous)
+    cap_websockets(page_user)
 
 
-def allow_uploads_on_this_page() -> None:
+def allow_uploads_on_this_page(user: str | None = None) -> bool:
     """Called on login: lift the anonymous message cap of this page's websocket
-    to :data:`PAGE_MESSAGE_BYTES`."""
+    to :data:`PAGE_MESSAGE_BYTES`, counted as one of ``user``'s pages; False
+    (and the page closed) if the user already holds too many."""
     doc = pn.state.curdoc
     session = getattr(getattr(doc, "session_context", None), "_session", None)
-    lift_cap(getattr(session, "_subscribed_connections", ()))
+    return lift_cap(getattr(session, "_subscribed_connections", ()), user)
 
 
 # Below this width the page stacks: the menu goes above the content and the

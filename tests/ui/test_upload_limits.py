@@ -302,14 +302,10 @@ def test_the_page_refuses_an_oversized_file_before_reading_it(server):
     assert "attachShadow" in html and "上限,未上传" in html and str(20 * MB) in html
 
 
-@pytest.mark.browser
-def test_an_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
-    """The largest file the store takes, chosen on the real page in Chromium:
-    the page POSTs it to /upload (streamed to a file), then the button stores
-    it.  The server's peak while receiving, reading, digesting and storing it
-    stays under the ceiling and the ratio the refusals keep."""
+def _upload_at_the_limit(page, server, name: str, fill: bytes) -> int:
+    """Log in on the page, choose a file of exactly the limit, store it; the
+    server's peak RSS meanwhile (checked against the ceiling and the ratio)."""
     from tongchou.documents import MAX_BYTES
-    from tongchou.ledger import Ledger
 
     expect = pytest.importorskip("playwright.sync_api").expect
     pid = server["ids"]["中小学录播教室设备采购"]  # 县教育局
@@ -318,8 +314,7 @@ def test_an_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
     page.locator(".tc-login-password input").fill("demo1234")
     page.locator(".tc-login-button button").click()
     expect(page.locator(".tc-doc-upload button")).to_be_visible(timeout=20000)
-    name = "全套扫描件.pdf"
-    data = b"%PDF-1.4\n" + b"0" * (MAX_BYTES - 9)
+    data = b"%PDF-1.4\n" + fill * (MAX_BYTES - 9)
     sockets = []
     page.on("websocket", lambda ws: sockets.append(ws))
 
@@ -332,20 +327,65 @@ def test_an_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
         return ()
 
     peak, _ = _measured(server, send)
-    print(f"upload at the limit: idle {server['idle'] / MB:.0f} MB, before {server['before'] / MB:.0f} MB, "
+    print(f"{name}: idle {server['idle'] / MB:.0f} MB, before {server['before'] / MB:.0f} MB, "
           f"peak {peak / MB:.0f} MB, ratio {peak / server['idle']:.2f}, "
           f"growth {(peak - server['before']) / MAX_BYTES:.1f}x the file")
-    # Before (the file over the websocket as base64): 320-335 MB on a 151 MB server.
-    _assert_small(server, peak, "upload at the limit")
+    # Before (the file over the websocket as base64): 320-335 MB on a 151 MB server,
+    # about 8 copies of the file at once.  Now the file is held once when stored.
+    _assert_small(server, peak, "upload at the limit: " + name)
+    assert peak - server["before"] < 2 * MAX_BYTES, (peak - server["before"]) / MB
     expect(page.locator(".tc-doc-table")).to_contain_text(f"{MAX_BYTES / MB:.1f} MB")
     assert page.locator(".tc-doc-file .tc-upload-status").inner_text() == ""  # stored: the chooser is empty
-    with Ledger.open(str(server["db"]), key_file=server["key"]) as led:
-        from tongchou.models import Document
-        from tongchou.audit import sm3_hex
-        row = Document.get(Document.filename == name)
-        assert row.size == MAX_BYTES and row.digest == sm3_hex(data)
     assert _kept(server) == []  # the uploaded copy went once it was stored
     assert not sockets  # the page opened no new websocket for it
+    return data
+
+
+def _stored(server, name: str):
+    from tongchou.ledger import Ledger
+    from tongchou.models import Document
+
+    with Ledger.open(str(server["db"]), key_file=server["key"]):
+        return Document.get(Document.filename == name)
+
+
+@pytest.mark.browser
+def test_an_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
+    """The largest file the store takes, chosen on the real page in Chromium:
+    the page POSTs it to /upload (streamed to a file), then the button stores
+    it.  The server's peak while receiving, reading, digesting and storing it
+    stays under the ceiling and the ratio the refusals keep."""
+    from tongchou.audit import sm3_hex
+    from tongchou.documents import MAX_BYTES
+
+    data = _upload_at_the_limit(page, server, "全套扫描件.pdf", b"0")
+    row = _stored(server, "全套扫描件.pdf")
+    assert row.size == MAX_BYTES and row.digest == sm3_hex(data) and not row.encrypted
+
+
+@pytest.mark.browser
+def test_an_encrypted_upload_at_the_limit_is_stored_in_bounded_memory(page, server):
+    """The same with SM4 encryption on: stored encrypted, in bounded memory."""
+    from tongchou.audit import sm3_hex
+    from tongchou.documents import MAX_BYTES
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONGCHOU_")}
+    env["TONGCHOU_AUDIT_KEY_FILE"] = str(server["key"])
+
+    def encryption(state: str) -> None:
+        subprocess.run(_tongchou() + ["--db", str(server["db"]), "doc", "encryption", state, "--user", "admin"],
+                       check=True, env=env, capture_output=True, timeout=60)
+
+    encryption("on")
+    try:
+        data = _upload_at_the_limit(page, server, "加密扫描件.pdf", b"1")
+    finally:
+        encryption("off")
+    row = _stored(server, "加密扫描件.pdf")
+    assert row.size == MAX_BYTES and row.digest == sm3_hex(data) and row.encrypted
+    files = server["db"].with_name(server["db"].name + ".files")
+    blob = files / row.digest[:2] / row.digest[2:4] / (row.digest + ".sm4")
+    assert blob.stat().st_size == MAX_BYTES + 12 + 16 and data[:1000] not in blob.read_bytes()
 
 
 # -- the upload route -------------------------------------------------------------------------
@@ -452,3 +492,63 @@ def test_only_a_live_session_lifts_the_anonymous_cap(server):
             codes[name] = frames.close()[0]
     assert codes["ended"] == 1009, codes
     assert codes["live"] != 1009, codes
+
+
+def _ws_handshake(server, cookie: str) -> tuple[socket.socket, Frames]:
+    """A websocket with ``cookie``, upgraded, before Bokeh's ACK is read."""
+    token = _token(server["base"], cookie)
+    sock = socket.create_connection(("127.0.0.1", server["port"]), timeout=30)
+    lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{server['port']}", "Upgrade: websocket", "Connection: Upgrade",
+             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}", "Sec-WebSocket-Version: 13",
+             f"Origin: http://127.0.0.1:{server['port']}", f"Sec-WebSocket-Protocol: bokeh, {token}",
+             f"Cookie: tongchou_session={cookie}"]
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head[:200]
+    return sock, Frames(sock, head.split(b"\r\n\r\n", 1)[1])
+
+
+def test_one_user_holds_a_bounded_number_of_pages(server):
+    """Every logged-in page may send 1 MB messages; one user opens at most
+    SOCKETS_PER_USER pages at once on a server.  The next is closed (1008) with
+    a Chinese reason the page shows; once a page closes, a new one opens."""
+    from tongchou.ledger import Ledger
+    from tongchou.ui.limits import FILE_CHECK_SCRIPT, SOCKETS_PER_USER, too_many_pages_reason
+    from tongchou.ui.sessions import SessionBook
+
+    with Ledger.open(str(server["db"]), key_file=server["key"]) as led:
+        book = SessionBook(led)
+        cookie = book.cookie_for_ticket(book.ticket(book.issue(led.actor("drc"))))
+        other = book.cookie_for_ticket(book.ticket(book.issue(led.actor("gongan"))))
+    opened = []
+    try:
+        for _ in range(SOCKETS_PER_USER):
+            opened.append(_ws_open(server, cookie))
+        sock, frames = _ws_handshake(server, cookie)
+        with contextlib.closing(sock):
+            assert frames.close() == (1008, too_many_pages_reason())
+        assert "同一账号同时打开的页面已达 8 个" in too_many_pages_reason()
+        # Another user is not held back by this one's pages.
+        sock, _frames = _ws_open(server, other)
+        sock.close()
+        # A page that closes frees its place.
+        first, _frames = opened.pop(0)
+        first.close()
+        for _ in range(50):  # the server notices the close in its own time; no seconds asserted
+            sock, frames = _ws_handshake(server, cookie)
+            opcode, _payload = frames.next()
+            if opcode != 8:
+                opened.append((sock, frames))
+                break
+            sock.close()
+        else:
+            pytest.fail("a closed page's place was not freed")
+    finally:
+        for sock, _frames in opened:
+            sock.close()
+    # The page shows such a reason instead of going silently dead.
+    assert "ev.code === 1008" in FILE_CHECK_SCRIPT and "show(ev.reason" in FILE_CHECK_SCRIPT
