@@ -63,12 +63,12 @@ def refusal_reason(cap: int) -> str:
     """The close reason sent with code 1009 (at most 123 bytes of UTF-8)."""
     if cap <= ANONYMOUS_MESSAGE_BYTES:
         return f"登录前发送的内容超过 {_mb(cap)} 上限"
-    return f"页面发送的内容超过 {_mb(cap)} 上限;文件请用上传按钮"
+    return f"页面发送的内容超过 {_mb(cap)} 上限；文件请用上传按钮"
 
 
 def too_many_pages_reason() -> str:
     """The close reason for a page beyond :data:`SOCKETS_PER_USER` (under 123 bytes of UTF-8)."""
-    return f"同一账号同时打开的页面已达 {SOCKETS_PER_USER} 个,本页已断开;请关闭不用的页面后刷新"
+    return f"同一账号同时打开的页面已达 {SOCKETS_PER_USER} 个，本页已断开；请关闭不用的页面后刷新"
 
 
 #: user name -> that user's logged-in websockets (handlers) on this server
@@ -219,8 +219,8 @@ FILE_CHECK_SCRIPT = """
       if (f.size > LIMIT) {
         ev.stopImmediatePropagation();
         el.value = "";
-        show("文件“" + f.name + "”(" + mb(f.size) + ")超过 " + LIMIT_TEXT +
-             " 上限,未上传;请压缩或拆分后再上传。");
+        show("文件“" + f.name + "”（" + mb(f.size) + "）超过 " + LIMIT_TEXT +
+             " 上限，未上传；请压缩或拆分后再上传。");
         return;
       }
     }

@@ -66,7 +66,7 @@ def limit_text(limit: int) -> str:
 
 def too_big(name: str, size: int, limit: int = MAX_BYTES) -> str:
     """The refusal that names the file, its size and the limit (the page says the same)."""
-    return f"文件“{name}”({mb_text(size)})超过 {limit_text(limit)} 上限,未上传;请压缩或拆分后再上传。"
+    return f"文件“{name}”（{mb_text(size)}）超过 {limit_text(limit)} 上限，未上传；请压缩或拆分后再上传。"
 
 
 @attrs.frozen
@@ -223,12 +223,12 @@ class UploadHandler(RequestHandler):
             log.exception("session check for an upload failed")
             live = False
         if not live or keyed is None or keyed.sid != session.sid:
-            self._refuse(403, "登录已失效或页面已过期,未上传;请刷新页面、重新登录后再上传。")
+            self._refuse(403, "登录已失效或页面已过期，未上传；请刷新页面、重新登录后再上传。")
             return
         self.user = session.user
         length = self.request.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            self._refuse(411, f"文件“{self.filename}”未声明大小,未上传。")
+            self._refuse(411, f"文件“{self.filename}”未声明大小，未上传。")
             return
         if int(length) > self.uploads.max_bytes:  # refused from the header, before the body is read
             self._refuse(413, too_big(self.filename, int(length), self.uploads.max_bytes))
@@ -317,8 +317,8 @@ class FileUpload(JSComponent):
         note.dataset.state = ""
         if (!file) return
         if (file.size > model.limit) {
-          failed("文件“" + file.name + "”(" + mb(file.size) + ")超过 " + limitText +
-                 " 上限,未上传;请压缩或拆分后再上传。")
+          failed("文件“" + file.name + "”（" + mb(file.size) + "）超过 " + limitText +
+                 " 上限，未上传；请压缩或拆分后再上传。")
           return
         }
         model.busy = true
@@ -332,7 +332,7 @@ class FileUpload(JSComponent):
         xhr.setRequestHeader("Content-Type", "application/octet-stream")
         xhr.upload.onprogress = (e) => {
           if (e.lengthComputable && current === xhr) {
-            note.textContent = "正在上传“" + file.name + "”:" + Math.floor(100 * e.loaded / e.total) + "%"
+            note.textContent = "正在上传“" + file.name + "”：" + Math.floor(100 * e.loaded / e.total) + "%"
           }
         }
         xhr.onload = () => {
@@ -341,18 +341,18 @@ class FileUpload(JSComponent):
           let body = {}
           try { body = JSON.parse(xhr.responseText) } catch (e) {}
           if (xhr.status === 200 && body.token) {
-            note.textContent = "已上传“" + file.name + "”(" + mb(file.size) + ")"
+            note.textContent = "已上传“" + file.name + "”（" + mb(file.size) + "）"
             note.dataset.state = "done"
             model.uploaded = JSON.stringify([body.token, body.name, body.size])
           } else {
-            failed(body.error || ("“" + file.name + "”上传失败(" + xhr.status + "),请重试。"))
+            failed(body.error || ("“" + file.name + "”上传失败（" + xhr.status + "），请重试。"))
           }
           model.busy = false
         }
         xhr.onerror = () => {
           if (current !== xhr) return
           current = null
-          failed("“" + file.name + "”上传失败:与服务器的连接中断,请重试。")
+          failed("“" + file.name + "”上传失败：与服务器的连接中断，请重试。")
           model.busy = false
         }
         xhr.send(file)

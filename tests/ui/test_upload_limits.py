@@ -299,7 +299,7 @@ def test_the_page_refuses_an_oversized_file_before_reading_it(server):
     """The page carries the browser-side check, with the limit in Chinese."""
     with urllib.request.urlopen(server["base"], timeout=30) as resp:
         html = resp.read().decode()
-    assert "attachShadow" in html and "上限,未上传" in html and str(20 * MB) in html
+    assert "attachShadow" in html and "上限，未上传" in html and str(20 * MB) in html
 
 
 def _upload_at_the_limit(page, server, name: str, fill: bytes) -> int:
@@ -454,6 +454,32 @@ def test_the_upload_route_takes_files_only_from_a_live_page_of_this_site(server,
     assert kept.parent.stat().st_mode & 0o777 == 0o700
 
 
+def test_an_oversized_upload_is_refused_from_its_header(server, upload_auth):
+    """Headers announcing 1 MB over the limit, and no body sent: the answer
+    comes at once, in Chinese, naming the file, its size and the limit."""
+    from urllib.parse import quote
+
+    from tongchou.documents import MAX_BYTES
+
+    headers = {**_auth(upload_auth, "全县扫描件.pdf"), "Content-Length": str(MAX_BYTES + MB),
+               "Origin": f"http://127.0.0.1:{server['port']}", "Content-Type": "application/octet-stream"}
+    head = f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{server['port']}\r\n" + "".join(
+        f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    with socket.create_connection(("127.0.0.1", server["port"]), timeout=30) as sock:
+        sock.sendall(head.encode())
+        answer = b""
+        while b"}" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    status = answer.split(b"\r\n", 1)[0]
+    assert b" 413 " in status, answer[:300]
+    error = json.loads(answer.split(b"\r\n\r\n", 1)[1].decode("utf-8"))["error"]
+    assert error == "文件“全县扫描件.pdf”（21.0 MB）超过 20 MB 上限，未上传；请压缩或拆分后再上传。", error
+    assert quote("全县扫描件.pdf") in head  # the name went URL-encoded, as the page sends it
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_a_big_upload_is_refused_as_it_arrives_in_little_memory(server, upload_auth, declared):
     before = set(_kept(server))
@@ -464,7 +490,7 @@ def test_a_big_upload_is_refused_as_it_arrives_in_little_memory(server, upload_a
     peak, (status, answer) = _measured(server, send)
     assert status in (None, 400, 413), (status, answer)
     if declared and answer is not None:  # refused from the header, naming the file, its size and the limit
-        assert answer["error"].startswith("文件“全县扫描件.pdf”(140.0 MB)超过 20 MB 上限,未上传"), answer
+        assert answer["error"].startswith("文件“全县扫描件.pdf”（140.0 MB）超过 20 MB 上限，未上传"), answer
     _assert_small(server, peak, "upload " + ("content-length" if declared else "chunked"))
     assert set(_kept(server)) == before  # nothing of it kept
     _still_serving(server)
