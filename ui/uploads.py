@@ -20,11 +20,13 @@ widget holding the key it was uploaded with.
 What is kept: each file 0600 in a 0700 folder (``TONGCHOU_UPLOAD_DIR``, else
 the system's temporary folder), removed when the page stores it, replaces it,
 after :data:`PENDING_SECONDS`, when one user has more than
-:data:`PENDING_PER_USER` waiting, and when the server stops.
+:data:`PENDING_PER_USER` waiting, and when the server stops (or, if it was
+killed, when the next server starts: :func:`sweep_stale`).
 """
 from __future__ import annotations
 
 import atexit
+import fcntl
 import json
 import logging
 import os
@@ -95,9 +97,15 @@ class UploadBook:
     @property
     def folder(self) -> Path:
         if self._folder is None:
-            base = os.environ.get("TONGCHOU_UPLOAD_DIR") or None
-            self._folder = Path(tempfile.mkdtemp(prefix="tongchou-uploads-", dir=base))  # 0700
-            atexit.register(shutil.rmtree, self._folder, True)
+            base = Path(os.environ.get("TONGCHOU_UPLOAD_DIR") or tempfile.gettempdir())
+            sweep_stale(base)
+            folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=base))  # 0700
+            # Held while this process lives: a server stopped by a signal skips
+            # atexit, and the next one removes its folder (the lock is free then).
+            self._lock_fd = os.open(folder / LOCK, os.O_WRONLY | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            atexit.register(shutil.rmtree, folder, True)
+            self._folder = folder
         return self._folder
 
     def new_file(self) -> tuple[str, Path, int]:
@@ -155,6 +163,32 @@ class UploadBook:
         if self.sessions is not None and getattr(app, "session", None) is not None:
             return self.sessions.upload_key(app.session)
         return "local:" + secrets.token_urlsafe(16)
+
+
+PREFIX = "tongchou-uploads-"
+LOCK = ".lock"
+
+
+def sweep_stale(base: Path) -> list[Path]:
+    """Remove the upload folders under ``base`` that no running server holds
+    (their owner was killed); the folders of live servers stay."""
+    gone = []
+    for folder in base.glob(PREFIX + "*"):
+        try:
+            if not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            fd = os.open(folder / LOCK, os.O_WRONLY)
+        except OSError:
+            continue  # not ours, or a folder still being set up
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live server's
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        gone.append(folder)
+    return gone
 
 
 def _unlink(path: Path) -> None:
@@ -218,7 +252,7 @@ class UploadHandler(RequestHandler):
         session = sessions.verify_cookie(self.get_cookie(COOKIE)) if sessions is not None else None
         keyed = sessions.verify_upload_key(self.request.headers.get(KEY_HEADER)) if sessions is not None else None
         try:
-            live = session is not None and sessions.problem(session) is None
+            live = session is not None and sessions.problem(session, check_log=True) is None
         except Exception:  # the ledger unreachable: nothing is taken
             log.exception("session check for an upload failed")
             live = False

@@ -407,7 +407,7 @@ def upload_auth(server):
 
 def _kept(server) -> list[Path]:
     """The files the server keeps in its upload folder (TONGCHOU_UPLOAD_DIR)."""
-    return sorted(p for p in server["incoming"].rglob("*") if p.is_file())
+    return sorted(p for p in server["incoming"].rglob("*") if p.is_file() and p.name != ".lock")
 
 
 def _post(server, body, headers: dict[str, str], *, length: int | None = None):
