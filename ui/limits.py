@@ -233,7 +233,7 @@ FILE_CHECK_SCRIPT = """
       var ws = protocols === undefined ? new NativeSocket(url) : new NativeSocket(url, protocols);
       ws.addEventListener("close", function (ev) {
         // Only the server's own Chinese reasons (Tornado's are English).
-        if ((ev.code === 1008 || ev.code === 1009) && /[^\x00-\x7f]/.test(ev.reason)) { show(ev.reason + "。", true); }
+        if ((ev.code === 1008 || ev.code === 1009) && /[^\\x00-\\x7f]/.test(ev.reason)) { show(ev.reason + "。", true); }
       });
       return ws;
     };
