@@ -371,7 +371,7 @@ class TongchouApp:
         self.actor = actor
         if self.sessions is not None:
             from .server import allow_uploads_on_this_page
-            allow_uploads_on_this_page()  # the anonymous websocket cap no longer applies
+            allow_uploads_on_this_page(actor.name)  # the anonymous websocket cap no longer applies
         account = Account.get_or_none(Account.name == actor.name)
         self.display_name = (account.display_name if account else "") or actor.name
         # The language and money unit the user chose last time, in any browser.

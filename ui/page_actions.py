@@ -24,6 +24,7 @@ from . import page_documents, queries
 from .compat import widget
 from .fmt import alert, article_html, esc, html_pane
 from .forms import FieldForm
+from .uploads import file_upload
 
 WARNING_TONES = ("punitive", "irreversible")
 
@@ -169,18 +170,18 @@ class ActionPanel:
         kind = widget(pn.widgets.Select, name=app.t("evidence_kind"), options=labels, value=labels[0],
                       width=200, css_classes=["tc-evidence-kind"])
         accept = ",".join("." + ext for ext in sorted(documents.ALLOWED))
-        chooser = widget(pn.widgets.FileInput, accept=accept, multiple=False, css_classes=["tc-evidence-file"],
-                         margin=(28, 10, 10, 10))
+        chooser = file_upload(app, accept=accept, css_classes=["tc-evidence-file"], margin=(28, 10, 10, 10))
         upload = widget(pn.widgets.Button, name=app.t("evidence_upload"), button_type="light",
                         css_classes=["tc-evidence-upload"], margin=(28, 10, 10, 10))
         feedback = html_pane("", css_classes=["tc-evidence-feedback"])
 
         def do_upload():
-            if not chooser.value or not chooser.filename:
+            data = chooser.read()
+            if data is None or not chooser.filename:
                 feedback.object = alert("warning", app.t("invalid"), [app.t("no_file")])
                 return
             try:
-                store.add(app.ledger, self.project.id, kind.value, chooser.filename, bytes(chooser.value), app.actor)
+                store.add(app.ledger, self.project.id, kind.value, chooser.filename, data, app.actor)
             except (InvalidInput, NotFound, PermissionDenied) as exc:
                 feedback.object = alert("danger", app.t("invalid"), [str(exc)])
                 return
@@ -189,7 +190,7 @@ class ActionPanel:
             queries.changed(app.ledger, self.project.id)
             sync()
 
-        app.on_click(upload, do_upload)
+        app.on_click(upload, lambda: chooser.when_ready(app.handler(do_upload)))
         return [notes, pn.Row(kind, chooser, upload, sizing_mode="stretch_width"), feedback]
 
     def open(self, action: Action) -> None:

@@ -21,6 +21,7 @@ from tongchou.models import Account, Document
 
 from .compat import widget
 from .fmt import alert, esc, html_pane, table
+from .uploads import file_upload
 
 try:  # official documents are optional: the UI works without the module
     from tongchou import official, official_issue
@@ -120,8 +121,7 @@ def documents_section(app, project):
         kind = widget(pn.widgets.Select, name=app.t("document_kind") + " *", options=kinds, value=kinds[0],
                       width=200, css_classes=["tc-doc-kind"])
         accept = ",".join("." + ext for ext in sorted(documents.ALLOWED))
-        chooser = widget(pn.widgets.FileInput, accept=accept, multiple=False, css_classes=["tc-doc-file"],
-                         margin=(28, 10, 10, 10))
+        chooser = file_upload(app, accept=accept, css_classes=["tc-doc-file"], margin=(28, 10, 10, 10))
         upload = widget(pn.widgets.Button, name=app.t("upload"), button_type="primary", width=100,
                         css_classes=["tc-doc-upload"], margin=(28, 10, 10, 10))
         limit_mb = docs_store.max_bytes // (1024 * 1024)
@@ -130,12 +130,12 @@ def documents_section(app, project):
 
         def do_upload():
             feedback.object = ""
-            data, name = chooser.value, chooser.filename
-            if not data or not name:
+            data, name = chooser.read(), chooser.filename
+            if data is None or not name:
                 feedback.object = alert("warning", app.t("invalid"), [app.t("no_file")])
                 return
             try:
-                stored = docs_store.add(app.ledger, project.id, kind.value, name, bytes(data), app.actor)
+                stored = docs_store.add(app.ledger, project.id, kind.value, name, data, app.actor)
             except (InvalidInput, NotFound, PermissionDenied) as exc:
                 feedback.object = alert("danger", app.t("invalid") if isinstance(exc, InvalidInput)
                                         else app.t("error"), [str(exc)])
@@ -145,7 +145,8 @@ def documents_section(app, project):
             feedback.object = alert("success", app.t("uploaded", name=stored.filename))
             refresh()
 
-        app.on_click(upload, do_upload)
+        # A click while the file is still on its way waits for it.
+        app.on_click(upload, lambda: chooser.when_ready(app.handler(do_upload)))
         parts += [hint, pn.Row(kind, chooser, upload, sizing_mode="stretch_width"), feedback]
     return pn.Column(*parts, sizing_mode="stretch_width")
 

@@ -17,6 +17,7 @@ from tongchou.imports import ImportRefused, ImportReport, import_workbook
 from . import queries
 from .compat import widget
 from .fmt import alert, esc, html_pane, table
+from .uploads import file_upload
 
 #: problems listed on the page (the rest are counted)
 SHOWN = 500
@@ -108,8 +109,8 @@ def import_page(app, **_params):
     if not app.can_create():
         return html_pane(alert("warning", tt(app, "not_allowed")), css_classes=["tc-page-import"])
     is_admin = app.role == "admin"
-    w_file = widget(pn.widgets.FileInput, accept=".xlsx", multiple=False, css_classes=["tc-import-file"])
-    w_map = widget(pn.widgets.FileInput, accept=".yaml,.yml", multiple=False, css_classes=["tc-import-mapping"])
+    w_file = file_upload(app, accept=".xlsx", css_classes=["tc-import-file"])
+    w_map = file_upload(app, accept=".yaml,.yml", css_classes=["tc-import-mapping"])
     w_partial = widget(pn.widgets.Checkbox, name=tt(app, "partial"), value=False, css_classes=["tc-import-partial"])
     w_units = widget(pn.widgets.Checkbox, name=tt(app, "create_units"), value=False,
                      css_classes=["tc-import-create-units"], visible=is_admin)
@@ -121,19 +122,22 @@ def import_page(app, **_params):
     state: dict[str, Any] = {"checked": None}
 
     def options() -> dict[str, Any] | None:
-        data = w_file.value
-        if not data:
+        # The workbook is read from the uploaded file: the import checks its
+        # archive (size, parts, rows) before reading it whole.
+        source = w_file.path()
+        if source is None:
             out.object = alert("warning", tt(app, "no_file"))
             return None
         mapping = None
-        if w_map.value:
+        mapping_bytes = w_map.read()
+        if mapping_bytes:
             import yaml
             try:
-                mapping = yaml.safe_load(w_map.value.decode("utf-8")) or {}
+                mapping = yaml.safe_load(mapping_bytes.decode("utf-8")) or {}
             except (UnicodeDecodeError, yaml.YAMLError) as exc:
                 out.object = alert("danger", tt(app, "invalid"), [f"映射文件不是有效的 YAML:{exc}"])
                 return None
-        return {"source": bytes(data), "mapping": mapping, "filename": w_file.filename or "",
+        return {"source": source, "mapping": mapping, "filename": w_file.filename or "",
                 "partial": bool(w_partial.value), "create_units": bool(is_admin and w_units.value)}
 
     def fail(exc: Exception) -> None:
@@ -192,10 +196,15 @@ def import_page(app, **_params):
     def reset(*_):
         state["checked"] = None
         go.disabled = True
-    for w in (w_file, w_map, w_partial, w_units):
+    for w in (w_file, w_map):
+        w.param.watch(reset, "uploaded")
+    for w in (w_partial, w_units):
         w.param.watch(reset, "value")
-    app.on_click(check, do_check)
-    app.on_click(go, do_import)
+
+    def ready(fn):  # a click while a file is still on its way waits for it
+        return lambda: w_file.when_ready(lambda: w_map.when_ready(app.handler(fn)))
+    app.on_click(check, ready(do_check))
+    app.on_click(go, ready(do_import))
     head = html_pane(f'<div class="tc-h">{esc(tt(app, "title"))}</div><div class="tc-muted">{esc(tt(app, "hint"))}</div>')
     files = pn.Row(pn.Column(html_pane(f"<b>{esc(tt(app, 'file'))}</b>"), w_file),
                    pn.Column(html_pane(f"<b>{esc(tt(app, 'mapping'))}</b>"), w_map), sizing_mode="stretch_width")

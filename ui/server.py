@@ -15,10 +15,11 @@ from tornado.web import OutputTransform
 
 from tongchou.ledger import Ledger
 
+from . import uploads
 from .app import TongchouApp
 from .i18n import tr
 from .limits import (ANONYMOUS_MESSAGE_BYTES, FILE_CHECK_SCRIPT, HTTP_BODY_BYTES,  # noqa: F401
-                     UPLOAD_MESSAGE_BYTES, cap_websockets, lift_cap)
+                     PAGE_MESSAGE_BYTES, cap_websockets, lift_cap)
 from .sessions import COOKIE, PAYLOAD_KEY, Session, SessionBook, SessionRequestHandler, routes
 
 log = logging.getLogger("tongchou.ui")
@@ -56,26 +57,27 @@ def _cap_anonymous_websockets(sessions: SessionBook) -> None:
     """A websocket opened without the cookie of a live session may send messages of
     :data:`ANONYMOUS_MESSAGE_BYTES` at most, until its page logs in; every
     Bokeh message is capped as a whole (:mod:`.limits`)."""
-    def anonymous(handler) -> bool:
+    def page_user(handler) -> str | None:
         morsel = handler.request.cookies.get(COOKIE) if handler.request.cookies else None
         session = sessions.verify_cookie(morsel.value if morsel is not None else None)
         if session is None:
-            return True
+            return None
         try:  # a signed cookie of an ended, expired or changed session lifts nothing
-            return sessions.problem(session, check_log=True) is not None
+            return session.user if sessions.problem(session, check_log=True) is None else None
         except Exception:  # the ledger unreachable: the small cap, never the big one
             log.exception("session check for a new websocket failed")
-            return True
+            return None
 
-    cap_websockets(anonymous)
+    cap_websockets(page_user)
 
 
-def allow_uploads_on_this_page() -> None:
+def allow_uploads_on_this_page(user: str | None = None) -> bool:
     """Called on login: lift the anonymous message cap of this page's websocket
-    to :data:`UPLOAD_MESSAGE_BYTES`."""
+    to :data:`PAGE_MESSAGE_BYTES`, counted as one of ``user``'s pages; False
+    (and the page closed) if the user already holds too many."""
     doc = pn.state.curdoc
     session = getattr(getattr(doc, "session_context", None), "_session", None)
-    lift_cap(getattr(session, "_subscribed_connections", ()))
+    return lift_cap(getattr(session, "_subscribed_connections", ()), user)
 
 
 # Below this width the page stacks: the menu goes above the content and the
@@ -216,10 +218,11 @@ def serve(db: str | None = None, jurisdiction: str | None = None, demo: bool = F
     server = pn.serve(apps, port=port, address=address, websocket_origin=origins(address, port),
                       show=show, start=False, title=tr("app_title"), verbose=False,
                       check_unused_sessions=60_000, unused_session_lifetime=15 * 60_000,
-                      websocket_max_message_size=UPLOAD_MESSAGE_BYTES,
+                      websocket_max_message_size=PAGE_MESSAGE_BYTES,
                       # Tornado would otherwise buffer request bodies of up to 100 MB on any URL.
                       http_server_kwargs={"max_body_size": HTTP_BODY_BYTES},
-                      extra_patterns=routes(sessions),
+                      # Files come over HTTP, streamed to disk (see uploads.py), not over the websocket.
+                      extra_patterns=routes(sessions) + uploads.routes(uploads.install(sessions)),
                       # The session cookie stays out of Bokeh's session token, which page scripts can read.
                       exclude_cookies=[COOKIE], exclude_headers=["Cookie"])
     server._tornado.transforms.append(SecurityHeaders)

@@ -165,6 +165,14 @@ class SessionBook:
         found = self._verify("session", cookie)
         return found[0] if found else None
 
+    def upload_key(self, session: Session) -> str:
+        """A page's key for ``POST /upload``: good only with this session's cookie."""
+        return self._sign("upload", session)
+
+    def verify_upload_key(self, key: str | None) -> Session | None:
+        found = self._verify("upload", key)
+        return found[0] if found else None
+
     def issue(self, actor: Actor) -> Session:
         """A new session for a user who has just given the right password."""
         session = Session(actor.name, secrets.token_hex(16), int(self.clock()), self.generation(actor.name))

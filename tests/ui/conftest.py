@@ -109,6 +109,10 @@ def serve_process(folder: Path, db: Path, env: dict[str, str], start_seconds: fl
     """``tongchou serve`` of ``db`` on a free port until the block ends; yields
     ``(base URL, process)``; its log is ``folder/serve.log``."""
     port = _free_port()
+    if "TONGCHOU_UPLOAD_DIR" not in env:  # uploaded files wait in the test's folder, not the system's
+        incoming = folder / "incoming"
+        incoming.mkdir(mode=0o700, exist_ok=True)
+        env = {**env, "TONGCHOU_UPLOAD_DIR": str(incoming)}
     log = open(folder / "serve.log", "w")
     proc = subprocess.Popen(_tongchou() + ["--db", str(db), "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)

@@ -73,7 +73,7 @@ def test_page_checks_then_imports(demo, tmp_path):
     check.clicks += 1
     assert "请先选择" in out.object and go.disabled
     bad = workbook(tmp_path / "bad.xlsx", bad_rows("页", year))
-    file_in.filename, file_in.value = "bad.xlsx", bad.read_bytes()
+    file_in.put("bad.xlsx", bad.read_bytes())
     check.clicks += 1
     assert "tc-import-problems" in out.object and go.disabled
     assert "第 4 行" not in out.object  # rows are numbered in columns, not in sentences
@@ -87,7 +87,7 @@ def test_page_checks_then_imports(demo, tmp_path):
     go.clicks += 1
     assert "已导入 1 个项目" in out.object and demo.projects(None)[1] == before + 1
     good = workbook(tmp_path / "good.xlsx", good_rows("好", year))
-    file_in.filename, file_in.value = "good.xlsx", good.read_bytes()
+    file_in.put("good.xlsx", good.read_bytes())
     assert go.disabled  # a new file needs a new check
     check.clicks += 1
     assert "检查通过" in out.object and not go.disabled
