@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib
-from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
 from .dates import parse_date
+from .entrypoints import entry_points
 from .errors import InvalidInput, NotFound, Refused, TongchouError
 from .ledger import Ledger
 from .values import MAX_ID, dumps_pretty, record_id, to_json_value

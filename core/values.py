@@ -7,8 +7,10 @@ codec, so a value is valid or not in the same way everywhere.  Errors are
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
+import operator
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -333,6 +335,8 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
         elif all(type(v) in _SCALARS for v in value):
             text = _encoder(inner)(value)
             out.append("[\n" + inner + text[1:-1] + "\n" + pad + "]")
+        elif (text := _same_shape_records(value, pad)) is not None:
+            out.append(text)
         elif all(type(v) is dict and v and _flat(v) for v in value):
             # A list of flat records (findings, obligations): one C call for all of
             # them, written at the records' item indentation; then the records'
@@ -357,11 +361,52 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
 
 _SCALAR_TYPES = frozenset(_SCALARS)
 _STR_TYPE = frozenset((str,))
+_DICT_TYPE = frozenset((dict,))
 
 
 def _flat(record: dict) -> bool:
     """Only string keys and plain values (checked in C: this runs per record)."""
     return _SCALAR_TYPES.issuperset(map(type, record.values())) and _STR_TYPE.issuperset(map(type, record))
+
+
+#: writes a flat list of plain values with a raw newline between them: the
+#: encoder escapes every newline inside a string, so splitting on it is exact
+_VALUES = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":")).encode
+
+
+def _same_shape_records(records: list, pad: str) -> str | None:
+    """A list of flat records that all have the same keys (a sweep's findings
+    or obligations), written as ``json.dumps(indent=2, sort_keys=True)``
+    writes it at indentation ``pad``; None for any other list.
+
+    The values of all the records go through the C encoder as one flat list
+    (what makes a province's output fast: no per-record key sorting and
+    escaping), and are then interleaved with the keys' text, which is the
+    same for every record."""
+    if not _DICT_TYPE.issuperset(map(type, records)) or len(set(map(tuple, records))) != 1:
+        return None
+    keys = tuple(records[0])
+    if not keys or not _STR_TYPE.issuperset(map(type, keys)):
+        return None
+    order = sorted(keys)
+    if len(order) == 1:
+        flat = [r[order[0]] for r in records]
+    else:
+        flat = list(itertools.chain.from_iterable(map(operator.itemgetter(*order), records)))
+    if not _SCALAR_TYPES.issuperset(map(type, flat)):
+        return None
+    values = _VALUES(flat)[1:-1].split("\n")
+    inner = pad + "  "
+    deeper = inner + "  "
+    names = [json.dumps(k, ensure_ascii=False) + ": " for k in order]
+    between = ["\n" + inner + "},\n" + inner + "{\n" + deeper + names[0]]
+    between += [",\n" + deeper + n for n in names[1:]]
+    parts: list[str | None] = [None] * (2 * len(values))
+    parts[0::2] = between * len(records)
+    parts[1::2] = values
+    parts[0] = "[\n" + inner + "{\n" + deeper + names[0]
+    parts.append("\n" + inner + "}\n" + pad + "]")
+    return "".join(parts)
 
 
 _ENCODERS: dict[str, Any] = {}
