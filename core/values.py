@@ -7,8 +7,8 @@ codec, so a value is valid or not in the same way everywhere.  Errors are
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
+import json.encoder
 import math
 import operator
 import re
@@ -372,6 +372,17 @@ def _flat(record: dict) -> bool:
 #: writes a flat list of plain values with a raw newline between them: the
 #: encoder escapes every newline inside a string, so splitting on it is exact
 _VALUES = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":")).encode
+#: how the encoder writes one string (ensure_ascii=False)
+_STRING = json.encoder.encode_basestring
+
+
+class _Strings(dict):
+    """Each distinct string encoded once: a province's findings repeat a few
+    hundred messages, codes and dates and one name per project."""
+
+    def __missing__(self, text: str) -> str:
+        encoded = self[text] = _STRING(text)
+        return encoded
 
 
 def _same_shape_records(records: list, pad: str) -> str | None:
@@ -379,31 +390,37 @@ def _same_shape_records(records: list, pad: str) -> str | None:
     or obligations), written as ``json.dumps(indent=2, sort_keys=True)``
     writes it at indentation ``pad``; None for any other list.
 
-    The values of all the records go through the C encoder as one flat list
-    (what makes a province's output fast: no per-record key sorting and
-    escaping), and are then interleaved with the keys' text, which is the
-    same for every record."""
+    The records are written a column at a time: a column of strings through a
+    table of the strings already encoded, any other column of plain values by
+    one C call; the columns are then interleaved with the keys' text, which is
+    the same for every record."""
     if not _DICT_TYPE.issuperset(map(type, records)) or len(set(map(tuple, records))) != 1:
         return None
     keys = tuple(records[0])
     if not keys or not _STR_TYPE.issuperset(map(type, keys)):
         return None
     order = sorted(keys)
-    if len(order) == 1:
-        flat = [r[order[0]] for r in records]
-    else:
-        flat = list(itertools.chain.from_iterable(map(operator.itemgetter(*order), records)))
-    if not _SCALAR_TYPES.issuperset(map(type, flat)):
-        return None
-    values = _VALUES(flat)[1:-1].split("\n")
+    columns = [list(map(operator.itemgetter(k), records)) for k in order]
+    strings = _Strings()
+    encoded = []
+    for column in columns:
+        types = set(map(type, column))
+        if types == _STR_TYPE:
+            encoded.append(list(map(strings.__getitem__, column)))
+        elif _SCALAR_TYPES.issuperset(types):
+            encoded.append(_VALUES(column)[1:-1].split("\n"))
+        else:
+            return None
     inner = pad + "  "
     deeper = inner + "  "
     names = [json.dumps(k, ensure_ascii=False) + ": " for k in order]
     between = ["\n" + inner + "},\n" + inner + "{\n" + deeper + names[0]]
     between += [",\n" + deeper + n for n in names[1:]]
-    parts: list[str | None] = [None] * (2 * len(values))
-    parts[0::2] = between * len(records)
-    parts[1::2] = values
+    width = 2 * len(order)
+    parts: list[str | None] = [None] * (width * len(records))
+    for i, (text, column) in enumerate(zip(between, encoded)):
+        parts[2 * i::width] = [text] * len(records)
+        parts[2 * i + 1::width] = column
     parts[0] = "[\n" + inner + "{\n" + deeper + names[0]
     parts.append("\n" + inner + "}\n" + pad + "]")
     return "".join(parts)
