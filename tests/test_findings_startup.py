@@ -95,3 +95,31 @@ def test_findings_json_stays_within_its_bound_of_the_floor(province, monkeypatch
     assert ratio <= FINDINGS_CLI_RATIO_BOUND, (
         f"tongchou findings --json takes {ratio:.1f}x the floor process (bound {FINDINGS_CLI_RATIO_BOUND}x): "
         "has its start-up grown (python -X importtime -m tongchou findings --help)?")
+
+
+def test_a_field_asked_alone_is_the_field_of_the_whole_record(tmp_path):
+    """The sweep hands plugins projects whose fields are decoded one by one
+    as they are asked (storage._LazyFields with ``one``): each must be what
+    decoding the whole record gives, and an unknown name a KeyError as there."""
+    import datetime as dt
+
+    from tongchou.cli import seed_demo
+    from tongchou.storage import _LazyFields
+    with Ledger.open(str(tmp_path / "demo.db"), key_file=tmp_path / "demo.key") as ledger:
+        seed_demo(ledger, dt.date(2026, 6, 1))
+        rows = ledger.db.execute_sql('SELECT p."name", u."name", p."year", p."estimate", p."data" FROM "project" AS p '
+                                     'JOIN "unit" AS u ON p."unit_id" = u."id"').fetchall()
+        assert len(rows) > 20
+        names = ["name", "unit", "year", "estimate", *ledger.registry.fields, "no_such_field"]
+        for row in rows:
+            whole = _LazyFields(ledger._fields, *row)
+            for name in names:
+                alone = _LazyFields(ledger._fields, *row, ledger._field)
+                if name == "no_such_field":
+                    with pytest.raises(KeyError):
+                        alone[name]
+                    assert alone.get(name) is None
+                else:
+                    assert alone[name] == whole[name] and type(alone[name]) is type(whole[name]), name
+            asked = _LazyFields(ledger._fields, *row, ledger._field)
+            assert asked["source"] is asked["source"] and dict(asked) == dict(whole)
