@@ -19,7 +19,7 @@ from . import __version__
 from .dates import parse_date
 from .entrypoints import entry_points
 from .errors import InvalidInput, NotFound, Refused, TongchouError
-from .ledger import Ledger
+from .ledger import Ledger, LedgerFinding, LedgerObligation
 from .values import MAX_ID, dumps_pretty, record_id, to_json_value
 
 
@@ -261,8 +261,8 @@ def cmd_findings(args) -> int:
             _print_json({"date": on, "jurisdiction": ledger.jurisdiction.name, "recompute_pending": bool(pending),
                          "notices": [{"code": n.code, "citation": n.citation.label, "message": n.message}
                                      for n in notices],
-                         "findings": [f.to_json() for f in findings],
-                         "obligations": [o.to_json(on) for o in obligations]})
+                         "findings": LedgerFinding.json_records(findings),
+                         "obligations": LedgerObligation.json_records(obligations, on)})
             return 0
         for n in notices:
             print(f"notice: {n.message} [{n.citation.label}]")

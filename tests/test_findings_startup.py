@@ -123,3 +123,31 @@ def test_a_field_asked_alone_is_the_field_of_the_whole_record(tmp_path):
                     assert alone[name] == whole[name] and type(alone[name]) is type(whole[name]), name
             asked = _LazyFields(ledger._fields, *row, ledger._field)
             assert asked["source"] is asked["source"] and dict(asked) == dict(whole)
+
+
+def test_findings_written_as_columns_are_the_findings_to_json(tmp_path):
+    """``findings --json`` writes the sweep through LedgerFinding.json_records
+    and LedgerObligation.json_records (columns, no dict per record): the same
+    records as ``to_json``, and the same text as writing those."""
+    import datetime as dt
+
+    from tongchou.cli import seed_demo
+    from tongchou.ledger import LedgerFinding, LedgerObligation
+    from tongchou.values import dumps_pretty
+    with Ledger.open(str(tmp_path / "demo.db"), key_file=tmp_path / "demo.key") as ledger:
+        seed_demo(ledger, dt.date(2026, 6, 1))
+        for on in (dt.date(2026, 6, 1), dt.date(2027, 3, 1)):
+            swept = ledger.sweep(on, include_advice=True)
+            assert swept.findings and swept.obligations
+            assert any(f.due for f in swept.findings) and any(f.due is None for f in swept.findings)
+            findings = LedgerFinding.json_records(swept.findings)
+            assert findings.to_list() == [f.to_json() for f in swept.findings]
+            for when in (on, None):
+                obligations = LedgerObligation.json_records(swept.obligations, when)
+                assert obligations.to_list() == [o.to_json(when) for o in swept.obligations]
+            data = {"findings": findings, "obligations": LedgerObligation.json_records(swept.obligations, on)}
+            assert dumps_pretty(data) == json.dumps(
+                {"findings": [f.to_json() for f in swept.findings],
+                 "obligations": [o.to_json(on) for o in swept.obligations]}, ensure_ascii=False, indent=2,
+                sort_keys=True)
+    assert dumps_pretty({"none": LedgerFinding.json_records([])}) == '{\n  "none": []\n}'
