@@ -49,7 +49,6 @@ class LedgerFinding:
                 "citation": label, "message": self.message,
                 "due": self.due.isoformat() if self.due else None}
 
-
     @staticmethod
     def json_records(findings: "list[LedgerFinding]") -> Records:
         """``[f.to_json() for f in findings]`` as columns (``values.Records``):

@@ -91,7 +91,7 @@ class SweepMixin:
                 if tail is None:
                     tail = late[due] = f"(应于 {due} 前完成,已逾期 {(on - due).days} 天)"
                 out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
-                                         message + tail, due))
+                                         f"{message}{tail}", due))
         out.extend(self._sweep_hook(on, scope, project_id, include_advice))
         order = {"overdue": 0, "violation": 1, "advice": 2}
         out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
