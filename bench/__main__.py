@@ -11,10 +11,10 @@ if sys.argv[1:2] == ["ui"]:
     code = 0
     if which in ("both", "dashboard"):
         from .ui_dashboard import main as dashboard_main
-        code = dashboard_main(rest) or code
+        code = dashboard_main(rest, known_only=which == "both") or code
     if which in ("both", "pages"):
         from .ui import main as pages_main
-        code = pages_main(rest) or code
+        code = pages_main(rest, known_only=which == "both") or code
     sys.exit(code)
 
 from .run import main  # noqa: E402

@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .report import markdown
+
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = ("sweep", "findings_cli", "ledger_page", "field_page", "project_page", "scenarios", "actions", "actions_full",
          "actions_concurrent")
@@ -53,6 +55,29 @@ FLOORS = {
     "actions": "the same statements as raw SQL, replayed on a copy",
     "actions_full": "the same statements as raw SQL, replayed on a copy",
     "actions_concurrent": "bare commits, 4 processes",
+}
+#: The same in Chinese, for the Markdown that docs/performance.md takes (--markdown).
+LABELS_ZH = {
+    "sweep": "合规巡查（全部发现与义务）",
+    "findings_cli": "`tongchou findings --json`（新进程）",
+    "ledger_page": "台账列表：筛选 + 排序 + 一页（6 种筛选中最慢的）",
+    "field_page": "按已建索引的插件字段筛选的一页 / 按单位筛选的一页",
+    "project_page": "项目页（5 次读取）",
+    "scenarios": "场景用例运行器",
+    "actions": "办理事项，真实组合，单写者",
+    "actions_full": "办理事项，真实组合，`synchronous=FULL`",
+    "actions_concurrent": "办理事项，真实组合，4 个写进程",
+}
+FLOORS_ZH = {
+    "sweep": "巡查本身的语句，以原始 SQL 重放并取回全部行",
+    "findings_cli": "只用驱动执行该命令的同样 SELECT 并把行打印为 JSON 的最简 python 进程",
+    "ledger_page": "按状态取一页的裸 SELECT",
+    "field_page": "同一页改按单位筛选",
+    "project_page": "该项目各行的四条裸 SELECT",
+    "scenarios": "每个用例只领取一份全新（复制或回滚的）台账",
+    "actions": "同一批语句以原始 SQL 在副本上重放",
+    "actions_full": "同一批语句以原始 SQL 在副本上重放（同为 FULL）",
+    "actions_concurrent": "裸提交，4 个进程",
 }
 #: (limit, "max"/"min", unit, only at full size) per (benchmark, key[, backend])
 TARGETS = {
@@ -156,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", help="folder for the SQLite province (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the generated ledgers")
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--markdown", help="also write the results as Markdown (in Chinese) to this file: "
+                                       "the block between the bench markers of docs/performance.md")
     args = ap.parse_args(argv)
+    started = dt.datetime.now(dt.timezone.utc)
+    load_start = os.getloadavg()[0]
     counties = args.counties or (10 if args.small else 150)
     full = counties * args.per_county >= 150_000
     only = [b for b in ORDER if b in args.only.split(",")]
@@ -168,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"province: {counties} counties x {args.per_county} projects; sweep date in bench.province.SWEEP_ON; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start", flush=True)
     for backend in args.backends.split(","):
+        backend = {"postgresql": "postgres", "sqlite3": "sqlite"}.get(backend, backend)
         if backend == "sqlite":
             path = data / f"province-{counties}x{args.per_county}.db"
             for suffix in ("", "-wal", "-shm", ".key"):
@@ -201,15 +231,21 @@ def main(argv: list[str] | None = None) -> int:
             elif name == "actions" and backend == "sqlite":
                 opts = {**opts, "synchronous": "NORMAL"}
             measured = _run(["bench.cases", case, url, key, json.dumps(opts)])
+            floor_scaling = None
             if "baseline" in measured:  # measured in the same process (a replay, a page beside a page)
                 floor = measured.pop("baseline")
             else:
-                floor = _run(["bench.cases", case, url, key, json.dumps({**opts, "baseline": True})])["value"]
+                floor_out = _run(["bench.cases", case, url, key, json.dumps({**opts, "baseline": True})])
+                floor = floor_out["value"]
+                # bare commits from 4 processes against 1: the scaling the machine allows at most
+                floor_scaling = floor_out.get("scaling")
             value = measured["value"]
             ratio = floor / value if name in THROUGHPUT else value / floor
             row = {"benchmark": name, "backend": backend, "value": value, "unit": measured["unit"],
                    "baseline": floor, "ratio": ratio, "rss_mb": measured["rss_mb"],
                    "extra": {k: v for k, v in measured.items() if k not in ("value", "unit", "rss_mb")}}
+            if floor_scaling is not None:
+                row["extra"]["floor_scaling"] = floor_scaling
             if "commit_floor" in row["extra"]:
                 row["extra"]["commit_ratio"] = round(row["extra"]["commit_floor"] / value, 2)
             row["missed"] = check(name, backend, row, full)
@@ -238,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
         data.rmdir()
     if args.json:
         Path(args.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(rows, notes, started, load_start, os.getloadavg()[0],
+                                                counties, args.per_county, argv), encoding="utf-8")
     missed = [r for r in rows if r["missed"]]
     if missed:
         print(f"{len(missed)} target(s) missed; see docs/performance.md for why and what would close them")

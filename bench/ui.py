@@ -95,12 +95,13 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, known_only: bool = False) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench ui", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--user", default="bureau", help="demo login (default: bureau)")
     ap.add_argument("--json", help="also write the times to this file")
-    args = ap.parse_args(argv)
+    # run one after the other (`python -m bench ui`), each takes its own options and leaves the other's
+    args = ap.parse_known_args(argv)[0] if known_only else ap.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="tongchou-bench-ui-"))
     proc, base, log = _serve(folder)
     try:

@@ -108,14 +108,15 @@ def _province(folder: Path, counties: int, env: dict[str, str]) -> tuple[Path, s
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, known_only: bool = False) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench ui", description=__doc__.split("\n\n")[0])
     ap.add_argument("--counties", type=int, default=150)
     ap.add_argument("--small", action="store_true", help="10 counties")
     ap.add_argument("--province", help="an existing province ledger (SQLite file; its .key beside it)")
     ap.add_argument("--samples", type=int, default=3)
     ap.add_argument("--json", help="also write the row to this file")
-    args = ap.parse_args(argv)
+    # run one after the other (`python -m bench ui`), each takes its own options and leaves the other's
+    args = ap.parse_known_args(argv)[0] if known_only else ap.parse_args(argv)
     if not CHROMIUM.exists():
         print(f"skipped: no Chromium at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)")
         return 0

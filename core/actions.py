@@ -162,19 +162,26 @@ class ActionsMixin:
                 row.id, fields["name"], row.unit_id, fields["year"], Project.estimate.python_value(fen), target,
                 data, row.version + 1, pin if pin is not None else row.rules, digest, row.created_on,
                 row.created_by_id))
-            cursor = self.db.execute_sql(self._sql("act_update"), (
-                target, fields["name"], fields["year"], fen,
-                Project.data.db_value(data), digest, _db_time(moment), seal, row.id, row.version))
-            if cursor.rowcount != 1:
-                raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
-            self._write_parties(row.id, self.parties(state), self.parties(new_state))
+            update = (target, fields["name"], fields["year"], fen, Project.data.db_value(data), digest,
+                      _db_time(moment), seal, row.id, row.version)
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
                       "from_status": state.status, "to_status": target, "recorded_at": moment}
-            cursor = self.db.execute_sql(self._sql("event_insert"), (
-                row.id, values["seq"], spec.name, date.isoformat(), actor.id, actor.role,
-                Event.args.db_value(values["args"]), state.status, target, _db_time(moment)))
-            event_id = cursor.fetchone()[0] if self.is_postgres else cursor.lastrowid
+            event = (values["seq"], spec.name, date.isoformat(), actor.id, actor.role,
+                     Event.args.db_value(values["args"]), state.status, target, _db_time(moment))
+            if self.is_postgres:
+                # One round trip for both: on a server every statement is one, and an
+                # action's cost there is mostly its round trips (docs/performance.md).
+                found = self.db.execute_sql(self._sql("act_write"), update + event).fetchone()
+                if found is None:
+                    raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+                event_id = found[0]
+            else:
+                cursor = self.db.execute_sql(self._sql("act_update"), update)
+                if cursor.rowcount != 1:
+                    raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
+                event_id = self.db.execute_sql(self._sql("event_insert"), (row.id,) + event).lastrowid
+            self._write_parties(row.id, self.parties(state), self.parties(new_state))
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)

@@ -145,7 +145,7 @@ class AuditChain:
 
     def __init__(self, keys: "Keyring | bytes", *, key_file: Path | None = None):
         self.keys = keys if isinstance(keys, Keyring) else Keyring.single(keys)
-        self._sql: tuple[Any, tuple[str, str, str]] | None = None
+        self._sql: tuple[Any, tuple[str, str, str, str | None]] | None = None
         # Another process (``tongchou audit rotate-key``) may rotate the key while
         # this one runs: the file is re-read when it changes, under the head lock.
         self.key_file = key_file
@@ -171,8 +171,8 @@ class AuditChain:
         if AuditHead.get_or_none(AuditHead.id == 1) is None:
             AuditHead.insert(id=1, last_id=0, last_mac=GENESIS).on_conflict_ignore().execute()
 
-    def _statements(self) -> tuple[str, str, str]:
-        """The three statements of an append as parameterised SQL for the bound
+    def _statements(self) -> tuple[str, str, str, str | None]:
+        """The statements of an append as parameterised SQL for the bound
         backend, built once: composing them with peewee on every action cost
         more than running them."""
         db = database.obj
@@ -180,10 +180,15 @@ class AuditChain:
             ph = db.param
             lock = " FOR UPDATE" if isinstance(db, PostgresqlDatabase) else ""
             cols = ", ".join(f'"{f.column_name}"' for f in ENTRY_FIELDS)
+            insert = f'INSERT INTO "{AuditEntry._meta.table_name}" ({cols}) VALUES ({", ".join([ph] * len(ENTRY_FIELDS))})'
+            update = f'UPDATE "{AuditHead._meta.table_name}" SET "last_id" = {ph}, "last_mac" = {ph} WHERE "id" = 1'
+            # PostgreSQL: one entry and the head's move in one statement (one round
+            # trip, which is what a write costs on a server); SQLite has no
+            # data-modifying WITH, and runs in-process anyway.
+            both = f'WITH "h" AS ({update}) {insert}' if lock else None
             self._sql = (db, (
                 f'SELECT "last_id", "last_mac" FROM "{AuditHead._meta.table_name}" WHERE "id" = 1{lock}',
-                f'INSERT INTO "{AuditEntry._meta.table_name}" ({cols}) VALUES ({", ".join([ph] * len(ENTRY_FIELDS))})',
-                f'UPDATE "{AuditHead._meta.table_name}" SET "last_id" = {ph}, "last_mac" = {ph} WHERE "id" = 1'))
+                insert, update, both))
         return self._sql[1]
 
     def append(self, kind: str, actor: str, detail: dict[str, Any], *,
@@ -197,7 +202,7 @@ class AuditChain:
         :meth:`append` links them one by one, with one head update (bulk imports).
         Call inside the write transaction of what they record.  Returns the last id."""
         db = database.obj
-        head_sql, insert_sql, update_sql = self._statements()
+        head_sql, insert_sql, update_sql, both_sql = self._statements()
         # On PostgreSQL FOR UPDATE serialises writers on the head row, so two
         # links never share a parent; SQLite's write transaction already does.
         head = db.execute_sql(head_sql).fetchone()
@@ -218,7 +223,11 @@ class AuditChain:
             rows.append((last_id, at, kind, actor, project_id, action, text, last_mac, mac))
             last_mac = mac
         if len(rows) == 1:
-            db.execute_sql(insert_sql, tuple(f.db_value(v) for f, v in zip(ENTRY_FIELDS, rows[0])))
+            values = tuple(f.db_value(v) for f, v in zip(ENTRY_FIELDS, rows[0]))
+            if both_sql:
+                db.execute_sql(both_sql, (last_id, last_mac) + values)
+                return last_id
+            db.execute_sql(insert_sql, values)
         else:
             for i in range(0, len(rows), batch):
                 chunk = rows[i:i + batch]

@@ -129,7 +129,9 @@ def verify_ledger(url: str, key_file: Path | None, anchor: str | None = None) ->
         try:
             known = {p.stem for p in _migration_names()}
             from .db import HISTORY_TABLE
-            names = {r[0] for r in ledger.db.execute_sql(f"SELECT name FROM {HISTORY_TABLE}").fetchall()}
+            from .field_index import is_pack_migration
+            names = {r[0] for r in ledger.db.execute_sql(f"SELECT name FROM {HISTORY_TABLE}").fetchall()
+                     if not is_pack_migration(r[0])}  # a pack's indexes are made again at open
             if names - known:
                 raise InvalidInput("file", f"备份来自更新版本的 Tongchou(未知迁移 {sorted(names - known)}),请先升级")
             result = ledger.verify_audit(anchor)

@@ -132,13 +132,20 @@ def seed_demo(ledger: Ledger, today: dt.date) -> str:
 
 
 def cmd_migrate(args) -> int:
+    """The core's numbered migrations; then, on a ledger that exists, the enabled
+    pack's (indexes of its ``indexed`` fields), which need the pack loaded."""
     from .db import migrate, open_database
     db = open_database(args.db)
     db.connect()
     try:
         applied = migrate(db)
+        exists = db.execute_sql(f"SELECT 1 FROM \"setting\" WHERE \"key\" = {db.param}",
+                                ("jurisdiction",)).fetchone() is not None
     finally:
         db.close()
+    if exists:
+        with _open(args) as ledger:
+            applied += ledger.upgraded
     print("applied: " + (", ".join(applied) if applied else "nothing (schema is current)"))
     return 0
 

@@ -60,15 +60,46 @@ def indexed_fields(fields: Iterable[Field]) -> list[str]:
 
 
 def ensure_indexes(db: Database, fields: Iterable[Field]) -> list[str]:
-    """Create what the ``indexed`` fields lack (their index; on PostgreSQL also
-    their generated column); returns the index names created.  Reads the
-    catalogue first, so opening a ledger whose indexes exist takes no lock on
-    the project table."""
+    """The pack's schema migration: create what the ``indexed`` fields lack
+    (their index; on PostgreSQL also their generated column) and record each
+    in the migration history (``schema_migration``, as :func:`history_name`)
+    beside the numbered migrations; returns the index names created.  Reads
+    the catalogue first, so opening a ledger whose indexes exist takes no lock
+    on the project table.
+
+    Why not a numbered file: which fields are indexed is the pack's choice, and
+    a county that enables a pack with a new indexed field must get its index
+    without a core release."""
     wanted = indexed_fields(fields)
     if not wanted:
         return []
-    if isinstance(db, PostgresqlDatabase):
-        return _ensure_postgres(db, wanted)
+    made = _ensure_postgres(db, wanted) if isinstance(db, PostgresqlDatabase) else _ensure_sqlite(db, wanted)
+    if made:
+        _record(db, made)
+    return made
+
+
+def history_name(index: str) -> str:
+    """The migration-history name of a field index (no number: it sorts before
+    the numbered migrations and is never taken for a pending file)."""
+    return f"pack_{index}"
+
+
+def is_pack_migration(name: str) -> bool:
+    return name.startswith("pack_")
+
+
+def _record(db: Database, indexes: list[str]) -> None:
+    import datetime as dt
+    p = db.param
+    when = dt.datetime.now()
+    with db.atomic():
+        for idx in indexes:
+            db.execute_sql(f'INSERT INTO "schema_migration" ("name", "applied") VALUES ({p}, {p}) '
+                           'ON CONFLICT ("name") DO NOTHING', (history_name(idx), when))
+
+
+def _ensure_sqlite(db: Database, wanted: list[str]) -> list[str]:
     have = {r[0] for r in db.execute_sql(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'project'")}
     made = []

@@ -40,7 +40,7 @@ from .audit import AuditChain, Keyring, create_key_file
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
-from .field_index import ensure_indexes
+from .field_index import ensure_indexes, history_name
 from .ledger_reads import ReadsMixin
 from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
@@ -93,6 +93,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self.audit = AuditChain(audit_key, key_file=key_path)
         self.seal_key = seals.seal_key(self.audit.keys)
         self.key_path = key_path
+        #: schema changes the opening made (numbered migrations, then the pack's indexes)
+        self.upgraded: list[str] = []
         self._pinned = dict(pinned or {})
         self._params: ParameterSet | None = None
         self._params_signature: tuple = ()
@@ -153,8 +155,10 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
                 with write_transaction(db):
                     Setting.insert(key="jurisdiction", value=jur.name).on_conflict_ignore().execute()
                     seals.reseal(ledger.seal_key, "setting", ["jurisdiction"])
-            if upgrade:  # indexes of the fields the pack declares ``indexed``
-                ensure_indexes(db, ledger.registry.fields.values())
+            made = ensure_indexes(db, ledger.registry.fields.values()) if upgrade else []
+            # what this open changed in the schema: the numbered migrations, then the
+            # pack's (indexes of the fields it declares ``indexed``), for ``tongchou migrate``
+            ledger.upgraded = list(applied) + [history_name(i) for i in made]
             return ledger
         except BaseException:
             db.close()

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 from .scenario_cites import DocumentNames
 from .scenario_load import Loader
-from .scenario_model import (CASE_KEYS, COUNTED, EXPECT_KEYS, PERMISSION, PROJECT_EXPECT_KEYS, STEP_KEYS, Case,
+from .scenario_model import (ADVICE, CASE_KEYS, COUNTED, EXPECT_KEYS, PERMISSION, PROJECT_EXPECT_KEYS, STEP_KEYS, Case,
                              CaseResult, Cite, Expect, ExpectedObligation, ScenarioError, Step)
 from .scenario_model import UniqueKeyLoader as _UniqueKeyLoader  # noqa: F401  (its old name)
 from .scenario_run import Runner, run_paths
 
-__all__ = ["CASE_KEYS", "COUNTED", "EXPECT_KEYS", "PERMISSION", "PROJECT_EXPECT_KEYS", "STEP_KEYS", "Case",
+__all__ = ["ADVICE", "CASE_KEYS", "COUNTED", "EXPECT_KEYS", "PERMISSION", "PROJECT_EXPECT_KEYS", "STEP_KEYS", "Case",
            "CaseResult", "Cite", "DocumentNames", "Expect", "ExpectedObligation", "Loader", "Runner",
            "ScenarioError", "Step", "run_paths"]

@@ -151,18 +151,14 @@ class _CaseReader:
         return Expect(date=day, projects=checks)
 
     def checks(self, raw: dict, where: str, prefix: str) -> Expect:
-        """status, findings, obligations and fields of one project."""
+        """status, findings, advice, obligations and fields of one project."""
         registry = self.registry
         status = raw.get("status")
         if status is not None and status not in registry.statuses:
             raise ScenarioError(f"{where}: key '{prefix}status': unknown status {status!r} "
                                 f"(known: {', '.join(registry.statuses)})")
-        findings = None
-        if "findings" in raw:
-            items = raw["findings"] or []
-            if not isinstance(items, list):
-                raise ScenarioError(f"{where}: key '{prefix}findings' must be a list of articles")
-            findings = frozenset(self.names.cite(a, where, f"{prefix}findings") for a in items)
+        findings = self.articles(raw, "findings", where, prefix)
+        advice = self.articles(raw, "advice", where, prefix)
         obligations = []
         items = raw.get("obligations") or []
         if not isinstance(items, list):
@@ -180,7 +176,17 @@ class _CaseReader:
                 fields = parse_record(registry.fields, fields, partial=True)
             except InvalidInput as exc:
                 raise ScenarioError(f"{where}: key '{prefix}fields.{exc.field}': {exc.detail}") from None
-        return Expect(status=status, findings=findings, obligations=tuple(obligations), fields=fields)
+        return Expect(status=status, findings=findings, obligations=tuple(obligations), fields=fields,
+                      advice=advice)
+
+    def articles(self, raw: dict, key: str, where: str, prefix: str) -> frozenset[Cite] | None:
+        """``findings:`` or ``advice:``: a set of articles, or None when the key is absent."""
+        if key not in raw:
+            return None
+        items = raw[key] or []
+        if not isinstance(items, list):
+            raise ScenarioError(f"{where}: key '{prefix}{key}' must be a list of articles")
+        return frozenset(self.names.cite(a, where, f"{prefix}{key}") for a in items)
 
 
 class Loader:

@@ -20,11 +20,14 @@ from .errors import TongchouError
 CASE_KEYS = {"name", "jurisdiction", "parameters", "project", "projects", "project_refused", "steps",
              "expect"}
 STEP_KEYS = {"date", "as", "do", "with", "refused", "project", "create"}
-EXPECT_KEYS = {"date", "status", "findings", "obligations", "fields", "projects"}
+EXPECT_KEYS = {"date", "status", "findings", "advice", "obligations", "fields", "projects"}
 #: what ``expect.projects.NAME`` may check
-PROJECT_EXPECT_KEYS = {"status", "findings", "obligations", "fields"}
-#: the severities ``findings:`` counts (advice is not checked)
+PROJECT_EXPECT_KEYS = {"status", "findings", "advice", "obligations", "fields"}
+#: the severities ``findings:`` counts (advice is not checked there)
 COUNTED = ("violation", "overdue")
+#: the severity ``advice:`` checks, apart from ``findings:`` so that a
+#: recommendation never passes for a problem, nor a problem for a recommendation
+ADVICE = "advice"
 #: ``refused: permission``
 PERMISSION = "permission"
 
@@ -100,6 +103,8 @@ class Expect:
     obligations: tuple[ExpectedObligation, ...] = ()
     fields: Mapping[str, Any] = attrs.field(factory=dict)
     projects: Mapping[str, "Expect"] = attrs.field(factory=dict)
+    #: articles cited by open ``advice`` findings: exactly this set (None: not checked)
+    advice: frozenset[Cite] | None = None
 
 
 @attrs.frozen

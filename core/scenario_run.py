@@ -21,7 +21,7 @@ from .scenario_blame import describe
 from .scenario_cites import cites_of, names
 from .scenario_ledgers import CaseLedgers
 from .scenario_load import Loader
-from .scenario_model import COUNTED, PERMISSION, Case, CaseResult, Cite, Expect, ScenarioError, Step
+from .scenario_model import ADVICE, COUNTED, PERMISSION, Case, CaseResult, Cite, Expect, ScenarioError, Step
 from .vocabulary import Actor
 
 
@@ -203,13 +203,19 @@ class _CaseRun:
         for key, value in exp.fields.items():
             if state[key] != value:
                 out.append(f"{prefix}field {key!r} should be {value!r}, is {state[key]!r}")
-        if exp.findings is not None:
-            findings = [f for f in ledger.findings(on, project_id=project_id) if f.severity in COUNTED]
-            got = cites_of(f.citation for f in findings)
-            if got != set(exp.findings):
-                out.append(f"{prefix}findings on {on} should be {names(exp.findings)}, are {names(got)}")
-                for f in findings:
-                    out.append(f"    {f.severity}: {f.message} ({f.citation.label})")
+        if exp.findings is not None or exp.advice is not None:
+            # one sweep on the day for both keys: advice that only the passing
+            # of time brings (a missed deadline) is seen as the sweep sees it
+            seen = ledger.findings(on, project_id=project_id)
+            for key, want, severities in (("findings", exp.findings, COUNTED), ("advice", exp.advice, (ADVICE,))):
+                if want is None:
+                    continue
+                found = [f for f in seen if f.severity in severities]
+                got = cites_of(f.citation for f in found)
+                if got != set(want):
+                    out.append(f"{prefix}{key} on {on} should be {names(want)}, are {names(got)}")
+                    for f in found:
+                        out.append(f"    {f.severity}: {f.message} ({f.citation.label})")
         if exp.obligations:
             open_ = ledger.obligations(project_id=project_id)
             for want in exp.obligations:

@@ -70,6 +70,14 @@ _HOT_SQL = {
                        '"message") VALUES (?, ?, ?, ?, ?, ?)'),
     "event_insert": ('INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
                      '"from_status", "to_status", "recorded_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    # PostgreSQL only: act_update and event_insert as one statement; no event row
+    # when the project's version moved on (no row updated)
+    "act_write": ('WITH "u" AS (UPDATE "project" SET "status" = ?, "name" = ?, "year" = ?, "estimate" = ?, '
+                  '"data" = ?, "derived" = ?, "version" = "version" + 1, "updated_at" = ?, "seal" = ? '
+                  'WHERE "id" = ? AND "version" = ? RETURNING "id") '
+                  'INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
+                  '"from_status", "to_status", "recorded_at") '
+                  'SELECT "u"."id", ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "u" RETURNING "id"'),
 }
 
 

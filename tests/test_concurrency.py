@@ -98,3 +98,28 @@ def test_two_staff_acting_on_one_project_get_one_success_and_one_conflict(county
         t.join()
     assert sorted(outcomes) == ["conflict", "ok"]
     assert Event.select().where(Event.project == p.id, Event.action == "order_rectification").count() == 1
+
+
+def test_a_write_whose_version_moved_on_adds_no_event_and_is_a_conflict(county, monkeypatch):
+    """The project's update and its event go in one statement on PostgreSQL:
+    when the update finds the version moved on (another writer between the
+    read and the write), no event may be written either."""
+    led = county.ledger
+    p = county.project(source="ad_hoc")
+    county.act(p, "apply", "unit", dt.date(2026, 1, 1))
+    events = Event.select().where(Event.project == p.id).count()
+    real_row = led._row
+
+    def stale_row(project_id, **kw):  # the row as read just before another writer's commit
+        row = real_row(project_id, **kw)
+        row.version -= 1
+        return row
+
+    monkeypatch.setattr(led, "_row", stale_row)
+    with pytest.raises(Conflict):
+        led.act(p.id, "order_rectification", county.users["bureau"], dt.date(2026, 1, 2),
+                {"deadline": "2026-02-01", "reason": "stale"})
+    monkeypatch.undo()
+    assert Event.select().where(Event.project == p.id).count() == events
+    assert led.project(p.id).version == 2
+    assert led.verify_audit().ok

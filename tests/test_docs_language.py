@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-READERS = ["index.md", "staff-guide.md", "admin-guide.md", "deployment.md", "whatif.md"]
+READERS = ["index.md", "staff-guide.md", "admin-guide.md", "deployment.md", "whatif.md", "scenarios.md"]
 
 
 def _prose(text: str) -> str:

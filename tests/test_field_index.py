@@ -2,7 +2,8 @@
 ledger's filters use exactly the indexed expression (the planner says so)."""
 from __future__ import annotations
 
-from tongchou.field_index import ensure_indexes, index_name, indexed_fields
+from tongchou.cli import main
+from tongchou.field_index import ensure_indexes, history_name, index_name, indexed_fields
 from tongchou.ledger import Ledger
 from tongchou.models import Project
 
@@ -100,3 +101,30 @@ def test_postgres_answers_the_count_from_a_generated_column(pg_url, xichuan, tmp
         page, total = ledger.projects(order_by="kind", limit=50)
         assert [p["kind"] for p in page] == sorted(p["kind"] for p in page)
         assert ledger.project(page[0].id).name.startswith("旧索引")
+
+
+def _history(ledger: Ledger) -> set[str]:
+    return {r[0] for r in ledger.db.execute_sql('SELECT "name" FROM "schema_migration"')}
+
+
+def test_the_pack_indexes_are_recorded_in_the_migration_history(ledger):
+    assert {history_name(index_name(f)) for f in XICHUAN_INDEXED} <= _history(ledger)
+
+
+def test_migrate_creates_and_records_an_index_a_pack_adds(backend_url, xichuan, tmp_path, monkeypatch, capsys):
+    """A pack that declares a field ``indexed`` after the ledger exists (here: the
+    index dropped, as before the pack's new version) gets it from ``tongchou migrate``."""
+    monkeypatch.setenv("TONGCHOU_AUDIT_KEY_FILE", str(tmp_path / "audit.key"))
+    with Ledger.open(backend_url, jurisdiction=xichuan) as led:
+        led.db.execute_sql(f'DROP INDEX "{index_name("kind")}"')
+        led.db.execute_sql('DELETE FROM "schema_migration" WHERE "name" = '
+                           f'{led.db.param}', (history_name(index_name("kind")),))
+        assert index_name("kind") not in _index_names(led)
+    assert main(["--db", backend_url, "migrate"]) == 0
+    assert history_name(index_name("kind")) in capsys.readouterr().out
+    with Ledger.open(backend_url, upgrade=False) as led:
+        assert index_name("kind") in _index_names(led)
+        assert history_name(index_name("kind")) in _history(led)
+        assert led.upgraded == []
+    assert main(["--db", backend_url, "migrate"]) == 0
+    assert "nothing" in capsys.readouterr().out

@@ -81,7 +81,7 @@ def test_an_unknown_document_name_is_an_error_naming_case_step_and_key():
     assert "试验县办法" in msg and XI in msg
 
 
-@pytest.mark.parametrize("key, value", [("findings", "[试验县办法 第十八条]"),
+@pytest.mark.parametrize("key, value", [("findings", "[试验县办法 第十八条]"), ("advice", "[试验县办法 第七条]"),
                                         ("obligations", "[{article: 试验县办法 第十八条, due: 2026-07-31}]")])
 def test_unknown_documents_in_findings_and_obligations_are_errors(key, value):
     msg = _error(f"""
@@ -186,6 +186,78 @@ def test_findings_are_the_exact_set_of_document_and_article():
                for line in other.lines)
     more = _run(text.replace("FINDINGS", "[第十八条, 第十九条]").replace("OBL", "第十八条"))
     assert not more.ok and f"should be [{XI} 第十八条, {XI} 第十九条], are [{XI} 第十八条]" in more.lines[0]
+
+
+DRAFT = ("project: {name: 市场监管执法终端采购, unit: 县市场监督管理局, year: 2027, category: equipment_software, "
+         "kind: equipment_network, source: unit_application, estimate: 500000}")
+
+
+def test_advice_is_the_exact_set_the_sweep_gives_on_the_day_and_is_apart_from_findings():
+    # 第七条's deadline advice comes from the sweep: only expect.date brings it
+    text = f"""
+- name: 7月1日仍为草稿的单位申报项目有逾期未申报的建议
+  {DRAFT}
+  expect: {{date: DAY, findings: [], advice: ADVICE}}
+"""
+    case = text.replace("DAY", "2026-07-01")
+    assert _run(case.replace("ADVICE", "[第七条, 第三十三条]")).ok
+    assert _run(case.replace("ADVICE", f"[{XI}第七条, 33]")).ok
+    on_the_day = _run(text.replace("DAY", "2026-06-30").replace("ADVICE", "[第七条, 第三十三条]"))
+    assert not on_the_day.ok
+    assert on_the_day.lines[0] == f"expect: advice on 2026-06-30 should be [{XI} 第七条, {XI} 第三十三条], are [{XI} 第三十三条]"
+    # advice is never counted as a finding, nor a finding asked for under advice
+    as_finding = _run(case.replace("findings: []", "findings: [第七条]").replace("ADVICE", "[第七条, 第三十三条]"))
+    assert not as_finding.ok and as_finding.lines == (f"expect: findings on 2026-07-01 should be [{XI} 第七条], are []",)
+
+
+def test_a_wrong_advice_expectation_fails_naming_the_case_and_where(tmp_path):
+    path = tmp_path / "advice.yaml"
+    path.write_text(f"""
+- name: 6月30日当天仍为草稿的项目没有逾期未申报的建议
+  {DRAFT}
+  expect: {{date: 2026-07-01, advice: [第三十三条]}}
+""", encoding="utf-8")
+    lines: list[str] = []
+    assert run_paths([path], emit=lines.append) == (0, 1)
+    assert lines[0] == f"FAIL  {path}: case 1 “6月30日当天仍为草稿的项目没有逾期未申报的建议”"
+    assert lines[1].strip() == (f"expect: advice on 2026-07-01 should be [{XI} 第三十三条], "
+                                f"are [{XI} 第七条, {XI} 第三十三条]")
+    # each advice the sweep gave is listed under it, with its message and citation
+    assert any("advice: 2027 年度项目应于 2026-06-30 前" in line and f"({XI} 第七条)" in line for line in lines[2:])
+    assert lines[-1] == "0 passed, 1 failed"
+
+
+def test_advice_of_several_projects_names_the_project():
+    result = _run("""
+- name: 只有未申报的项目有逾期未申报的建议
+  projects:
+    a: {name: 智慧校园平台, unit: 县教育局, year: 2027, category: purchased_service, kind: information_system, source: unit_application}
+    b: {name: 教师研修系统, unit: 县教育局, year: 2027, category: purchased_service, kind: information_system, source: unit_application}
+  steps:
+    - {date: 2026-05-10, as: unit, do: apply, project: a}
+  expect:
+    date: 2026-07-01
+    projects:
+      a: {advice: [第十二条]}
+      b: {advice: [第十二条]}
+""")
+    assert not result.ok
+    assert result.lines[0] == (f"expect: project b: advice on 2026-07-01 should be [{XI} 第十二条], "
+                               f"are [{XI} 第七条, {XI} 第十二条]")
+
+
+@pytest.mark.parametrize("expect, needle", [
+    ("{advise: [第七条]}", "unknown key 'advise'"),
+    ("{advice: 第七条}", "key 'advice' must be a list of articles"),
+    ("{advice: [第七章]}", "key 'advice': '第七章' is not an article"),
+])
+def test_a_malformed_advice_expectation_is_an_error_of_the_case(expect, needle):
+    msg = _error(f"""
+- name: 写错的建议期望
+  {DRAFT}
+  expect: {expect}
+""")
+    assert "case 1 “写错的建议期望”: expect" in msg and needle in msg, msg
 
 
 def test_project_refused_is_matched_with_its_document():

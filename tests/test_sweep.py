@@ -129,7 +129,7 @@ def test_a_draft_unit_application_goes_stale_the_day_after_the_deadline(offset):
         stale = [f for f in led.sweep(on).findings if f.code == "xichuan.approval.deadline_passed"]
         if offset > 0:
             assert [(f.project_id, f.severity, f.citation.articles) for f in stale] == [(draft.id, "advice", (7,))]
-            assert "2025-06-30 前(含当日)报送" in stale[0].message
+            assert "2025-06-30 前（含当日）报送，至今未申报" in stale[0].message
         else:
             assert stale == []
         assert ad_hoc.id not in {f.project_id for f in stale}

@@ -368,7 +368,7 @@ def test_the_key_file_is_read_again_only_when_it_changes_and_kept_when_it_goes(t
 
 def test_an_assessment_names_its_kind_in_the_obligation_and_the_finding(xichuan):
     params = xichuan.parameters([])
-    for kind, label in (("mlps", "等级保护测评"), ("crypto", "密码应用安全性评估")):
+    for kind, label in (("mlps", "等级保护测评"), ("crypto", "商用密码应用安全性评估")):
         failed = [SimpleNamespace(action="record_assessment", date=D(2026, 8, 3), args={"type": kind, "result": "fail"})]
         [finding] = security._assessment_failed(kind)(_Project("in_operation", mlps_level=3), failed, params)
         assert finding.message == f"最近一次{label}未通过，应整改后复测"

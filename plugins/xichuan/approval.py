@@ -180,7 +180,7 @@ def tongchou_sweep(projects, on, params):
         if on > last_day:
             out[project.id] = [Finding(
                 "xichuan.approval.deadline_passed", "advice", cite(7),
-                f"{project['year']} 年度项目应于 {last_day} 前(含当日)报送,至今未申报;"
+                f"{project['year']} 年度项目应于 {last_day} 前（含当日）报送，至今未申报；"
                 "可改列下一年度，或按临时安排程序办理")]
     return out
 

@@ -28,7 +28,7 @@ def tongchou_actions():
                args=(Field("type", "测评类型", "enum", required=True, choices=TYPES),
                      Field("result", "测评结论", "enum", required=True, choices=RESULT)),
                offered_in=("under_construction", "completed", "acceptance_failed", "accepted", "in_operation"),
-               help="登记等级保护测评或密码应用安全性评估；下次测评按等保级别对应的周期到期"),
+               help="登记等级保护测评或商用密码应用安全性评估；下次测评按等保级别对应的周期到期"),
     ]
 
 
@@ -56,7 +56,7 @@ def _next_assessment(kind: str):
 def _assessment_failed(kind: str):
     """The rule for a failed last assessment of one ``kind``."""
     article = INTERVAL[kind][1]
-    label = "等级保护测评" if kind == "mlps" else "密码应用安全性评估"
+    label = TYPES[0].label if kind == "mlps" else TYPES[1].label
 
     def derive(project, history, params, **_optional):
         last = next((ev for ev in reversed(history)
