@@ -70,6 +70,17 @@ def _timed(argv: list[str], env: dict) -> tuple[float, int]:
     return seconds, len(proc.stdout)
 
 
+def _bytecode(env: dict) -> bool:
+    """Whether the command's modules come from compiled bytecode.  Without it
+    (an editable install under PYTHONDONTWRITEBYTECODE=1, as on the project's
+    machines) every run compiles Tongchou's ~450 KB of source first, which an
+    installed package never does; the floor process compiles almost nothing."""
+    import importlib.util
+    from tongchou import cli
+    cached = importlib.util.cache_from_source(cli.__file__)
+    return os.path.exists(cached) or not (env.get("PYTHONDONTWRITEBYTECODE") or sys.flags.dont_write_bytecode)
+
+
 def _p95(times: list[float]) -> float:
     times = sorted(times)
     return times[min(len(times) - 1, int(len(times) * 0.95))]
@@ -98,7 +109,7 @@ def findings_cli(url: str, key_file: str, opts: dict) -> dict:
         bare = statistics.median(_timed([sys.executable, "-c", "pass"], env)[0] for _ in range(3))
     finally:
         os.unlink(f.name)
-    return {"value": statistics.median(cli_t), "unit": "s", "p95": _p95(cli_t),
+    return {"value": statistics.median(cli_t), "unit": "s", "p95": _p95(cli_t), "bytecode": _bytecode(env),
             "baseline": statistics.median(floor_t), "floor_p95": round(_p95(floor_t), 3),
             "statements": len(statements), "cli_mb_out": round(cli_bytes / 1e6, 1),
             "floor_mb_out": round(floor_bytes / 1e6, 1), "startup_s": round(startup, 3),

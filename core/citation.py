@@ -100,7 +100,9 @@ def parse_article(value: object) -> int:
     raise ValueError(f"not an article reference: {value!r}")
 
 
-@attrs.frozen
+# The hash is kept: a province's tens of thousands of findings share a few
+# dozen citations, looked up by citation when they are listed or written out.
+@attrs.frozen(cache_hash=True)
 class Citation:
     """Where a rule comes from: a document and one or more of its articles."""
 

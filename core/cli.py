@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import importlib
-from importlib.metadata import entry_points
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from . import __version__
 from .dates import parse_date
+from .entrypoints import entry_points
 from .errors import InvalidInput, NotFound, Refused, TongchouError
-from .ledger import Ledger
+from .ledger import Ledger, LedgerFinding, LedgerObligation
 from .values import MAX_ID, dumps_pretty, record_id, to_json_value
 
 
@@ -75,7 +76,15 @@ def _print_json(data: Any) -> None:
 
 
 def _open(args) -> Ledger:
-    return Ledger.open(args.db, jurisdiction=getattr(args, "jurisdiction", None))
+    ledger = Ledger.open(args.db, jurisdiction=getattr(args, "jurisdiction", None))
+    if _WHOLE_PROCESS:
+        # The process is this one command: the modules, the pack and its
+        # registry live until it exits.  Frozen, the collector no longer walks
+        # them at every full collection and once more at exit (a tenth of a
+        # province-wide ``findings --json``).  Not when main() is called by a
+        # longer-lived program (tests): its garbage would be frozen too.
+        gc.freeze()
+    return ledger
 
 
 def _actor(ledger: Ledger, name: str | None):
@@ -259,8 +268,8 @@ def cmd_findings(args) -> int:
             _print_json({"date": on, "jurisdiction": ledger.jurisdiction.name, "recompute_pending": bool(pending),
                          "notices": [{"code": n.code, "citation": n.citation.label, "message": n.message}
                                      for n in notices],
-                         "findings": [f.to_json() for f in findings],
-                         "obligations": [o.to_json(on) for o in obligations]})
+                         "findings": LedgerFinding.json_records(findings),
+                         "obligations": LedgerObligation.json_records(obligations, on)})
             return 0
         for n in notices:
             print(f"notice: {n.message} [{n.citation.label}]")
@@ -443,7 +452,13 @@ def _command_word(argv: Sequence[str]) -> str | None:
     return None
 
 
+#: set by main() when it runs as the process's command (``tongchou ...``, ``python -m tongchou``)
+_WHOLE_PROCESS = False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    global _WHOLE_PROCESS
+    _WHOLE_PROCESS = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_command_word(argv))
     args = parse_args(parser, argv)

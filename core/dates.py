@@ -6,8 +6,6 @@ import calendar
 import datetime as dt
 import re
 
-from .workdays import WorkingCalendar, WorkingDayResult, add_working_days  # noqa: F401  (public here)
-
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -49,3 +47,15 @@ def on_month_day(year: int, md: tuple[int, int]) -> dt.date:
     month, day = md
     last = calendar.monthrange(year, month)[1]
     return dt.date(year, month, min(day, last))
+
+
+#: public here, read from :mod:`tongchou.workdays` on first use: most commands
+#: count no working days, and the calendar's import is a good part of start-up
+_WORKDAYS = ("WorkingCalendar", "WorkingDayResult", "add_working_days")
+
+
+def __getattr__(name: str):
+    if name in _WORKDAYS:
+        from . import workdays
+        return getattr(workdays, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -45,6 +45,17 @@ class ProjectsMixin:
                 fields[fname] = from_json_value(spec, raw)
         return fields
 
+    def _field(self, fname: str, data: Mapping[str, Any] | None) -> Any:
+        """``_fields(...)[fname]`` for a field stored in ``data`` (not a core
+        column), without decoding the others; KeyError for an unknown field."""
+        spec = self.registry.fields.get(fname)
+        if spec is None or fname in CORE_COLUMNS:
+            raise KeyError(fname)
+        raw = (data or {}).get(fname)
+        if raw is None:
+            return False if spec.type == "bool" else spec.default
+        return from_json_value(spec, raw)
+
     def _history(self, project_id: int) -> tuple[HistoryEvent, ...]:
         return self.histories([project_id])[project_id]
 

@@ -8,6 +8,7 @@ import functools
 import attrs
 
 from .citation import Citation
+from .values import Records
 from .vocabulary import ProjectState
 
 
@@ -48,6 +49,17 @@ class LedgerFinding:
                 "citation": label, "message": self.message,
                 "due": self.due.isoformat() if self.due else None}
 
+    @staticmethod
+    def json_records(findings: "list[LedgerFinding]") -> Records:
+        """``[f.to_json() for f in findings]`` as columns (``values.Records``):
+        ``findings --json`` of a province writes tens of thousands."""
+        labels = [_labels(f.citation) for f in findings]
+        return Records({"project_id": [f.project_id for f in findings], "project": [f.project for f in findings],
+                        "unit": [f.unit for f in findings], "code": [f.code for f in findings],
+                        "severity": [f.severity for f in findings], "article": [a for a, _l in labels],
+                        "citation": [label for _a, label in labels], "message": [f.message for f in findings],
+                        "due": [f.due.isoformat() if f.due else None for f in findings]})
+
 
 @attrs.frozen
 class LedgerObligation:
@@ -73,6 +85,19 @@ class LedgerObligation:
         if on is not None:
             out["overdue"] = self.overdue_on(on)
         return out
+
+    @staticmethod
+    def json_records(obligations: "list[LedgerObligation]", on: dt.date | None = None) -> Records:
+        """``[o.to_json(on) for o in obligations]`` as columns (``values.Records``)."""
+        labels = [_labels(o.citation) for o in obligations]
+        columns = {"project_id": [o.project_id for o in obligations], "project": [o.project for o in obligations],
+                   "unit": [o.unit for o in obligations], "code": [o.code for o in obligations],
+                   "article": [a for a, _l in labels], "citation": [label for _a, label in labels],
+                   "due": [o.due.isoformat() for o in obligations], "message": [o.message for o in obligations],
+                   "closed_on": [o.closed_on.isoformat() if o.closed_on else None for o in obligations]}
+        if on is not None:
+            columns["overdue"] = [o.overdue_on(on) for o in obligations]
+        return Records(columns)
 
 
 @attrs.frozen

@@ -105,14 +105,20 @@ class _Decoder:
 
 
 class _LazyFields(Mapping):
-    """A project's fields, decoded from the stored JSON on first use."""
+    """A project's fields, decoded from the stored JSON on first use.
 
-    __slots__ = ("_args", "_decode", "_fields")
+    With ``one`` (``ProjectsMixin._field``), a field asked for by name is
+    decoded alone: a sweep plugin asks most projects one or two things."""
 
-    def __init__(self, decode, name, unit, year, fen, data):
+    __slots__ = ("_args", "_decode", "_fields", "_one", "_data", "_some")
+
+    def __init__(self, decode, name, unit, year, fen, data, one=None):
         self._decode = decode
         self._args = (name, unit, year, fen, data)
         self._fields: dict[str, Any] | None = None
+        self._one = one
+        self._data: Any = None
+        self._some: dict[str, Any] = {}
 
     def _load(self) -> dict[str, Any]:
         if self._fields is None:
@@ -122,7 +128,16 @@ class _LazyFields(Mapping):
         return self._fields
 
     def __getitem__(self, key: str) -> Any:
-        return self._load()[key]
+        if self._fields is not None or self._one is None:
+            return self._load()[key]
+        name, unit, year, fen, data = self._args
+        if key in CORE_COLUMNS:
+            return (name, unit, year, Project.estimate.python_value(fen))[CORE_COLUMNS.index(key)]
+        if key not in self._some:  # decoded once, as the whole record would be
+            if self._data is None:
+                self._data = json.loads(data) if isinstance(data, str) else (data or {})
+            self._some[key] = self._one(key, self._data)
+        return self._some[key]
 
     def __iter__(self):
         return iter(self._load())

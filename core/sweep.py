@@ -79,6 +79,7 @@ class SweepMixin:
                'WHERE ' + " AND ".join(owhere) + ' ORDER BY o."due", o."project_id", o."code"')
         oparams = params + ([on.isoformat()] if not want_obligations else [])
         obligations = []
+        late: dict[dt.date, str] = {}  # what an overdue message adds, per due date (a few hundred)
         for pid, pname, uname, code, doc, arts, due, message in self.db.execute_sql(
                 sql.replace("?", self.db.param), oparams):
             due = date_of(due)
@@ -86,8 +87,11 @@ class SweepMixin:
             if want_obligations:
                 obligations.append(LedgerObligation(pid, pname, uname, code, citation, due, message))
             if due < on:
+                tail = late.get(due)
+                if tail is None:
+                    tail = late[due] = f"(应于 {due} 前完成,已逾期 {(on - due).days} 天)"
                 out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
-                                         f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+                                         f"{message}{tail}", due))
         out.extend(self._sweep_hook(on, scope, project_id, include_advice))
         order = {"overdue": 0, "violation": 1, "advice": 2}
         out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
@@ -145,7 +149,7 @@ class SweepMixin:
                 key = self._version_of(tag, created).name if len(versions) > 1 else next(iter(versions))
                 groups.setdefault(key, []).append(
                     ProjectState(id=pid, status=status, unit_id=unit_id, version=version,
-                                 fields=_LazyFields(self._fields, name, uname, year, fen, data)))
+                                 fields=_LazyFields(self._fields, name, uname, year, fen, data, self._field)))
             names = {r[0]: (r[1], r[2]) for r in rows}
             for vname, states in groups.items():
                 hook = hooks.get(vname)

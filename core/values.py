@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json.encoder
 import math
+import operator
 import re
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -257,6 +260,8 @@ def parse_record(fields: dict[str, Field] | list[Field], raw: dict[str, Any], *,
 
 
 def to_json_value(value: Any) -> Any:
+    if isinstance(value, Records):
+        return to_json_value(value.to_list())
     if isinstance(value, Decimal):
         return format(value, "f")
     if isinstance(value, dt.date):
@@ -312,6 +317,12 @@ def dumps_pretty(value: Any) -> str:
 def _pretty(value: Any, pad: str, out: list[str]) -> None:
     if isinstance(value, (Decimal, dt.date)):
         value = to_json_value(value)
+    if type(value) is Records:
+        text = _columns_text(value.keys, value.columns, len(value), pad) if value else None
+        if text is not None:
+            out.append(text)
+            return
+        value = value.to_list()
     inner = pad + "  "
     if isinstance(value, dict):
         if not value:
@@ -333,6 +344,8 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
         elif all(type(v) in _SCALARS for v in value):
             text = _encoder(inner)(value)
             out.append("[\n" + inner + text[1:-1] + "\n" + pad + "]")
+        elif (text := _same_shape_records(value, pad)) is not None:
+            out.append(text)
         elif all(type(v) is dict and v and _flat(v) for v in value):
             # A list of flat records (findings, obligations): one C call for all of
             # them, written at the records' item indentation; then the records'
@@ -357,11 +370,96 @@ def _pretty(value: Any, pad: str, out: list[str]) -> None:
 
 _SCALAR_TYPES = frozenset(_SCALARS)
 _STR_TYPE = frozenset((str,))
+_DICT_TYPE = frozenset((dict,))
 
 
 def _flat(record: dict) -> bool:
     """Only string keys and plain values (checked in C: this runs per record)."""
     return _SCALAR_TYPES.issuperset(map(type, record.values())) and _STR_TYPE.issuperset(map(type, record))
+
+
+#: writes a flat list of plain values with a raw newline between them: the
+#: encoder escapes every newline inside a string, so splitting on it is exact
+_VALUES = json.JSONEncoder(ensure_ascii=False, separators=("\n", ":")).encode
+#: how the encoder writes one string (ensure_ascii=False)
+_STRING = json.encoder.encode_basestring
+
+
+class _Strings(dict):
+    """Each distinct string encoded once: a province's findings repeat a few
+    hundred messages, codes and dates and one name per project."""
+
+    def __missing__(self, text: str) -> str:
+        encoded = self[text] = _STRING(text)
+        return encoded
+
+
+def _same_shape_records(records: list, pad: str) -> str | None:
+    """A list of flat records that all have the same keys (a sweep's findings
+    or obligations), written as ``json.dumps(indent=2, sort_keys=True)``
+    writes it at indentation ``pad``; None for any other list."""
+    if not _DICT_TYPE.issuperset(map(type, records)) or len(set(map(tuple, records))) != 1:
+        return None
+    keys = tuple(records[0])
+    return _columns_text(keys, [list(map(operator.itemgetter(k), records)) for k in keys], len(records), pad)
+
+
+def _columns_text(keys: Sequence[str], columns: Sequence[list], count: int, pad: str) -> str | None:
+    """``count`` records with ``keys``, the values of each key in a column,
+    written as ``json.dumps(indent=2, sort_keys=True)`` writes the list of
+    them at indentation ``pad``; None unless the keys are strings and the
+    values plain.
+
+    A column of strings goes through a table of the strings already encoded,
+    any other column of plain values through one C call; the columns are then
+    interleaved with the keys' text, which is the same for every record."""
+    if not keys or not _STR_TYPE.issuperset(map(type, keys)) or len(set(keys)) != len(keys):
+        return None
+    if any(len(c) != count for c in columns):
+        return None
+    ordered = sorted(zip(keys, columns), key=lambda kc: kc[0])
+    strings = _Strings()
+    encoded = []
+    for _key, column in ordered:
+        types = set(map(type, column))
+        if types == _STR_TYPE:
+            encoded.append(list(map(strings.__getitem__, column)))
+        elif _SCALAR_TYPES.issuperset(types):
+            encoded.append(_VALUES(column)[1:-1].split("\n"))
+        else:
+            return None
+    inner = pad + "  "
+    deeper = inner + "  "
+    names = [json.dumps(k, ensure_ascii=False) + ": " for k, _c in ordered]
+    between = ["\n" + inner + "},\n" + inner + "{\n" + deeper + names[0]]
+    between += [",\n" + deeper + n for n in names[1:]]
+    width = 2 * len(ordered)
+    parts: list[str | None] = [None] * (width * count)
+    for i, (text, column) in enumerate(zip(between, encoded)):
+        parts[2 * i::width] = [text] * count
+        parts[2 * i + 1::width] = column
+    parts[0] = "[\n" + inner + "{\n" + deeper + names[0]
+    parts.append("\n" + inner + "}\n" + pad + "]")
+    return "".join(parts)
+
+
+class Records:
+    """Records that all have the same keys, held as one list of values per
+    key: what ``dumps_pretty`` writes as the list of dicts
+    (:meth:`to_list`) would be written, without building the dicts (a
+    province's ``findings --json`` has 33,000 of them)."""
+
+    __slots__ = ("keys", "columns")
+
+    def __init__(self, columns: Mapping[str, list]):
+        self.keys = tuple(columns)
+        self.columns = [list(c) for c in columns.values()]
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def to_list(self) -> list[dict]:
+        return [dict(zip(self.keys, values)) for values in zip(*self.columns)]
 
 
 _ENCODERS: dict[str, Any] = {}

@@ -36,3 +36,20 @@ def _reference(value) -> str:
 @example({"": [], "k": {}, "l": [[], {}]})
 def test_dumps_pretty_writes_what_json_dumps_writes(value):
     assert dumps_pretty(value) == _reference(value)
+
+
+# Records that all have the same keys (what a sweep's findings and obligations
+# are), with columns of one type or of several (True, 1 and 1.0 are equal keys
+# of a dict but not the same JSON): the column-wise fast path.
+same_shape = st.lists(text, min_size=1, max_size=5, unique=True).flatmap(
+    lambda keys: st.lists(st.fixed_dictionaries({k: st.one_of(text, scalar, st.sampled_from([True, 1, 1.0, 0, False]))
+                                                 for k in keys}), min_size=1, max_size=8))
+
+
+@settings(max_examples=300, deadline=None)
+@given(same_shape)
+@example([{"a": "x", "b": True}, {"a": "x", "b": 1}, {"a": "x", "b": 1.0}])
+@example([{"a": "},\n  {", "b": None}, {"a": "\u2028\n\"", "b": "é"}])
+def test_records_of_one_shape_are_written_as_json_dumps_writes_them(records):
+    assert dumps_pretty(records) == _reference(records)
+    assert dumps_pretty({"findings": records, "n": 1}) == _reference({"findings": records, "n": 1})

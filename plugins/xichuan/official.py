@@ -14,13 +14,16 @@ county changes a name without touching a template.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tongchou.citation import article_label
 from tongchou.dates import add_months
-from tongchou.official import DocumentContext, DocumentTemplate, chinese_date
 
 from .common import (ACCEPTANCE_DOCUMENTS, REVIEW_DIMENSIONS, TITLE as MEASURES, articles, hookimpl, parameters,
                      wording)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tongchou.official import DocumentContext
 
 TITLE = "公文：技术审查意见、整改通知、验收意见"
 PARAMETERS = ("issuing_body", "official_copy_to", "number_prefix_technical_review",
@@ -32,6 +35,13 @@ RESULT_LABEL = {"pass": "通过", "fail": "不通过"}
 #: and take numbers from its register (第七条: the bureau "出具项目审查意见"), so only
 #: its staff sign them; every reader of the project may preview a draft.
 ISSUERS = ("bureau",)
+
+
+def chinese_date(day) -> str:
+    # tongchou.official is read only when a document is made: loading the pack
+    # (every command) need not compile it
+    from tongchou.official import chinese_date as written
+    return written(day)
 
 
 def _articles_label(*numbers: int) -> str:
@@ -167,6 +177,7 @@ def tongchou_parameters():
 
 @hookimpl
 def tongchou_document_templates():
+    from tongchou.official import DocumentTemplate
     return [
         DocumentTemplate("technical_review", "技术审查意见", TEMPLATES / "technical_review.docx",
                          review_context, roles=ISSUERS, order=10, prefix=prefix("technical_review")),

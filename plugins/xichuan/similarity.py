@@ -22,7 +22,6 @@ from collections.abc import Container, Iterable, Iterator
 from typing import Protocol
 
 import attrs
-from rapidfuzz.distance import Indel
 
 #: Bigrams of words found in most projects' names and scopes; they count for
 #: GENERIC_WEIGHT of a specific bigram.  A pack may pass its own list.
@@ -86,6 +85,13 @@ class Rule(Protocol):
         shared phrases only when ``reasons`` (they cost more than the score)."""
 
 
+def _indel():
+    # rapidfuzz is loaded at the first comparison, not with the pack: most
+    # commands (findings, lists, reports) compare no names
+    from rapidfuzz.distance import Indel
+    return Indel
+
+
 class CharGramRule:
     """Weighted character-bigram Dice of name and of scope, plus the names'
     Indel similarity without generic words.
@@ -131,7 +137,7 @@ class CharGramRule:
     def name_score(self, a: str, b: str) -> float:
         by_grams = self._sim(bigrams(a), bigrams(b))
         ca, cb = self._core_name(a), self._core_name(b)
-        by_chars = Indel.normalized_similarity(ca, cb) if len(ca) >= 2 and len(cb) >= 2 else 0.0
+        by_chars = _indel().normalized_similarity(ca, cb) if len(ca) >= 2 and len(cb) >= 2 else 0.0
         return max(by_grams, by_chars)
 
     def score(self, a: tuple[str, str], b: tuple[str, str], reasons: bool = True) -> Match:
@@ -153,7 +159,7 @@ class CharGramRule:
             for other in clauses_b:
                 if grams.isdisjoint(bigrams(other)):
                     continue
-                for op in Indel.opcodes(clause, other):
+                for op in _indel().opcodes(clause, other):
                     if op.tag == "equal" and op.src_end - op.src_start >= 2:
                         phrase = clause[op.src_start:op.src_end].strip(_EDGE)
                         if len(phrase) >= 2 and any(self.weight(g) == 1.0 for g in bigrams(phrase)):
