@@ -13,11 +13,11 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 from typing import Any
 
 from . import __version__
 from .dates import parse_date
-from .entrypoints import entry_points
 from .errors import InvalidInput, NotFound, Refused, TongchouError
 from .ledger import Ledger, LedgerFinding, LedgerObligation
 from .values import MAX_ID, dumps_pretty, record_id, to_json_value

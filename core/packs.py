@@ -21,6 +21,7 @@ import datetime as dt
 import importlib
 import os
 from collections.abc import Iterable, Mapping
+from importlib.metadata import entry_points
 from typing import Any
 
 import attrs
@@ -28,7 +29,6 @@ import pluggy
 
 from . import builtin, hookspecs
 from .dates import parse_date
-from .entrypoints import entry_points
 from .errors import ConfigurationError, NotFound
 from .parameters import ParameterSet, coerce
 from .registry import Registry
