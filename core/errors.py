@@ -38,7 +38,7 @@ class InvalidInput(TongchouError):
         """The message naming the field's key too, for administrators at the
         command line and in scripts (``“项目类别”(category):…``)."""
         if self.label and self.label != self.field:
-            return f"“{self.label}”({self.field}):{self.detail}"
+            return f"“{self.label}”（{self.field}）：{self.detail}"
         return str(self)
 
 
@@ -59,7 +59,7 @@ class Refused(TongchouError):
 
     def __init__(self, refusals: Sequence[Refusal]):
         self.refusals = tuple(refusals)
-        super().__init__(";".join(r.label for r in self.refusals) or "refused")
+        super().__init__("；".join(r.label for r in self.refusals) or "refused")
 
     @property
     def is_permission(self) -> bool:

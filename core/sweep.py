@@ -87,7 +87,7 @@ class SweepMixin:
                 obligations.append(LedgerObligation(pid, pname, uname, code, citation, due, message))
             if due < on:
                 out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
-                                         f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+                                         f"{message}（应于 {due} 前完成，已逾期 {(on - due).days} 天）", due))
         out.extend(self._sweep_hook(on, scope, project_id, include_advice))
         order = {"overdue": 0, "violation": 1, "advice": 2}
         out.sort(key=lambda f: (order[f.severity], f.project_id, f.citation.articles, f.code))
@@ -229,7 +229,7 @@ class SweepMixin:
                         sql.replace("?", self.db.param), [on.isoformat(), *params, on.isoformat(), *params]):
                     due = date_of(due)
                     rows.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", cite_of(doc, arts),
-                                              f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+                                              f"{message}（应于 {due} 前完成，已逾期 {(on - due).days} 天）", due))
             else:
                 cond = ['f."severity" = ?', *where]
                 first = (f'SELECT DISTINCT f."project_id" FROM "finding" AS f JOIN "project" AS p '

@@ -95,7 +95,7 @@ def test_a_year_nobody_covers_is_counted_by_weekends_and_says_so():
     while expected.weekday() >= 5:
         expected += dt.timedelta(1)
     assert result.date == expected and result.estimated and result.uncovered_years == (FUTURE,)
-    assert result.notice == f"{FUTURE}年节假日安排尚未公布或未录入,按周末推算"
+    assert result.notice == f"{FUTURE}年节假日安排尚未公布或未录入，按周末推算"
     with pytest.warns(UncoveredYearWarning, match=f"{FUTURE}年"):
         assert add_working_days(start, 1) == expected
     with warnings.catch_warnings():
