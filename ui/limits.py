@@ -151,8 +151,8 @@ FILE_CHECK_SCRIPT = """
       if (f.size > LIMIT) {
         ev.stopImmediatePropagation();
         el.value = "";
-        show("文件“" + f.name + "”(" + mb(f.size) + ")超过 " + LIMIT_TEXT +
-             " 上限,未上传;请压缩或拆分后再上传。");
+        show("文件“" + f.name + "”（" + mb(f.size) + "）超过 " + LIMIT_TEXT +
+             " 上限，未上传；请压缩或拆分后再上传。");
         return;
       }
     }

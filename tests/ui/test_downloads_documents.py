@@ -151,7 +151,7 @@ def test_a_document_over_the_size_limit_is_refused(page, ui_server):
     # Refused in the browser before it is read or sent, naming the file and the limit ...
     refused = page.locator(".tc-upload-refused")
     expect(refused).to_contain_text("“扫描件.pdf”", timeout=10000)
-    expect(refused).to_contain_text("超过 20 MB 上限,未上传")
+    expect(refused).to_contain_text("超过 20 MB 上限，未上传")
     # ... so the form has no file to upload, and nothing is stored.
     page.locator(".tc-doc-upload button").click()
     expect(page.locator(".tc-doc-feedback .tc-alert")).to_contain_text("请先选择要上传的文件", timeout=10000)

@@ -294,7 +294,7 @@ def test_the_page_refuses_an_oversized_file_before_reading_it(server):
     """The page carries the browser-side check, with the limit in Chinese."""
     with urllib.request.urlopen(server["base"], timeout=30) as resp:
         html = resp.read().decode()
-    assert "attachShadow" in html and "上限,未上传" in html and str(20 * MB) in html
+    assert "attachShadow" in html and "上限，未上传" in html and str(20 * MB) in html
 
 
 @pytest.mark.browser
