@@ -59,7 +59,7 @@ class Due:
 
     def message(self, text: str) -> str:
         """``text`` with the notice appended in brackets when there is one."""
-        return f"{text}({self.notice})" if self.notice else text
+        return f"{text}（{self.notice}）" if self.notice else text
 
 
 def due_after(event_date: dt.date, n: int, unit: str = "days", *,

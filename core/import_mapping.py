@@ -129,7 +129,7 @@ def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
-            raise InvalidInput("mapping", f"无法读取映射文件 {path}:{exc.strerror}", "映射文件") from None
+            raise InvalidInput("mapping", f"无法读取映射文件 {path}：{exc.strerror}", "映射文件") from None
         except yaml.YAMLError as exc:
             raise InvalidInput("mapping", f"映射文件不是有效的 YAML:{str(exc).splitlines()[0]}", "映射文件") from None
     if not isinstance(data, dict):

@@ -265,7 +265,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         check_archive(source)  # the limits, before reading the file whole
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
     except OSError as exc:
-        raise InvalidInput("file", f"无法读取文件 {source}:{exc.strerror}", "文件") from None
+        raise InvalidInput("file", f"无法读取文件 {source}：{exc.strerror}", "文件") from None
     filename = filename or (Path(source).name if not isinstance(source, bytes) else "")
     book = read_sheet(data, sheet or cmap.sheet)
     found = _find_header(book, cmap, registry, vocab)

@@ -80,7 +80,7 @@ def cmd_import(args) -> int:
             cols = "、".join(f"{h}→{labels.get(f, f)}" for h, f in report.columns)
             first, last = report.header_rows or (report.header_row, report.header_row)
             rows = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
-            print(f"工作表“{report.sheet}”，表头在{rows}:{cols}")
+            print(f"工作表“{report.sheet}”，表头在{rows}：{cols}")
             if report.ignored:
                 print(f"未导入的列：{'、'.join(report.ignored)}")
             if report.skipped:

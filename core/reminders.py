@@ -192,7 +192,7 @@ def reminder_message(reminder: UnitReminder, on: dt.date, days: int, *, sender: 
     SMTPUTF8 (addresses in Unicode)."""
     msg = EmailMessage(policy=email_policy.SMTPUTF8 if utf8 else email_policy.SMTP)
     late = f"，其中 {len(reminder.overdue)} 项已逾期" if reminder.overdue else ""
-    msg["Subject"] = f"【{title}】{reminder.unit}:{len(reminder.items)} 项政务信息化项目期限事项{late}"
+    msg["Subject"] = f"【{title}】{reminder.unit}：{len(reminder.items)} 项政务信息化项目期限事项{late}"
     frm = sender if isinstance(sender, Address) else parse_addresses(sender, "from", "发件人", local_domain=True)[0]
     msg["From"] = _header_address(frm, utf8)
     to = recipients if recipients is not None else reminder.addresses

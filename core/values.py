@@ -181,18 +181,18 @@ def parse_value(field: Field, raw: Any) -> Any:
             lo = 2000 if lo is None else lo
             hi = 2100 if hi is None else hi
         if lo is not None and value < lo:
-            raise _fail(field, f"不能小于 {lo}:{raw!r}")
+            raise _fail(field, f"不能小于 {lo}：{raw!r}")
         if hi is not None and value > hi:
-            raise _fail(field, f"不能大于 {hi}:{raw!r}")
+            raise _fail(field, f"不能大于 {hi}：{raw!r}")
         return value
     if t == "money":
         return parse_money(raw, field)
     if t == "decimal":
         value = parse_decimal(raw, field)
         if field.minimum is not None and value < Decimal(str(field.minimum)):
-            raise _fail(field, f"不能小于 {field.minimum}:{raw!r}")
+            raise _fail(field, f"不能小于 {field.minimum}：{raw!r}")
         if field.maximum is not None and value > Decimal(str(field.maximum)):
-            raise _fail(field, f"不能大于 {field.maximum}:{raw!r}")
+            raise _fail(field, f"不能大于 {field.maximum}：{raw!r}")
         return value
     if t == "bool":
         return parse_bool(raw, field)

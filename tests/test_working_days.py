@@ -225,7 +225,7 @@ def test_due_after_in_each_unit():
         due_after(D(2026, 9, 30), -1, "days")
     late = due_after(D(FUTURE - 1, 12, 20), 15, "working_days")
     assert late.uncovered_years == (FUTURE,)
-    assert late.message("终验后15个工作日内提交") == f"终验后15个工作日内提交({late.notice})"
+    assert late.message("终验后15个工作日内提交") == f"终验后15个工作日内提交（{late.notice}）"
     assert due_after(D(2026, 3, 2), 15, "working_days").message("按期") == "按期"
 
 
