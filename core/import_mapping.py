@@ -131,7 +131,7 @@ def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None)
         except OSError as exc:
             raise InvalidInput("mapping", f"无法读取映射文件 {path}：{exc.strerror}", "映射文件") from None
         except yaml.YAMLError as exc:
-            raise InvalidInput("mapping", f"映射文件不是有效的 YAML:{str(exc).splitlines()[0]}", "映射文件") from None
+            raise InvalidInput("mapping", f"映射文件不是有效的 YAML：{str(exc).splitlines()[0]}", "映射文件") from None
     if not isinstance(data, dict):
         raise InvalidInput("mapping", "映射文件应为键值映射", "映射文件")
     unknown = set(data) - {"sheet", "header_row", "columns", "defaults"}

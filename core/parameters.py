@@ -200,7 +200,7 @@ def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") ->
         except (yaml.YAMLError, ValueError) as exc:
             # PyYAML itself raises ValueError for an unquoted impossible date such as
             # 2027-02-30 (easy to type in a date_list); name the file, not a traceback.
-            raise InvalidInput(name, f"{path}: 不是有效的 YAML:{str(exc).splitlines()[0]}") from None
+            raise InvalidInput(name, f"{path}：不是有效的 YAML：{str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InvalidInput(name, f"{path}: a parameter file is a mapping")
     for key in ("description", "reference", "type", "values"):

@@ -140,7 +140,7 @@ def parse_bool(raw: Any, field: Field) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise _fail(field, f"应为 true 或 false:{raw!r}")
+    raise _fail(field, f"应为 true 或 false：{raw!r}")
 
 
 def parse_enum(raw: Any, field: Field) -> str:

@@ -204,7 +204,7 @@ def test_a_pack_ships_dated_lists_and_the_calendar_reads_the_latest(tmp_path):
     with pytest.raises(InvalidInput, match="第2项") as info:
         load_parameter_file(write_list(tmp_path, "bad_list", "  2026-01-01: [2027-02-01, 2027-2-3]\n"), document="x")
     assert info.value.field == "bad_list"
-    with pytest.raises(InvalidInput, match="不是有效的 YAML:day is out of range") as info:
+    with pytest.raises(InvalidInput, match="不是有效的 YAML：day is out of range") as info:
         load_parameter_file(write_list(tmp_path, "bad_day", "  2026-01-01: [2027-02-30]\n"), document="x")
     assert info.value.field == "bad_day"
 
