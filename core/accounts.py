@@ -38,7 +38,7 @@ class AccountsMixin:
         if not name or len(name) > 100:
             raise InvalidInput("unit", "单位名称不能为空且不超过100字", "单位")
         if has_bidi_control(name) or not name.isprintable():
-            raise InvalidInput("unit", "单位名称含有不允许的控制字符(如从右到左覆盖符)", "单位")
+            raise InvalidInput("unit", "单位名称含有不允许的控制字符（如从右到左覆盖符）", "单位")
         if actor.role != "admin":
             raise PermissionDenied("只有系统管理员可以添加单位")
         with write_transaction(self.db):
@@ -104,7 +104,7 @@ class AccountsMixin:
         if row.disabled:
             raise PermissionDenied(f"user {name!r} is disabled")
         if not self._row_sound("account", row):  # tampered outside Tongchou: not used
-            raise PermissionDenied(f"用户“{name}”的账号记录封印不符,已拒绝使用;请管理员运行 tongchou audit verify")
+            raise PermissionDenied(f"用户“{name}”的账号记录封印不符，已拒绝使用；请管理员运行 tongchou audit verify")
         return Actor(name=row.name, role=row.role, unit_id=row.unit_id,
                      unit=self.unit_name(row.unit_id), id=row.id)
 
@@ -146,7 +146,7 @@ class AccountsMixin:
                     detail["locked"] = locked is not None and locked > now()
                 self.audit.append("login_failed", name, detail)
         if reason:
-            raise PermissionDenied("用户名或密码错误,或账号已锁定")
+            raise PermissionDenied("用户名或密码错误，或账号已锁定")
         return self.actor(name)
 
     def _reserve_login(self, name: str) -> str | None:
@@ -193,7 +193,7 @@ class AccountsMixin:
         unit, other roles must have none."""
         spec = self.registry.roles.get(role)
         if spec is None:
-            raise InvalidInput("role", f"未知角色“{role}”(可选:{', '.join(self.registry.roles)})", "角色")
+            raise InvalidInput("role", f"未知角色“{role}”（可选：{', '.join(self.registry.roles)}）", "角色")
         if spec.unit_scoped:
             if not unit:
                 raise InvalidInput("unit", f"角色“{spec.label}”的用户必须属于一个单位", "单位")
@@ -255,7 +255,7 @@ class AccountsMixin:
         if key not in PREFERENCES:
             raise InvalidInput(key, "没有这项个人设置", "个人设置")
         if value not in PREFERENCES[key]:
-            raise InvalidInput(key, f"须为 {'、'.join(PREFERENCES[key])} 之一,收到 {value!r}", "个人设置")
+            raise InvalidInput(key, f"须为 {'、'.join(PREFERENCES[key])} 之一，收到 {value!r}", "个人设置")
         with write_transaction(self.db):
             prefs = {**self.preferences(actor.name), key: value}
             (Setting.insert(key=_PREF_PREFIX + actor.name, value=prefs)

@@ -318,7 +318,7 @@ def cmd_doc_remove(args) -> int:
     from .documents import DocumentStore
     with _open(args) as ledger:
         meta = DocumentStore.for_ledger(ledger).remove(ledger, args.document, _actor(ledger, args.user))
-        print(f"已删除项目 {meta.project_id} 的材料 {meta.id}({meta.kind}:{meta.filename}),"
+        print(f"已删除项目 {meta.project_id} 的材料 {meta.id}（{meta.kind}：{meta.filename}），"
               "该项目的义务和问题已重新推导")
     return 0
 

@@ -266,14 +266,14 @@ class AuditChain:
             if tag != ANCHOR_TAG or len(mac) != 64:
                 raise ValueError
         except ValueError:
-            return f"锚点“{anchor.strip()[:80]}”格式不对(应为 tongchou audit anchor 的输出)"
+            return f"锚点“{anchor.strip()[:80]}”格式不对（应为 tongchou audit anchor 的输出）"
         if entry_id == 0:
             return ""
         row = AuditEntry.get_or_none(AuditEntry.id == entry_id)
         if row is None:
-            return f"锚点记录的第 {entry_id} 条审计记录已不存在(审计链尾部被截断)"
+            return f"锚点记录的第 {entry_id} 条审计记录已不存在（审计链尾部被截断）"
         if not std_hmac.compare_digest(row.mac, mac):
-            return f"第 {entry_id} 条审计记录与锚点不符(审计链被替换)"
+            return f"第 {entry_id} 条审计记录与锚点不符（审计链被替换）"
         return ""
 
     def verify(self, batch: int = 5000) -> VerifyResult:

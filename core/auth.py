@@ -101,7 +101,7 @@ def action_permission(registry: Registry, actor: Actor, action: Action,
     if role is None or actor.role not in action.roles:
         allowed = "、".join(registry.roles[r].label for r in action.roles if r in registry.roles)
         label = role.label if role else actor.role
-        return Refusal("permission", f"角色“{label}”无权办理“{action.label}”(应由:{allowed})")
+        return Refusal("permission", f"角色“{label}”无权办理“{action.label}”（应由：{allowed}）")
     if not role.unit_scoped:
         return None
     # A project that names no such party (the field is empty) leaves the
@@ -134,7 +134,7 @@ def may_add_document(registry: Registry, actor: Actor, unit_id: int | None,
         return None
     if any(actor.role in spec.roles for spec in registry.actions.values()):
         return None
-    return Refusal("permission", f"角色“{role.label}”只能查阅材料,不能上传")
+    return Refusal("permission", f"角色“{role.label}”只能查阅材料，不能上传")
 
 
 def may_create(registry: Registry, actor: Actor, unit_id: int | None) -> Refusal | None:
@@ -146,7 +146,7 @@ def may_create(registry: Registry, actor: Actor, unit_id: int | None) -> Refusal
     if actor.role == "admin":
         return None
     if not role.unit_scoped:
-        return Refusal("permission", f"角色“{role.label}”不能登记项目,项目由建设单位登记")
+        return Refusal("permission", f"角色“{role.label}”不能登记项目，项目由建设单位登记")
     if actor.unit_id is None or actor.unit_id != unit_id:
         return Refusal("permission", "只能登记本单位的项目")
     return None

@@ -123,9 +123,9 @@ def verify_ledger(url: str, key_file: Path | None, anchor: str | None = None) ->
         try:
             ledger = Ledger.open(url, key_file=key_file)
         except TongchouError as exc:
-            raise InvalidInput("file", f"备份无法作为台账打开:{exc}") from None
+            raise InvalidInput("file", f"备份无法作为台账打开：{exc}") from None
         except Exception as exc:  # a foreign or damaged database: any driver error
-            raise InvalidInput("file", f"备份不是完好的台账({type(exc).__name__}: {exc})") from None
+            raise InvalidInput("file", f"备份不是完好的台账（{type(exc).__name__}: {exc}）") from None
         try:
             known = {p.stem for p in _migration_names()}
             from .db import HISTORY_TABLE
@@ -133,10 +133,10 @@ def verify_ledger(url: str, key_file: Path | None, anchor: str | None = None) ->
             names = {r[0] for r in ledger.db.execute_sql(f"SELECT name FROM {HISTORY_TABLE}").fetchall()
                      if not is_pack_migration(r[0])}  # a pack's indexes are made again at open
             if names - known:
-                raise InvalidInput("file", f"备份来自更新版本的 Tongchou(未知迁移 {sorted(names - known)}),请先升级")
+                raise InvalidInput("file", f"备份来自更新版本的 Tongchou（未知迁移 {sorted(names - known)}），请先升级")
             result = ledger.verify_audit(anchor)
             if not result.ok:
-                raise InvalidInput("file", f"备份未通过审计校验(可能被改动、截断,或属于另一台账):{result.problem}")
+                raise InvalidInput("file", f"备份未通过审计校验（可能被改动、截断，或属于另一台账）：{result.problem}")
             return result.checked
         finally:
             ledger.close()
@@ -181,7 +181,7 @@ def restore_ledger(url: str | None, source: str | Path, *, key_file: Path | None
     if key_file is None:
         key_file = default_key_path(url, open_database(url))
     if key_file is None or not Path(key_file).exists():
-        raise InvalidInput("key", f"找不到本台账的审计密钥 {key_file}:没有它无法校验备份")
+        raise InvalidInput("key", f"找不到本台账的审计密钥 {key_file}：没有它无法校验备份")
     with restoring(url):
         if is_postgres(url):
             return _restore_postgres(url, source, Path(key_file), anchor)
@@ -232,8 +232,8 @@ def _pg_schema(url: str) -> str:
     options = parse_qs(urlparse(url).query).get("options")
     schema = _search_path_schema(options[-1]) if options else None
     if not schema:
-        raise ConfigurationError("恢复 PostgreSQL 台账需要台账位于自己的 schema(URL 中的 "
-                                 "options=-csearch_path=名称)")
+        raise ConfigurationError("恢复 PostgreSQL 台账需要台账位于自己的 schema（URL 中的 "
+                                 "options=-csearch_path=名称）")
     return schema
 
 
@@ -245,7 +245,7 @@ def _restore_postgres(url: str, source: Path, key_file: Path, anchor: str | None
     from .db import open_database
     for tool in ("pg_restore", "psql"):
         if not shutil.which(tool):
-            raise ConfigurationError(f"{tool} 未安装;请安装 PostgreSQL 客户端工具")
+            raise ConfigurationError(f"{tool} 未安装；请安装 PostgreSQL 客户端工具")
     schema = _pg_schema(url)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
     staging, kept = f"{schema}_restoring_{stamp}", f"{schema}_replaced_{stamp}"
@@ -256,16 +256,16 @@ def _restore_postgres(url: str, source: Path, key_file: Path, anchor: str | None
         del args[i:i + 2]
     listing = subprocess.run(["pg_restore", "-l", str(source)], capture_output=True, text=True)
     if listing.returncode != 0:
-        raise InvalidInput("file", f"{source} 不是完整的 pg_dump 备份:{listing.stderr.strip()[:200]}")
+        raise InvalidInput("file", f"{source} 不是完整的 pg_dump 备份：{listing.stderr.strip()[:200]}")
     dumped = [line.split()[-2] for line in listing.stdout.splitlines()
               if not line.startswith(";") and " SCHEMA - " in line]
     if len(dumped) != 1:
-        raise InvalidInput("file", f"{source} 不是一个台账 schema 的备份(含 schema:{dumped})")
+        raise InvalidInput("file", f"{source} 不是一个台账 schema 的备份（含 schema:{dumped}）")
     dumped_schema = dumped[0]
     script = subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "-f", "-", str(source)],
                             capture_output=True, text=True)
     if script.returncode != 0:
-        raise InvalidInput("file", f"{source} 无法读出(截断或损坏):{script.stderr.strip()[:200]}")
+        raise InvalidInput("file", f"{source} 无法读出（截断或损坏）：{script.stderr.strip()[:200]}")
     # Loaded under a staging name in one transaction: the dump creates its own
     # schema name, so any schema of that name is set aside and put back.
     aside = f"{dumped_schema}_aside_{stamp}"
@@ -282,7 +282,7 @@ def _restore_postgres(url: str, source: Path, key_file: Path, anchor: str | None
     run = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-f", "-"]
                          + args, input=sql, capture_output=True, text=True, env=env)
     if run.returncode != 0:
-        raise InvalidInput("file", f"备份载入失败,台账未改动:{run.stderr.strip()[:300]}")
+        raise InvalidInput("file", f"备份载入失败，台账未改动：{run.stderr.strip()[:300]}")
     staging_url = _with_schema(url, staging)
     try:
         verify_ledger(staging_url, key_file, anchor)

@@ -47,7 +47,7 @@ def _id(text: str) -> int:
     """A record id on the command line: refused with one line, never an OverflowError."""
     value = record_id(text)
     if value is None:
-        raise argparse.ArgumentTypeError(f"编号应为 1 到 {MAX_ID} 之间的整数:{text[:40]!r}")
+        raise argparse.ArgumentTypeError(f"编号应为 1 到 {MAX_ID} 之间的整数：{text[:40]!r}")
     return value
 
 
@@ -55,7 +55,7 @@ def _count(text: str) -> int:
     """A count, offset, year or port: a whole number from 0 to 10**9."""
     text = text.strip()
     if not (text.isascii() and text.isdigit() and len(text) <= 9):
-        raise argparse.ArgumentTypeError(f"应为 0 到 999999999 之间的整数:{text[:40]!r}")
+        raise argparse.ArgumentTypeError(f"应为 0 到 999999999 之间的整数：{text[:40]!r}")
     return int(text)
 
 
@@ -206,8 +206,8 @@ def cmd_project_show(args) -> int:
         reg = ledger.registry
         print(f"project {p.id}: {p.name}")
         print(f"  status: {reg.status_label(p.status)} ({p.status})")
-        expired = "  (已失效)" if rules.expired(on) else ""
-        about = f"({rules.description})" if rules.description else ""
+        expired = "（已失效）" if rules.expired(on) else ""
+        about = f"（{rules.description}）" if rules.description else ""
         print(f"  rules: 版本 {rules.name}{about}{expired}")
         if reg.party_fields:
             print("  parties: " + ";".join(f"{label}:{unit}" for _f, label, unit in ledger.party_list(p)))
@@ -324,7 +324,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` naming one of the core's own
     commands (those below), only them: the other modules' and the packs'
     commands are then not imported, which was most of a command's start-up."""
-    parser = argparse.ArgumentParser(prog="tongchou", description="统筹:政务信息化项目台账与规则引擎")
+    parser = argparse.ArgumentParser(prog="tongchou", description="统筹：政务信息化项目台账与规则引擎")
     parser.add_argument("--version", action="version", version=f"tongchou {__version__}")
     parser.add_argument("--db", help="ledger database: a file path (SQLite, default ./tongchou.db) "
                                      "or postgresql://... (or set TONGCHOU_DATABASE)")

@@ -30,8 +30,8 @@ def unit_name(unit: str) -> str:
     try:
         return _ALIASES[str(unit).strip()]
     except KeyError:
-        raise ValueError(f"未知的期限单位 {unit!r}:应为 days(自然日)、working_days(工作日)"
-                         " 或 months(月)") from None
+        raise ValueError(f"未知的期限单位 {unit!r}：应为 days（自然日）、working_days（工作日）"
+                         " 或 months（月）") from None
 
 
 @attrs.frozen
@@ -59,7 +59,7 @@ class Due:
 
     def message(self, text: str) -> str:
         """``text`` with the notice appended in brackets when there is one."""
-        return f"{text}({self.notice})" if self.notice else text
+        return f"{text}（{self.notice}）" if self.notice else text
 
 
 def due_after(event_date: dt.date, n: int, unit: str = "days", *,
@@ -80,7 +80,7 @@ def due_after(event_date: dt.date, n: int, unit: str = "days", *,
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, not {n!r}")
     if n < 0:
-        raise ValueError(f"期限不能为负数:{n}")
+        raise ValueError(f"期限不能为负数：{n}")
     if isinstance(event_date, dt.datetime):
         event_date = event_date.date()
     if unit == "working_days":

@@ -71,7 +71,7 @@ def clean_filename(name: str) -> str:
 def _check_type(filename: str, data: bytes) -> str:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if ext not in ALLOWED:
-        raise InvalidInput("file", f"不允许的文件类型“.{ext}”(允许:{', '.join(sorted(ALLOWED))})", "文件")
+        raise InvalidInput("file", f"不允许的文件类型“.{ext}”（允许：{', '.join(sorted(ALLOWED))}）", "文件")
     media, magics = ALLOWED[ext]
     if magics and not any(data.startswith(m) for m in magics):
         raise InvalidInput("file", f"文件内容与扩展名“.{ext}”不符", "文件")

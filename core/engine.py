@@ -71,8 +71,8 @@ def refusals(registry: Registry, params: ParameterSet, spec: Action, state: Proj
     starts = registry.start_statuses(spec)
     if state.status not in starts:
         allowed = "、".join(registry.status_label(s) for s in starts)
-        out.append(Refusal("status", f"项目当前状态为“{registry.status_label(state.status)}”,"
-                                     f"不能办理“{spec.label}”(应处于:{allowed})", spec.citation))
+        out.append(Refusal("status", f"项目当前状态为“{registry.status_label(state.status)}”，"
+                                     f"不能办理“{spec.label}”（应处于：{allowed}）", spec.citation))
     out.extend(guard(registry, params, spec.name, state, args, history, actor, date, projects, documents))
     return sorted(out, key=lambda r: (r.citation.articles if r.citation else (), r.code))
 

@@ -31,14 +31,14 @@ class InvalidInput(TongchouError):
         self.field, self.label, self.detail = field, label, message
         # Staff read the field's label; the internal key stays on ``.field`` for programs.
         named = f"“{label}”" if label else f"“{field}”"
-        super().__init__(f"{named}:{message}")
+        super().__init__(f"{named}：{message}")
 
     @property
     def with_key(self) -> str:
         """The message naming the field's key too, for administrators at the
-        command line and in scripts (``“项目类别”(category):…``)."""
+        command line and in scripts (``“项目类别”（category）：…``)."""
         if self.label and self.label != self.field:
-            return f"“{self.label}”({self.field}):{self.detail}"
+            return f"“{self.label}”（{self.field}）：{self.detail}"
         return str(self)
 
 
@@ -59,7 +59,7 @@ class Refused(TongchouError):
 
     def __init__(self, refusals: Sequence[Refusal]):
         self.refusals = tuple(refusals)
-        super().__init__(";".join(r.label for r in self.refusals) or "refused")
+        super().__init__("；".join(r.label for r in self.refusals) or "refused")
 
     @property
     def is_permission(self) -> bool:

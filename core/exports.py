@@ -105,7 +105,7 @@ def money_header(header: str, money: str) -> str:
 
 def _check_money(money: str) -> str:
     if money not in MONEY_UNITS:
-        raise InvalidInput("money", "金额单位只能是 yuan(元)或 wan(万元)", "金额单位")
+        raise InvalidInput("money", "金额单位只能是 yuan（元）或 wan（万元）", "金额单位")
     return money
 
 
@@ -168,7 +168,7 @@ def workbook(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]],
             ws.auto_filter.ref = f"A{head_row}:{last}{head_row + len(data)}"
         if total:
             line: list[Any] = [None] * len(headers)
-            line[0] = f"合计({len(data)} 项)"
+            line[0] = f"合计（{len(data)} 项）"
             for i, value in zip(money_cols, sums):
                 line[i] = value
             cells = []
@@ -323,7 +323,7 @@ def export_projects(ledger, actor: Actor | None, fmt: str = "xlsx", *, filters: 
     projects = iter_projects(ledger, actor, filters=filters, search=search, order_by=order_by)
     if fmt == "csv":
         return csv_bytes(*projects_table(ledger, projects, overdue), money=money)
-    title = f"{ledger.jurisdiction.title}政务信息化项目台账(截至 {on.year} 年 {on.month} 月 {on.day} 日)" \
+    title = f"{ledger.jurisdiction.title}政务信息化项目台账（截至 {on.year} 年 {on.month} 月 {on.day} 日）" \
         if print_ready else None
     return projects_workbook(ledger, projects, on, overdue, title=title, total=print_ready, money=money).getvalue()
 

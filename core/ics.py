@@ -61,14 +61,14 @@ def obligations_calendar(obligations: Sequence, *, calendar_name: str, stamp: dt
         event.add("dtstart", o.due)
         event.add("dtend", o.due + dt.timedelta(days=1))
         event.add("sequence", int((sequences or {}).get(uid, 0)))
-        event.add("summary", f"#{o.project_id} {o.project}:{o.message}")
-        event.add("description", f"{o.message}\n建设单位:{o.unit};依据 {o.citation.label}")
+        event.add("summary", f"#{o.project_id} {o.project}：{o.message}")
+        event.add("description", f"{o.message}\n建设单位：{o.unit}；依据 {o.citation.label}")
         event.add("transp", "TRANSPARENT")
         if alarm_days is not None:
             alarm = icalendar.Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"{alarm_days} 天后到期:#{o.project_id} {o.project}:{o.message}"
-                      if alarm_days else f"今天到期:#{o.project_id} {o.project}:{o.message}")
+            alarm.add("description", f"{alarm_days} 天后到期：#{o.project_id} {o.project}：{o.message}"
+                      if alarm_days else f"今天到期：#{o.project_id} {o.project}：{o.message}")
             alarm.add("trigger", dt.timedelta(days=-alarm_days, hours=ALARM_HOUR))
             event.add_component(alarm)
         cal.add_component(event)

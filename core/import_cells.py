@@ -66,12 +66,12 @@ def _number_text(raw: str) -> str:
 
 def _money(raw: Any, unit: Decimal) -> Decimal:
     if isinstance(raw, bool):
-        raise CellError(f"不是金额:{raw}")
+        raise CellError(f"不是金额：{raw}")
     if isinstance(raw, int):
         value = Decimal(raw)
     elif isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
-            raise CellError(f"不是金额:{raw}")
+            raise CellError(f"不是金额：{raw}")
         value = Decimal(repr(raw))
     elif isinstance(raw, Decimal):
         value = raw
@@ -82,28 +82,28 @@ def _money(raw: Any, unit: Decimal) -> Decimal:
                 text, unit = text[: -len(suffix)], MONEY_UNITS[suffix]
                 break
         if not re.fullmatch(r"-?\d+(\.\d+)?", text):
-            raise CellError(f"不是金额:{_show(raw)}")
+            raise CellError(f"不是金额：{_show(raw)}")
         value = Decimal(text)
     else:
-        raise CellError(f"不是金额:{_show(raw)}")
+        raise CellError(f"不是金额：{_show(raw)}")
     value = value * unit
     if abs(value) >= _MAX_MONEY:
-        raise CellError(f"金额过大:{_show(raw)}")
+        raise CellError(f"金额过大：{_show(raw)}")
     cents = value.quantize(Decimal("0.01"))
     if isinstance(raw, float) and abs(value - cents) < Decimal("0.000001"):
         # A binary float's tail (1234.5600000000002) is not a fraction of a fen.
         value = cents
     if value != cents:
-        raise CellError(f"金额只能精确到分:{_show(raw)}")
+        raise CellError(f"金额只能精确到分：{_show(raw)}")
     if value < 0:
-        raise CellError(f"金额不能为负数:{_show(raw)}")
+        raise CellError(f"金额不能为负数：{_show(raw)}")
     return cents
 
 
 def _date(raw: Any) -> dt.date:
     if isinstance(raw, dt.datetime):
         if raw.time() != dt.time(0):
-            raise CellError(f"应为日期而不是时刻:{raw}")
+            raise CellError(f"应为日期而不是时刻：{raw}")
         return raw.date()
     if isinstance(raw, dt.date):
         return raw
@@ -111,19 +111,19 @@ def _date(raw: Any) -> dt.date:
         if raw == int(raw) and _SERIAL_MIN <= raw <= _SERIAL_MAX:
             # A date cell that lost its date format shows Excel's day number.
             return dt.date(1899, 12, 30) + dt.timedelta(days=int(raw))
-        raise CellError(f"不是日期:{_show(raw)}")
+        raise CellError(f"不是日期：{_show(raw)}")
     if isinstance(raw, str):
         text = unicodedata.normalize("NFKC", raw).strip()
         text = re.sub(r"[ T]00:00(:00)?$", "", text)
         m = (re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?", text)
              or re.fullmatch(r"(\d{4})(\d{2})(\d{2})", text))
         if m is None:
-            raise CellError(f"不是日期(应为 2026-03-01、2026/3/1 或 2026年3月1日):{_show(raw)}")
+            raise CellError(f"不是日期（应为 2026-03-01、2026/3/1 或 2026年3月1日）：{_show(raw)}")
         try:
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         except ValueError:
-            raise CellError(f"不是有效日期:{_show(raw)}") from None
-    raise CellError(f"不是日期:{_show(raw)}")
+            raise CellError(f"不是有效日期：{_show(raw)}") from None
+    raise CellError(f"不是日期：{_show(raw)}")
 
 
 def _integer(raw: Any, field: Field) -> Any:
@@ -136,7 +136,7 @@ def _integer(raw: Any, field: Field) -> Any:
         if text in _CN_DIGITS:
             return _CN_DIGITS[text]
         if not re.fullmatch(r"-?\d+", text):
-            raise CellError(f"{'不是年份' if field.type == 'year' else '不是整数'}:{_show(raw)}")
+            raise CellError(f"{'不是年份' if field.type == 'year' else '不是整数'}：{_show(raw)}")
         return int(text)
     return raw
 
@@ -195,7 +195,7 @@ def parse_cell(field: Field, raw: Any, *, unit: Decimal = Decimal(1),
     if isinstance(raw, str) and raw.strip() in _EXCEL_ERRORS:
         raise CellError(f"单元格是公式错误 {raw.strip()}")
     if (isinstance(raw, Decimal) and not raw.is_finite()) or (isinstance(raw, float) and not math.isfinite(raw)):
-        raise CellError(f"不是有限数值:{raw}")
+        raise CellError(f"不是有限数值：{raw}")
     t = field.type
     try:
         if t == "money":
@@ -225,7 +225,7 @@ def parse_cell(field: Field, raw: Any, *, unit: Decimal = Decimal(1),
     except CellError:
         raise
     except (ArithmeticError, ValueError):  # e.g. a number too large for any field
-        raise CellError(f"无法识别的值:{_show(raw)}") from None
+        raise CellError(f"无法识别的值：{_show(raw)}") from None
 
 
 # ---------------------------------------------------------------------------

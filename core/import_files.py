@@ -51,7 +51,7 @@ def check_archive(source: str | Path | bytes) -> None:
             infos = archive.infolist()
             if sum(i.file_size for i in infos) > MAX_ARCHIVE_BYTES or \
                     any(i.file_size > MAX_ENTRY_BYTES for i in infos):
-                raise InvalidInput("file", "Excel 文件解压后过大(可能是压缩炸弹),请只保留台账工作表", "文件")
+                raise InvalidInput("file", "Excel 文件解压后过大（可能是压缩炸弹），请只保留台账工作表", "文件")
             for info in infos:
                 if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
                     continue
@@ -64,12 +64,12 @@ def check_archive(source: str | Path | bytes) -> None:
                 cols = _column_number((found.group(3) or found.group(1) or b"A").decode())
                 _check_extent(rows, cols)
     except zipfile.BadZipFile:
-        raise InvalidInput("file", "无法读取 Excel 文件(应为 .xlsx)", "文件") from None
+        raise InvalidInput("file", "无法读取 Excel 文件（应为 .xlsx）", "文件") from None
 
 
 def _check_extent(rows: int, cols: int) -> None:
     if rows > MAX_ROWS:
-        raise InvalidInput("file", f"工作表行数超过 {MAX_ROWS} 行上限,请分批导入", "文件")
+        raise InvalidInput("file", f"工作表行数超过 {MAX_ROWS} 行上限，请分批导入", "文件")
     if cols > MAX_COLUMNS:
         raise InvalidInput("file", f"工作表列数超过 {MAX_COLUMNS} 列上限", "文件")
 
@@ -87,13 +87,13 @@ def read_sheet(source: str | Path | bytes, sheet: str | None = None) -> Sheet:
     try:
         wb = load_workbook(data, read_only=True, data_only=True)
     except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
-        raise InvalidInput("file", f"无法读取 Excel 文件(应为 .xlsx):{exc}", "文件") from None
+        raise InvalidInput("file", f"无法读取 Excel 文件（应为 .xlsx）：{exc}", "文件") from None
     except Exception as exc:  # whatever else a damaged file makes openpyxl raise
-        raise InvalidInput("file", f"无法读取 Excel 文件(应为 .xlsx):{type(exc).__name__}", "文件") from None
+        raise InvalidInput("file", f"无法读取 Excel 文件（应为 .xlsx）：{type(exc).__name__}", "文件") from None
     try:
         if sheet is not None:
             if sheet not in wb.sheetnames:
-                raise InvalidInput("sheet", f"没有名为“{sheet}”的工作表(有:{'、'.join(wb.sheetnames)})", "工作表")
+                raise InvalidInput("sheet", f"没有名为“{sheet}”的工作表（有：{'、'.join(wb.sheetnames)}）", "工作表")
             ws = wb[sheet]
         else:
             ws = wb.worksheets[0]

@@ -205,7 +205,7 @@ def skip_reason(cells: Sequence[Any], used: Sequence[int]) -> str | None:
     if any(t in TOTAL_WORDS or re.fullmatch(r"(合计|总计|小计|共计)[((].*", t) for t in texts):
         return "合计行"
     if _FOOTER.match(texts[0]) and len(texts) <= 4:
-        return "表尾(填表人、审核人、注等)"
+        return "表尾（填表人、审核人、注等）"
     if not any(i < len(cells) and cells[i] is not None and not (isinstance(cells[i], str) and not cells[i].strip())
                for i in used):
         return "没有可导入的内容"
@@ -248,7 +248,7 @@ def abbreviation(field: Field, word: str) -> str | None:
 
 def choice_error(field: Field, raw: Any) -> str:
     """A choice not recognised, in the labels staff know (never the codes)."""
-    return f"取值 {str(raw).strip()!r} 不在允许范围内(可选:{'、'.join(c.label for c in field.choices)})"
+    return f"取值 {str(raw).strip()!r} 不在允许范围内（可选：{'、'.join(c.label for c in field.choices)}）"
 
 
 # ---------------------------------------------------------------------------
@@ -275,7 +275,7 @@ def set_unit_alias(ledger, alias: str, unit: str | None, actor: Actor) -> None:
         if alias == unit:
             raise InvalidInput("alias", "别名与单位名称相同", "单位别名")
         if alias in dict(ledger.units()).values():
-            raise InvalidInput("alias", f"“{alias}”已是一个单位的名称,不能作别名", "单位别名")
+            raise InvalidInput("alias", f"“{alias}”已是一个单位的名称，不能作别名", "单位别名")
         aliases[alias] = unit
     elif aliases.pop(alias, None) is None:
         raise InvalidInput("alias", f"没有别名“{alias}”", "单位别名")

@@ -100,7 +100,7 @@ def default_mapping(registry, vocabulary=None) -> ColumnMapping:
 def _unit(value: Any, where: str) -> Decimal:
     if value in MONEY_UNITS:
         return MONEY_UNITS[value]
-    raise InvalidInput(where, f"金额单位只能是 元 或 万元,而不是 {value!r}", "映射文件")
+    raise InvalidInput(where, f"金额单位只能是 元 或 万元，而不是 {value!r}", "映射文件")
 
 
 def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None) -> ColumnMapping:
@@ -129,15 +129,15 @@ def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None)
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except OSError as exc:
-            raise InvalidInput("mapping", f"无法读取映射文件 {path}:{exc.strerror}", "映射文件") from None
+            raise InvalidInput("mapping", f"无法读取映射文件 {path}：{exc.strerror}", "映射文件") from None
         except yaml.YAMLError as exc:
-            raise InvalidInput("mapping", f"映射文件不是有效的 YAML:{str(exc).splitlines()[0]}", "映射文件") from None
+            raise InvalidInput("mapping", f"映射文件不是有效的 YAML：{str(exc).splitlines()[0]}", "映射文件") from None
     if not isinstance(data, dict):
         raise InvalidInput("mapping", "映射文件应为键值映射", "映射文件")
     unknown = set(data) - {"sheet", "header_row", "columns", "defaults"}
     if unknown:
-        raise InvalidInput("mapping", f"未知的键:{', '.join(sorted(map(str, unknown)))}"
-                           "(可用:sheet, header_row, columns, defaults)", "映射文件")
+        raise InvalidInput("mapping", f"未知的键：{', '.join(sorted(map(str, unknown)))}"
+                           "（可用：sheet, header_row, columns, defaults）", "映射文件")
     fields = registry.fields
     columns = dict(base.columns)
     letters: dict[int, ColumnRule] = {}
@@ -152,24 +152,24 @@ def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None)
         if isinstance(spec, str):
             spec = {"field": spec}
         if not isinstance(spec, dict) or "field" not in spec:
-            raise InvalidInput(where, "应为字段名,或含 field 的映射", "映射文件")
+            raise InvalidInput(where, "应为字段名，或含 field 的映射", "映射文件")
         extra = set(spec) - {"field", "unit", "values"}
         if extra:
-            raise InvalidInput(where, f"未知的键:{', '.join(sorted(map(str, extra)))}(可用:field, unit, values)",
+            raise InvalidInput(where, f"未知的键：{', '.join(sorted(map(str, extra)))}（可用：field, unit, values）",
                                "映射文件")
         name = spec["field"]
         if name not in fields:
-            raise InvalidInput(where, f"未知字段 {name!r}(可用:{', '.join(fields)})", "映射文件")
+            raise InvalidInput(where, f"未知字段 {name!r}（可用：{', '.join(fields)}）", "映射文件")
         unit = None
         if "unit" in spec:
             if fields[name].type != "money":
-                raise InvalidInput(where, f"只有金额字段可以指定单位,{name} 不是金额", "映射文件")
+                raise InvalidInput(where, f"只有金额字段可以指定单位，{name} 不是金额", "映射文件")
             unit = _unit(spec["unit"], where)
         values = spec.get("values") or {}
         if not isinstance(values, dict):
-            raise InvalidInput(where, "values 应为“台账中的值: 字段取值”的映射", "映射文件")
+            raise InvalidInput(where, "values 应为“台账中的值：字段取值”的映射", "映射文件")
         if values and fields[name].type not in ("enum", "enum_list"):
-            raise InvalidInput(where, f"只有选项字段可以翻译取值,{name} 不是选项字段", "映射文件")
+            raise InvalidInput(where, f"只有选项字段可以翻译取值，{name} 不是选项字段", "映射文件")
         checked = {}
         for k, v in values.items():
             try:
@@ -180,14 +180,14 @@ def load_mapping(source: str | Path | Mapping | None, registry, vocabulary=None)
     defaults = {}
     for name, value in (data.get("defaults") or {}).items():
         if name not in fields:
-            raise InvalidInput(f"defaults.{name}", f"未知字段(可用:{', '.join(fields)})", "映射文件")
+            raise InvalidInput(f"defaults.{name}", f"未知字段（可用：{', '.join(fields)}）", "映射文件")
         try:
             defaults[name] = parse_value(fields[name], value)
         except InvalidInput as exc:
             raise InvalidInput(f"defaults.{name}", exc.detail, "映射文件") from None
     header_row = data.get("header_row")
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        raise InvalidInput("header_row", "应为正整数(表头所在的行号)", "映射文件")
+        raise InvalidInput("header_row", "应为正整数（表头所在的行号）", "映射文件")
     sheet = data.get("sheet")
     return ColumnMapping(columns=columns, defaults=defaults, sheet=str(sheet) if sheet else None,
                          header_row=header_row, letters=letters)

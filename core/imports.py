@@ -66,10 +66,10 @@ class Problem:
     @property
     def text(self) -> str:
         if self.row is None:
-            return f"「{self.column}」:{self.message}" if self.column else self.message
+            return f"「{self.column}」：{self.message}" if self.column else self.message
         if not self.column:
-            return f"第 {self.row} 行:{self.message}"
-        return f"第 {self.row} 行「{self.column}」:{self.message}"
+            return f"第 {self.row} 行：{self.message}"
+        return f"第 {self.row} 行「{self.column}」：{self.message}"
 
     def to_json(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message, "text": self.text}
@@ -159,8 +159,8 @@ class ImportRefused(InvalidInput):
     def __init__(self, report: ImportReport):
         self.report = report
         first = report.problems[0].text if report.problems else ""
-        more = f"(另有 {len(report.problems) - 1} 处问题)" if len(report.problems) > 1 else ""
-        super().__init__("file", f"{report.bad_rows} 行有问题,未导入任何项目;{first}{more}", "导入")
+        more = f"（另有 {len(report.problems) - 1} 处问题）" if len(report.problems) > 1 else ""
+        super().__init__("file", f"{report.bad_rows} 行有问题，未导入任何项目；{first}{more}", "导入")
 
 
 @attrs.frozen
@@ -229,7 +229,7 @@ def _columns(header: tuple[Any, ...], mapping: ColumnMapping, registry) -> tuple
             continue
         if rule.field in seen:
             problems.append(Problem(None, text, f"与列「{seen[rule.field]}」对应同一字段"
-                                                f"“{registry.fields[rule.field].label}”({rule.field}),"
+                                                f"“{registry.fields[rule.field].label}”（{rule.field}），"
                                                 "请在映射文件中指定用哪一列"))
             continue
         seen[rule.field] = text
@@ -256,7 +256,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
     rules = ledger.rules_for(version=ledger.version_on(date))  # the version in force on entry
     role = registry.roles.get(actor.role)
     if actor.role != "admin" and not (role and role.unit_scoped):
-        raise PermissionDenied(f"角色“{role.label if role else actor.role}”不能导入项目,项目由建设单位或系统管理员登记")
+        raise PermissionDenied(f"角色“{role.label if role else actor.role}”不能导入项目，项目由建设单位或系统管理员登记")
     if create_units and actor.role != "admin":
         raise PermissionDenied("只有系统管理员可以在导入时新建单位")
     vocab = import_vocabulary(ledger.pm, registry)
@@ -265,14 +265,14 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         check_archive(source)  # the limits, before reading the file whole
         data = source if isinstance(source, bytes) else Path(source).read_bytes()
     except OSError as exc:
-        raise InvalidInput("file", f"无法读取文件 {source}:{exc.strerror}", "文件") from None
+        raise InvalidInput("file", f"无法读取文件 {source}：{exc.strerror}", "文件") from None
     filename = filename or (Path(source).name if not isinstance(source, bytes) else "")
     book = read_sheet(data, sheet or cmap.sheet)
     found = _find_header(book, cmap, registry, vocab)
     if found is None:
         raise FileRefused(_file_report(book.title, None, [Problem(
-            None, "", f"工作表“{book.title}”中找不到表头行(应有“项目名称”“建设单位”等列名;"
-                      "或在映射文件中用 header_row 指定)")]))
+            None, "", f"工作表“{book.title}”中找不到表头行（应有“项目名称”“建设单位”等列名；"
+                      "或在映射文件中用 header_row 指定）")]))
     header_row, last_header, header = found.first, found.last, found.headers
     used, ignored, file_problems = _columns(header, cmap, registry)
     marks = milestone_columns(header, {i for i, _h, _r in used} | _ignored_on_purpose(header, cmap),
@@ -284,7 +284,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         given.add("unit")
     for name, spec in registry.fields.items():
         if spec.required and name not in given:
-            file_problems.append(Problem(None, spec.label, f"缺少必填列(字段 {name});请在表头中加上此列,"
+            file_problems.append(Problem(None, spec.label, f"缺少必填列（字段 {name}）；请在表头中加上此列，"
                                                            "或在映射文件中指定对应的列"))
     if file_problems:
         raise FileRefused(_file_report(book.title, header_row, file_problems, used, ignored))
@@ -353,7 +353,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
         for name, spec in registry.fields.items():
             column = headers.get(name, spec.label)
             if spec.required and name not in values and column not in flagged:
-                problems.append(Problem(number, column, "必填项,不能为空"))
+                problems.append(Problem(number, column, "必填项，不能为空"))
                 bad = True
         if not bad:
             rows.append(_Row(number, values, headers, tuple((m, d, n) for m, d, n, _h in found_ms)))
@@ -377,8 +377,8 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             unit_id = units.get(unit_name)
             if unit_id is None:
                 if not create_units:
-                    problems.append(Problem(row.number, unit_head, f"未知单位“{unit_name}”(请先添加单位,"
-                                                                   "或由系统管理员以“新建单位”方式导入)"))
+                    problems.append(Problem(row.number, unit_head, f"未知单位“{unit_name}”（请先添加单位，"
+                                                                   "或由系统管理员以“新建单位”方式导入）"))
                     continue
                 if unit_name not in new_units:
                     new_units.append(unit_name)
@@ -388,7 +388,7 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             if unknown:
                 name, value = unknown[0]
                 problems.append(Problem(row.number, row.headers.get(name, registry.fields[name].label),
-                                        f"未知单位“{value}”(请先添加单位)"))
+                                        f"未知单位“{value}”（请先添加单位）"))
                 continue
             denied = None if unit_id < 0 else auth.may_create(registry, actor, unit_id)
             if denied is not None:
@@ -397,11 +397,11 @@ def import_workbook(ledger, source: str | Path | bytes, actor: Actor, *,
             key = (unit_id, fields["name"], fields["year"])
             if key in existing:
                 problems.append(Problem(row.number, row.headers.get("name", "项目名称"),
-                                        f"台账中已有该单位 {fields['year']} 年度的同名项目(编号 {existing[key]})"))
+                                        f"台账中已有该单位 {fields['year']} 年度的同名项目（编号 {existing[key]}）"))
                 continue
             if key in in_file:
                 problems.append(Problem(row.number, row.headers.get("name", "项目名称"),
-                                        f"与第 {in_file[key]} 行重复(同一单位、年度、项目名称)"))
+                                        f"与第 {in_file[key]} 行重复（同一单位、年度、项目名称）"))
                 continue
             in_file[key] = row.number
             state = ProjectState(id=None, status=registry.initial_status, fields=fields, unit_id=unit_id)

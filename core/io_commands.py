@@ -49,7 +49,7 @@ def cmd_import(args) -> int:
     path = Path(args.file)
     if not path.is_file():
         if args.json:
-            _refused_json(path, f"没有这个文件:{path}")
+            _refused_json(path, f"没有这个文件：{path}")
             return 1
         raise CliError(f"no such file: {path}")
     with _open(args) as ledger:
@@ -65,8 +65,8 @@ def cmd_import(args) -> int:
             else:
                 for p in report.problems:
                     print(p.text, file=sys.stderr)
-                print(f"未导入任何项目:{report.rows} 行中有 {report.bad_rows} 行有问题"
-                      "(改正后重新导入,或加 --partial 只导入无误的行)", file=sys.stderr)
+                print(f"未导入任何项目：{report.rows} 行中有 {report.bad_rows} 行有问题"
+                      "（改正后重新导入，或加 --partial 只导入无误的行）", file=sys.stderr)
             return 1
         except InvalidInput as exc:  # the file refused whole (no header, a column missing, not a workbook)
             if not args.json:
@@ -80,22 +80,22 @@ def cmd_import(args) -> int:
             cols = "、".join(f"{h}→{labels.get(f, f)}" for h, f in report.columns)
             first, last = report.header_rows or (report.header_row, report.header_row)
             rows = f"第 {first} 行" if first == last else f"第 {first}–{last} 行"
-            print(f"工作表“{report.sheet}”,表头在{rows}:{cols}")
+            print(f"工作表“{report.sheet}”，表头在{rows}：{cols}")
             if report.ignored:
-                print(f"未导入的列:{'、'.join(report.ignored)}")
+                print(f"未导入的列：{'、'.join(report.ignored)}")
             if report.skipped:
-                print("跳过的行:" + ";".join(f"第 {s.row} 行({s.reason})" for s in report.skipped))
+                print("跳过的行：" + "；".join(f"第 {s.row} 行（{s.reason}）" for s in report.skipped))
             for p in report.problems:
                 print(p.text)
             if report.new_units:
-                print(f"{'将新建的单位' if report.dry_run else '已新建的单位'}:{'、'.join(report.new_units)}")
+                print(f"{'将新建的单位' if report.dry_run else '已新建的单位'}：{'、'.join(report.new_units)}")
             if report.dry_run:
-                print(f"检查完毕:{report.rows} 行中 {report.good} 行可以导入,{report.bad_rows} 行有问题;未写入任何数据")
+                print(f"检查完毕：{report.rows} 行中 {report.good} 行可以导入，{report.bad_rows} 行有问题；未写入任何数据")
             else:
                 ids = report.imported
-                span = f"(编号 {ids[0]}–{ids[-1]})" if ids else ""
+                span = f"（编号 {ids[0]}–{ids[-1]}）" if ids else ""
                 print(f"已导入 {report.rows} 行中的 {len(ids)} 行{span}"
-                      + (f";跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""))
+                      + (f"；跳过有问题的 {report.bad_rows} 行" if report.bad_rows else ""))
         return 1 if report.dry_run and not report.ok else 0
 
 

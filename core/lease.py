@@ -54,8 +54,8 @@ class Lease:
         self._take()
 
     def _take(self) -> None:
-        busy = ("有服务(tongchou serve)正在使用该台账;请先停止所有服务再恢复" if self.exclusive
-                else "该台账正在恢复备份,恢复完成前不能启动服务")
+        busy = ("有服务（tongchou serve）正在使用该台账；请先停止所有服务再恢复" if self.exclusive
+                else "该台账正在恢复备份，恢复完成前不能启动服务")
         if is_postgres(self.url):
             db = open_database(self.url)
             db.connect()

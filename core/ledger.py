@@ -306,7 +306,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         if anchor is not None:
             problem = problem or self.audit.check_anchor(anchor)
         if tampered and not problem:
-            problem = "; ".join(f"{t} 表 {k}:{why}" for t, k, why in tampered[:20])
+            problem = "；".join(f"{t} 表 {k}：{why}" for t, k, why in tampered[:20])
         return attrs.evolve(result, ok=not problem and not tampered, problem=problem, tampered=tampered)
 
     def anchor(self) -> str:

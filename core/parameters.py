@@ -79,7 +79,7 @@ def coerce(param_type: "str | Parameter", raw: Any, name: str = "") -> Any:
             for k, v in raw.items():
                 # each key and value a whole number as written: no 12.5, no true, no list
                 if not all(isinstance(x, int) and not isinstance(x, bool) for x in (k, v)):
-                    raise ValueError(f"映射项 {k!r}: {v!r} 需要整数键和整数值,如 {{3: 12, 4: 6}}")
+                    raise ValueError(f"映射项 {k!r}: {v!r} 需要整数键和整数值，如 {{3: 12, 4: 6}}")
                 if max(abs(k), abs(v)) >= 10 ** _MAX_INT_DIGITS:
                     raise ValueError(f"映射项 {k!r}: {v!r} 超出范围")
                 out[k] = v
@@ -87,12 +87,12 @@ def coerce(param_type: "str | Parameter", raw: Any, name: str = "") -> Any:
         if param_type == "date_list":
             return date_list(raw)
     except ArithmeticError:
-        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:需要数值") from None
+        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效：需要数值") from None
     except yaml.YAMLError as exc:  # a mapping or list typed as text that YAML cannot read
         first = str(exc).splitlines()[0][:80]
-        raise InvalidInput(name or "parameter", f"参数值 {str(raw)[:40]!r} 无效:{first}") from None
+        raise InvalidInput(name or "parameter", f"参数值 {str(raw)[:40]!r} 无效：{first}") from None
     except (ValueError, TypeError) as exc:
-        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效:{exc}") from None
+        raise InvalidInput(name or "parameter", f"参数值 {raw!r} 无效：{exc}") from None
     raise InvalidInput(name or "parameter", f"未知参数类型 {param_type!r}")
 
 
@@ -150,7 +150,7 @@ def date_list(raw: Any) -> tuple[dt.date, ...]:
     if raw is None:
         raw = []
     if isinstance(raw, (dt.date, Mapping)) or not isinstance(raw, (list, tuple, set, frozenset)):
-        raise ValueError("需要日期列表,如 [2027-01-01, 2027-02-06..2027-02-13]")
+        raise ValueError("需要日期列表，如 [2027-01-01, 2027-02-06..2027-02-13]")
     days: set[dt.date] = set()
     for index, item in enumerate(raw, 1):
         days.update(_date_run(item, index))
@@ -167,7 +167,7 @@ def _date_run(item: Any, index: int) -> list[dt.date]:
         if end < start:
             raise ValueError(f"第{index}项 {item!r} 的结束日早于开始日")
         if (end - start).days >= _MAX_RUN:
-            raise ValueError(f"第{index}项 {item!r} 超过一年,请检查是否笔误")
+            raise ValueError(f"第{index}项 {item!r} 超过一年，请检查是否笔误")
         return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
     try:
         return [parse_date(item)]
@@ -200,7 +200,7 @@ def load_parameter_file(path: Path, *, document: str, jurisdiction: str = "") ->
         except (yaml.YAMLError, ValueError) as exc:
             # PyYAML itself raises ValueError for an unquoted impossible date such as
             # 2027-02-30 (easy to type in a date_list); name the file, not a traceback.
-            raise InvalidInput(name, f"{path}: 不是有效的 YAML:{str(exc).splitlines()[0]}") from None
+            raise InvalidInput(name, f"{path}：不是有效的 YAML：{str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise InvalidInput(name, f"{path}: a parameter file is a mapping")
     for key in ("description", "reference", "type", "values"):

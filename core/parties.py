@@ -85,7 +85,7 @@ class PartiesMixin:
         for spec in specs:
             name = values.get(spec.name)
             if spec.type == "unit" and name is not None and self._unit_id_or_none(name) is None:
-                raise InvalidInput(spec.name, f"未知单位“{name}”(请先添加单位)", spec.label)
+                raise InvalidInput(spec.name, f"未知单位“{name}”（请先添加单位）", spec.label)
 
     def _party_ids(self, fields: Mapping[str, Any]) -> dict[str, int]:
         """Unit ids by party field, for the party fields ``fields`` fill in."""

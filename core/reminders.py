@@ -151,20 +151,20 @@ def due_reminders(ledger, actor: Actor | None, on: dt.date, days: int = 30,
 
 def reminder_text(reminder: UnitReminder, on: dt.date, days: int) -> str:
     """The plain-text list a unit receives (and the CLI prints)."""
-    lines = [f"{reminder.unit}:截至 {on},共有 {len(reminder.items)} 项期限事项"
-             f"(已逾期 {len(reminder.overdue)} 项,{days} 天内到期 {len(reminder.upcoming)} 项)。", ""]
+    lines = [f"{reminder.unit}：截至 {on}，共有 {len(reminder.items)} 项期限事项"
+             f"（已逾期 {len(reminder.overdue)} 项，{days} 天内到期 {len(reminder.upcoming)} 项）。", ""]
     if reminder.overdue:
         lines.append("【已逾期】")
         for o in reminder.overdue:
-            lines.append(f"  {o.due}  已逾期 {(on - o.due).days} 天  #{o.project_id} {o.project}:{o.message}"
-                         f"(依据 {o.citation.label})")
+            lines.append(f"  {o.due}  已逾期 {(on - o.due).days} 天  #{o.project_id} {o.project}：{o.message}"
+                         f"（依据 {o.citation.label}）")
         lines.append("")
     if reminder.upcoming:
         lines.append(f"【{days} 天内到期】")
         for o in reminder.upcoming:
             left = (o.due - on).days
-            lines.append(f"  {o.due}  {'今天到期' if left == 0 else f'还有 {left} 天'}  #{o.project_id} {o.project}:"
-                         f"{o.message}(依据 {o.citation.label})")
+            lines.append(f"  {o.due}  {'今天到期' if left == 0 else f'还有 {left} 天'}  #{o.project_id} {o.project}："
+                         f"{o.message}（依据 {o.citation.label}）")
         lines.append("")
     return "\n".join(lines)
 
@@ -191,8 +191,8 @@ def reminder_message(reminder: UnitReminder, on: dt.date, days: int, *, sender: 
     .ics attachment for its calendar.  ``utf8``: the message goes with
     SMTPUTF8 (addresses in Unicode)."""
     msg = EmailMessage(policy=email_policy.SMTPUTF8 if utf8 else email_policy.SMTP)
-    late = f",其中 {len(reminder.overdue)} 项已逾期" if reminder.overdue else ""
-    msg["Subject"] = f"【{title}】{reminder.unit}:{len(reminder.items)} 项政务信息化项目期限事项{late}"
+    late = f"，其中 {len(reminder.overdue)} 项已逾期" if reminder.overdue else ""
+    msg["Subject"] = f"【{title}】{reminder.unit}：{len(reminder.items)} 项政务信息化项目期限事项{late}"
     frm = sender if isinstance(sender, Address) else parse_addresses(sender, "from", "发件人", local_domain=True)[0]
     msg["From"] = _header_address(frm, utf8)
     to = recipients if recipients is not None else reminder.addresses
@@ -200,7 +200,7 @@ def reminder_message(reminder: UnitReminder, on: dt.date, days: int, *, sender: 
     # the local time zone, so staff see when it was sent (not -0000)
     msg["Date"] = format_datetime(dt.datetime.now().astimezone())
     msg["Message-ID"] = make_msgid(domain="tongchou")
-    msg.set_content(reminder_text(reminder, on, days) + f"\n此邮件由统筹台账系统({title})自动发送。\n")
+    msg.set_content(reminder_text(reminder, on, days) + f"\n此邮件由统筹台账系统（{title}）自动发送。\n")
     ics = calendar if calendar is not None else ledger_free_calendar(reminder, title)
     msg.add_attachment(ics, maintype="text", subtype="calendar", filename="deadlines.ics")
     return msg
@@ -255,7 +255,7 @@ def send_reminders(ledger, reminders: Sequence[UnitReminder], on: dt.date, days:
             for r in to_send:
                 addresses = list(r.addresses)
                 if not smtputf8:
-                    undelivered += [f"{r.unit}: {a.addr_spec}(服务器不支持 SMTPUTF8)" for a in addresses
+                    undelivered += [f"{r.unit}: {a.addr_spec}（服务器不支持 SMTPUTF8）" for a in addresses
                                     if _needs_utf8(a)]
                     addresses = [a for a in addresses if not _needs_utf8(a)]
                 if not addresses:

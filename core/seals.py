@@ -52,7 +52,7 @@ class TamperedRow(TongchouError):
 
     def __init__(self, table: str, key: Any):
         self.table, self.key = table, key
-        super().__init__(f"“{table}”表第 {key} 行的封印不符(在 Tongchou 之外被改动):已拒绝使用;"
+        super().__init__(f"“{table}”表第 {key} 行的封印不符（在 Tongchou 之外被改动）：已拒绝使用；"
                          "请运行 tongchou audit verify 并从备份恢复")
 
 
@@ -131,7 +131,7 @@ def verify_seals(key: bytes) -> list[tuple[str, Any, str]]:
     for table in SEALED:
         for row in _rows(table):
             if not std_hmac.compare_digest(seal_of(key, table, row[:-1]), row[-1] or ""):
-                bad.append((table, row[0], "封印不符(行被改动、插入或与他行互换)"))
+                bad.append((table, row[0], "封印不符（行被改动、插入或与他行互换）"))
             elif table == "project":
                 digests[row[0]] = row[9]
     derived: dict[int, tuple[list, list]] = {}

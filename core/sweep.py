@@ -89,7 +89,7 @@ class SweepMixin:
             if due < on:
                 tail = late.get(due)
                 if tail is None:
-                    tail = late[due] = f"(应于 {due} 前完成,已逾期 {(on - due).days} 天)"
+                    tail = late[due] = f"（应于 {due} 前完成，已逾期 {(on - due).days} 天）"
                 out.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", citation,
                                          f"{message}{tail}", due))
         out.extend(self._sweep_hook(on, scope, project_id, include_advice))
@@ -233,7 +233,7 @@ class SweepMixin:
                         sql.replace("?", self.db.param), [on.isoformat(), *params, on.isoformat(), *params]):
                     due = date_of(due)
                     rows.append(LedgerFinding(pid, pname, uname, f"{code}.overdue", "overdue", cite_of(doc, arts),
-                                              f"{message}(应于 {due} 前完成,已逾期 {(on - due).days} 天)", due))
+                                              f"{message}（应于 {due} 前完成，已逾期 {(on - due).days} 天）", due))
             else:
                 cond = ['f."severity" = ?', *where]
                 first = (f'SELECT DISTINCT f."project_id" FROM "finding" AS f JOIN "project" AS p '

@@ -85,8 +85,8 @@ def prerequisites(registry: Registry, params, spec: Action, state: ProjectState,
     starts = registry.start_statuses(spec)
     if state.status not in starts:
         allowed = "、".join(registry.status_label(s) for s in starts)
-        out.append(Refusal("status", f"项目当前状态为“{registry.status_label(state.status)}”,"
-                                     f"不能办理“{spec.label}”(应处于:{allowed})", spec.citation))
+        out.append(Refusal("status", f"项目当前状态为“{registry.status_label(state.status)}”，"
+                                     f"不能办理“{spec.label}”（应处于：{allowed}）", spec.citation))
     view = params.at(date)
     for g in registry.guards_for(spec.name):
         if projects is None and g.reads_projects:

@@ -23,15 +23,15 @@ def cmd_todo(args) -> int:
         if args.json:
             _print_json([e.to_json(on) for e in entries])
             return 0
-        print(f"{actor.name} 的待办({on}):{len(entries)} 项")
+        print(f"{actor.name} 的待办（{on}）：{len(entries)} 项")
         for e in entries:
             due = ""
             if e.due is not None:
-                due = f" 期限 {e.due}" + ("(已逾期)" if e.overdue_on(on) else "")
-            print(f"  #{e.project_id} {e.project}({e.unit}):{e.action_label} — {e.reason}"
+                due = f" 期限 {e.due}" + ("（已逾期）" if e.overdue_on(on) else "")
+            print(f"  #{e.project_id} {e.project}（{e.unit}）：{e.action_label} — {e.reason}"
                   f" [{e.citation.label}]{due}")
             for r in e.blocked_by:
-                print(f"      尚需:{r.label}")
+                print(f"      尚需：{r.label}")
     return 0
 
 

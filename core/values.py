@@ -64,7 +64,7 @@ def _fail(field: Field, message: str) -> InvalidInput:
 
 def parse_money(raw: Any, field: Field) -> Decimal:
     if isinstance(raw, bool):
-        raise _fail(field, f"金额格式不正确:{raw!r}")
+        raise _fail(field, f"金额格式不正确：{raw!r}")
     if isinstance(raw, float):
         # YAML and JSON hand us floats; their shortest repr is what the author wrote.
         raw = repr(raw)
@@ -73,7 +73,7 @@ def parse_money(raw: Any, field: Field) -> Decimal:
     if isinstance(raw, Decimal):
         raw = format(raw, "f")
     if not isinstance(raw, str):
-        raise _fail(field, f"金额格式不正确:{raw!r}")
+        raise _fail(field, f"金额格式不正确：{raw!r}")
     text = raw.strip().replace(",", "").replace(",", "")
     if text.endswith("元"):
         text = text[:-1].strip()
@@ -82,37 +82,37 @@ def parse_money(raw: Any, field: Field) -> Decimal:
     if wan:
         text = text[:-1].strip()
     if not (_WAN_RE if wan else _MONEY_RE).match(text):
-        raise _fail(field, "金额格式不正确(应为元,最多两位小数;或万元,如 186万):" + repr(raw))
+        raise _fail(field, "金额格式不正确（应为元，最多两位小数；或万元，如 186万）：" + repr(raw))
     try:
         value = Decimal(text) * (10000 if wan else 1)
     except InvalidOperation:  # pragma: no cover - the regex guards this
-        raise _fail(field, f"金额格式不正确:{raw!r}") from None
+        raise _fail(field, f"金额格式不正确：{raw!r}") from None
     if value < 0:
-        raise _fail(field, f"金额不能为负数:{raw!r}")
+        raise _fail(field, f"金额不能为负数：{raw!r}")
     if value >= _MAX_MONEY:
-        raise _fail(field, f"金额过大:{raw!r}")
+        raise _fail(field, f"金额过大：{raw!r}")
     return value.quantize(Decimal("0.01"))
 
 
 def parse_decimal(raw: Any, field: Field) -> Decimal:
     if isinstance(raw, bool):
-        raise _fail(field, f"不是数值:{raw!r}")
+        raise _fail(field, f"不是数值：{raw!r}")
     if isinstance(raw, float):
         raw = repr(raw)
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
-        raise _fail(field, f"不是数值:{raw!r}") from None
+        raise _fail(field, f"不是数值：{raw!r}") from None
     if not value.is_finite():
-        raise _fail(field, f"不是有限数值:{raw!r}")
+        raise _fail(field, f"不是有限数值：{raw!r}")
     if value and not -15 <= value.adjusted() <= 15:
-        raise _fail(field, f"数值超出范围:{str(raw)[:40]}")
+        raise _fail(field, f"数值超出范围：{str(raw)[:40]}")
     return value
 
 
 def parse_int(raw: Any, field: Field) -> int:
     if isinstance(raw, bool):
-        raise _fail(field, f"不是整数:{raw!r}")
+        raise _fail(field, f"不是整数：{raw!r}")
     value: int | None = None
     if isinstance(raw, int):
         value = raw
@@ -124,9 +124,9 @@ def parse_int(raw: Any, field: Field) -> int:
         if finite and abs(raw) < _MAX_NUMBER and raw == int(raw):
             value = int(raw)
     if value is None:
-        raise _fail(field, f"不是整数:{str(raw)[:40]!r}")
+        raise _fail(field, f"不是整数：{str(raw)[:40]!r}")
     if abs(value) >= _MAX_NUMBER:
-        raise _fail(field, f"数值超出范围:{str(raw)[:40]}")
+        raise _fail(field, f"数值超出范围：{str(raw)[:40]}")
     return value
 
 
@@ -143,7 +143,7 @@ def parse_bool(raw: Any, field: Field) -> bool:
             return True
         if text in _FALSE:
             return False
-    raise _fail(field, f"应为 true 或 false:{raw!r}")
+    raise _fail(field, f"应为 true 或 false：{raw!r}")
 
 
 def parse_enum(raw: Any, field: Field) -> str:
@@ -155,7 +155,7 @@ def parse_enum(raw: Any, field: Field) -> str:
     for c in field.choices:
         if text == c.label:
             return c.value
-    raise _fail(field, f"取值 {raw!r} 不在允许范围内(可选:{', '.join(allowed)})")
+    raise _fail(field, f"取值 {raw!r} 不在允许范围内（可选：{', '.join(allowed)}）")
 
 
 def parse_value(field: Field, raw: Any) -> Any:
@@ -170,10 +170,10 @@ def parse_value(field: Field, raw: Any) -> Any:
     t = field.type
     if t == "text":
         if not isinstance(raw, (str, int)) or isinstance(raw, bool):
-            raise _fail(field, f"应为文字:{raw!r}")
+            raise _fail(field, f"应为文字：{raw!r}")
         value: Any = str(raw).strip()
         if "\x00" in value or has_bidi_control(value):
-            raise _fail(field, "含有不允许的控制字符(如从右到左覆盖符)")
+            raise _fail(field, "含有不允许的控制字符（如从右到左覆盖符）")
         if field.maximum is not None and len(value) > int(field.maximum):
             raise _fail(field, f"长度不能超过 {field.maximum} 个字符")
         return value if value else field.default
@@ -184,18 +184,18 @@ def parse_value(field: Field, raw: Any) -> Any:
             lo = 2000 if lo is None else lo
             hi = 2100 if hi is None else hi
         if lo is not None and value < lo:
-            raise _fail(field, f"不能小于 {lo}:{raw!r}")
+            raise _fail(field, f"不能小于 {lo}：{raw!r}")
         if hi is not None and value > hi:
-            raise _fail(field, f"不能大于 {hi}:{raw!r}")
+            raise _fail(field, f"不能大于 {hi}：{raw!r}")
         return value
     if t == "money":
         return parse_money(raw, field)
     if t == "decimal":
         value = parse_decimal(raw, field)
         if field.minimum is not None and value < Decimal(str(field.minimum)):
-            raise _fail(field, f"不能小于 {field.minimum}:{raw!r}")
+            raise _fail(field, f"不能小于 {field.minimum}：{raw!r}")
         if field.maximum is not None and value > Decimal(str(field.maximum)):
-            raise _fail(field, f"不能大于 {field.maximum}:{raw!r}")
+            raise _fail(field, f"不能大于 {field.maximum}：{raw!r}")
         return value
     if t == "bool":
         return parse_bool(raw, field)
@@ -203,14 +203,14 @@ def parse_value(field: Field, raw: Any) -> Any:
         try:
             return parse_date(raw)
         except ValueError:
-            raise _fail(field, f"日期格式不正确(应为 YYYY-MM-DD 的有效日期):{raw!r}") from None
+            raise _fail(field, f"日期格式不正确（应为 YYYY-MM-DD 的有效日期）：{raw!r}") from None
     if t == "enum":
         return parse_enum(raw, field)
     if t == "unit":
         # The name only: whether such a unit exists is the ledger's to say
         # (see Ledger.check_units), since this module reads no database.
         if not isinstance(raw, str):
-            raise _fail(field, f"应为单位名称:{raw!r}")
+            raise _fail(field, f"应为单位名称：{raw!r}")
         value = raw.strip()
         if "\x00" in value or len(value) > 100:
             raise _fail(field, "单位名称不能含控制字符且不超过100字")
@@ -220,7 +220,7 @@ def parse_value(field: Field, raw: Any) -> Any:
         if isinstance(raw, str):
             items = [p for p in re.split(r"[,,、\s]+", raw.strip()) if p]
         if not isinstance(items, (list, tuple)):
-            raise _fail(field, f"应为列表:{raw!r}")
+            raise _fail(field, f"应为列表：{raw!r}")
         out: list[str] = []
         for item in items:
             value = parse_enum(item, field)
@@ -239,18 +239,18 @@ def parse_record(fields: dict[str, Field] | list[Field], raw: dict[str, Any], *,
     """
     specs = fields if isinstance(fields, dict) else {f.name: f for f in fields}
     if not isinstance(raw, dict):
-        raise InvalidInput(what or "arguments", f"应为键值映射,而不是 {type(raw).__name__}")
+        raise InvalidInput(what or "arguments", f"应为键值映射，而不是 {type(raw).__name__}")
     for key in raw:
         if key not in specs:
-            known = ", ".join(specs) or "(无)"
-            raise InvalidInput(str(key), f"未知的{what or '字段'}(可用:{known})")
+            known = ", ".join(specs) or "（无）"
+            raise InvalidInput(str(key), f"未知的{what or '字段'}（可用：{known}）")
     out: dict[str, Any] = {}
     for name, spec in specs.items():
         if partial and name not in raw:
             continue
         value = parse_value(spec, raw.get(name))
         if spec.required and (value is None or value == () or value == ""):
-            raise InvalidInput(name, "必填项,不能为空", spec.label)
+            raise InvalidInput(name, "必填项，不能为空", spec.label)
         out[name] = value
     return out
 

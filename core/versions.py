@@ -225,7 +225,7 @@ class VersionsMixin:
         for v in self.rule_versions:
             if v.name == name:
                 return v
-        raise NotFound(f"没有规则版本“{name}”(现有:{'、'.join(v.name for v in self.rule_versions)})")
+        raise NotFound(f"没有规则版本“{name}”（现有：{'、'.join(v.name for v in self.rule_versions)}）")
 
     def version_on(self, on: dt.date) -> LoadedVersion:
         return version_on(self.rule_versions, on)
@@ -370,4 +370,4 @@ class VersionsMixin:
         known = [n for (doc, n) in self.registry.articles if doc == jur.document] or [1]
         citation = Citation(jur.document, (newest.article or max(known),), jur.title)
         return [Notice("tongchou.rules.expired", citation,
-                       f"现行规则(版本 {newest.name})已于 {newest.expires} 失效,尚无新的版本,请核实现行规定")]
+                       f"现行规则（版本 {newest.name}）已于 {newest.expires} 失效，尚无新的版本，请核实现行规定")]

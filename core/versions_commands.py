@@ -29,7 +29,7 @@ def cmd_rules_list(args) -> int:
                          "date": today, "versions": rows})
             return 0
         anchor = ledger.jurisdiction.anchor
-        print(f"{ledger.jurisdiction.title} 规则版本(按{'“' + anchor + '”事项日期' if anchor else '登记日期'}确定适用版本):")
+        print(f"{ledger.jurisdiction.title} 规则版本（按{'“' + anchor + '”事项日期' if anchor else '登记日期'}确定适用版本）：")
         for r in rows:
             period = f"{r['effective'] or '—'} 至 {r['expires'] or '长期'}"
             marks = ("  现行" if r["current"] else "") + ("  已失效" if r["expired"] else "")

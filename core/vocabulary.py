@@ -312,7 +312,7 @@ class Refusal:
     def label(self) -> str:
         if self.citation is None:
             return self.message
-        return f"{self.message}({self.citation.label})"
+        return f"{self.message}（{self.citation.label}）"
 
     def to_json(self) -> dict:
         return {"code": self.code, "message": self.message,

@@ -79,7 +79,7 @@ def draft_jurisdiction(jur: Jurisdiction, disabled: Iterable[str]) -> Jurisdicti
             raise InvalidInput("disable", "核心插件不能停用", "停用插件")
         if name not in names:
             known = ", ".join(sorted(names - {CORE_PLUGIN}))
-            raise InvalidInput("disable", f"未启用的插件“{name}”(已启用:{known})", "停用插件")
+            raise InvalidInput("disable", f"未启用的插件“{name}”（已启用：{known}）", "停用插件")
     pm = make_plugin_manager()
     for name, plugin in loaded:
         if name not in disabled:
@@ -92,7 +92,7 @@ def draft_jurisdiction(jur: Jurisdiction, disabled: Iterable[str]) -> Jurisdicti
         draft.pack_values = [v for v in jur.pack_values if v[0] in registry.parameters]
         return draft
     except ConfigurationError as exc:
-        raise ConfigurationError(f"停用 {', '.join(sorted(disabled))} 后规则无法组合:{exc}") from exc
+        raise ConfigurationError(f"停用 {', '.join(sorted(disabled))} 后规则无法组合：{exc}") from exc
 
 
 def draft_parameters(ledger: Ledger, jur: Jurisdiction, overrides: Mapping[str, Any]) -> ParameterSet:
@@ -104,7 +104,7 @@ def draft_parameters(ledger: Ledger, jur: Jurisdiction, overrides: Mapping[str, 
     for name in overrides:
         if name not in jur.registry.parameters:
             known = ", ".join(sorted(jur.registry.parameters))
-            raise InvalidInput("param", f"未知参数“{name}”(可选:{known})", "参数")
+            raise InvalidInput("param", f"未知参数“{name}”（可选：{known}）", "参数")
     pinned = {k: v for k, v in current.pinned.items() if k in jur.registry.parameters}
     pinned.update(overrides)
     return jur.parameters(dated, pinned)
@@ -118,7 +118,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise InvalidInput("param", f"应为 名称=值,而不是 {item!r}", "参数")
+            raise InvalidInput("param", f"应为 名称=值，而不是 {item!r}", "参数")
         if name in out:
             raise InvalidInput("param", f"参数“{name}”给了两次", "参数")
         out[name] = value.strip()
@@ -222,7 +222,7 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
     notes: list[str] = []
     create = steps[0] if steps and steps[0].kind == "create" else None
     if create is None:
-        notes.append("审计日志中没有该项目的登记记录,按现有字段推演")
+        notes.append("审计日志中没有该项目的登记记录，按现有字段推演")
         values = dict(current.fields)
     else:
         values = _typed_fields(reg, create.data, ledger)
@@ -275,12 +275,12 @@ def _replay(ledger: Ledger, jur: Jurisdiction, params: ParameterSet, current: Pr
             new_state, computed = step_.project, step_.to_status
         except (ConfigurationError, KeyError, TypeError, ValueError) as exc:
             # a refused step's arguments may not even make sense to the draft's effects
-            notes.append(f"第{ev.seq}步“{spec.label}”无法按草案规则推演({exc}),按记录保留")
+            notes.append(f"第{ev.seq}步“{spec.label}”无法按草案规则推演（{exc}），按记录保留")
             new_state, computed = attrs.evolve(state, version=state.version + 1), ev.to_status
         target = computed
         if computed != ev.to_status and ev.to_status in reg.statuses:
             if not said:
-                notes.append(f"第{ev.seq}步“{spec.label}”按草案规则将进入“{reg.status_label(computed)}”,"
+                notes.append(f"第{ev.seq}步“{spec.label}”按草案规则将进入“{reg.status_label(computed)}”，"
                              f"台账记录为“{reg.status_label(ev.to_status)}”")
             target = ev.to_status
         state = attrs.evolve(new_state, status=target)

@@ -49,7 +49,7 @@ def uncovered_notice(years: Iterable[int]) -> str:
     years = sorted(set(years))
     if not years:
         return ""
-    return f"{'、'.join(str(y) for y in years)}年节假日安排尚未公布或未录入,按周末推算"
+    return f"{'、'.join(str(y) for y in years)}年节假日安排尚未公布或未录入，按周末推算"
 
 
 @attrs.frozen
@@ -91,7 +91,7 @@ class WorkingCalendar:
         self.workdays = frozenset(workdays)
         both = sorted(self.holidays & self.workdays)
         if both:
-            raise ValueError("同一天既列为节假日又列为调休工作日:"
+            raise ValueError("同一天既列为节假日又列为调休工作日："
                              + "、".join(d.isoformat() for d in both))
         self.local_years = frozenset({d.year for d in self.holidays} if years is None else years)
         self.national_years = national_years() if national else range(0)
@@ -147,7 +147,7 @@ class WorkingCalendar:
         if isinstance(days, bool) or not isinstance(days, int):
             raise TypeError(f"days must be an int, not {days!r}")
         if days < 0:
-            raise ValueError(f"工作日天数不能为负数:{days}")
+            raise ValueError(f"工作日天数不能为负数：{days}")
         if isinstance(start, dt.datetime):
             start = start.date()
         day, left, unknown = start, days, set()

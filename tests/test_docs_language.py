@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-READERS = ["index.md", "staff-guide.md", "admin-guide.md", "deployment.md", "whatif.md", "scenarios.md"]
+READERS = ["index.md", "staff-guide.md", "admin-guide.md", "deployment.md", "whatif.md", "scenarios.md",
+           "import-export.md", "official-documents.md", "plugins.md", "guide-cross-project.md",
+           "guide-duplicates.md", "guide-parties.md", "guide-rule-codes.md", "guide-ui-money-phones.md",
+           "guide-versions.md", "guide-working-days.md", "guide-worklists.md"]
 
 
 def _prose(text: str) -> str:

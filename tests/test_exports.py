@@ -75,7 +75,7 @@ def test_ledger_export_to_csv_and_xlsx_with_filters(ledger, county):
     assert [int(r[0]) for r in mine[1:]] == [c.id]
     wb = openpyxl.load_workbook(io.BytesIO(exports.export_projects(ledger, None, "xlsx", filters={"unit": "县教育局"})))
     cells = list(wb.active.iter_rows(values_only=True))[1:]  # under the title row
-    assert cells[0][:3] == ("编号", "状态", "项目名称") and len(cells) == 4 and cells[-1][0] == "合计(2 项)"
+    assert cells[0][:3] == ("编号", "状态", "项目名称") and len(cells) == 4 and cells[-1][0] == "合计（2 项）"
     assert cells[1][2] == "'=HYPERLINK(\"http://x\")" and cells[1][header.index("概算总投资(元)")] == 1234.5
     assert cells[1][header.index("第三方云合同到期日")] == dt.datetime(2026, 1, 31)
     assert cells[-1][header.index("概算总投资(元)")] == 51234.5
@@ -132,7 +132,7 @@ def test_catalogue_export_has_the_article_28_columns_per_unit_and_year(db, capsy
     sheet = list(openpyxl.load_workbook(xlsx).active.iter_rows(values_only=True))
     assert sheet[0][0].startswith(f"{unit}{year}年度")
     assert list(sheet[1]) == CATALOGUE_COLUMNS and [r[0] for r in sheet[2:-1]] == [r["name"] for r in expected]
-    assert sheet[-1][0] == f"合计({len(expected)} 项)"
+    assert sheet[-1][0] == f"合计（{len(expected)} 项）"
     # A unit's user gets its own unit's catalogue, whatever unit it names.
     assert main(["--db", db, "export", "--report", "catalogue", "unit=县公安局", f"year={year}", "--user", "jiaoyu",
                  "--out", str(tmp_path / "mine.csv")]) == 0
@@ -167,7 +167,7 @@ def test_ledger_workbook_is_print_ready(ledger, county):
     data = exports.export_projects(ledger, None, "xlsx", on=dt.date(2026, 3, 1))
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     header = [c.value for c in ws[2]]
-    assert ws["A1"].value.endswith("项目台账(截至 2026 年 3 月 1 日)") and "A1:" in str(ws.merged_cells)
+    assert ws["A1"].value.endswith("项目台账（截至 2026 年 3 月 1 日）") and "A1:" in str(ws.merged_cells)
     name_col = openpyxl.utils.get_column_letter(header.index("项目名称") + 1)
     status_col = openpyxl.utils.get_column_letter(header.index("状态") + 1)
     # widths from the content: a CJK character counts two
@@ -179,7 +179,7 @@ def test_ledger_workbook_is_print_ready(ledger, county):
     assert ws.print_title_rows == "$1:$2" and int(ws.page_setup.paperSize) == 9
     money = header.index("概算总投资(元)")
     total = [c.value for c in ws[5]]
-    assert total[0] == "合计(2 项)" and Decimal(str(total[money])) == Decimal("1234667.90")
+    assert total[0] == "合计（2 项）" and Decimal(str(total[money])) == Decimal("1234667.90")
     # 万元 by option: the header says so and the amounts are exact
     wan = openpyxl.load_workbook(io.BytesIO(exports.export_projects(ledger, None, "xlsx", money="wan"))).active
     wheader = [c.value for c in wan[2]]

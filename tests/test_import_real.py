@@ -123,7 +123,7 @@ def test_cli_json_report_lists_skipped_rows_and_problems_by_excel_row(ledger, he
     assert "government_investment" not in json.dumps(data["problems"], ensure_ascii=False)
     assert by_row[FIRST + 2]["column"] == "估算投资（万元）"
     assert "县卫计委" in by_row[FIRST + 3]["message"]
-    assert {s["reason"] for s in data["skipped"]} >= {"合计行", "表尾(填表人、审核人、注等)"}
+    assert {s["reason"] for s in data["skipped"]} >= {"合计行", "表尾（填表人、审核人、注等）"}
 
 
 def test_cli_json_report_even_when_the_file_is_refused_whole(ledger, health, tmp_path, capsys):
@@ -226,9 +226,9 @@ def test_milestones_out_of_order_or_in_the_future_are_problems(ledger, health, t
     with pytest.raises(ImportRefused) as exc:
         import_workbook(ledger, path, health.users["admin"], date=dt.date(2025, 12, 1))
     texts = [p.text for p in exc.value.report.problems]
-    assert texts[0].startswith(f"第 {FIRST} 行「验收日期」:日期 2025-03-01 早于「竣工日期」")
-    assert texts[1] == f"第 {FIRST + 1} 行「批复日期和文号」:日期 2027-01-01 晚于导入日期 2025-12-01"
-    assert texts[2].startswith(f"第 {FIRST + 2} 行「批复日期和文号」:不是日期")
+    assert texts[0].startswith(f"第 {FIRST} 行「验收日期」：日期 2025-03-01 早于「竣工日期」")
+    assert texts[1] == f"第 {FIRST + 1} 行「批复日期和文号」：日期 2027-01-01 晚于导入日期 2025-12-01"
+    assert texts[2].startswith(f"第 {FIRST + 2} 行「批复日期和文号」：不是日期")
     assert Project.select().count() == 0
 
 

@@ -83,8 +83,8 @@ def test_money_cells(raw, unit, want):
 
 
 @pytest.mark.parametrize("raw, message", [
-    ("12,3x", "不是金额:12,3x"), ("1.234", "金额只能精确到分:1.234"), (-5, "金额不能为负数:-5"),
-    (True, "不是金额:True"), ("#REF!", "单元格是公式错误 #REF!"),
+    ("12,3x", "不是金额：12,3x"), ("1.234", "金额只能精确到分：1.234"), (-5, "金额不能为负数：-5"),
+    (True, "不是金额：True"), ("#REF!", "单元格是公式错误 #REF!"),
 ])
 def test_bad_money_cells(raw, message):
     with pytest.raises(CellError) as exc:
@@ -245,16 +245,16 @@ def test_every_kind_of_problem_is_reported_by_row_and_column_and_nothing_is_writ
     report = exc.value.report
     texts = [p.text for p in report.problems]
     r = first_data_row()
-    assert texts[0] == f"第 {r + 1} 行「概算总投资(元)」:不是金额:12,3x"
-    assert texts[1] == f"第 {r + 2} 行「计划建设年度」:不是年份:明年"
-    assert texts[2] == (f"第 {r + 3} 行「项目类别」:取值 '政府自建' 不在允许范围内"
-                        "(可选:政府投资建设类、政府购买服务类、单纯设备和软件类采购)")
-    assert texts[3] == f"第 {r + 4} 行「项目名称」:必填项,不能为空"
-    assert texts[4].startswith(f"第 {r + 5} 行「建设单位」:未知单位“县水利局”")
-    assert texts[5].startswith(f"第 {r + 6} 行:") and "第三十八条" in texts[5]
-    assert texts[6] == f"第 {r + 7} 行「项目名称」:与第 {r} 行重复(同一单位、年度、项目名称)"
-    assert texts[7].startswith(f"第 {r + 8} 行「项目名称」:台账中已有该单位 2026 年度的同名项目")
-    assert texts[8].startswith(f"第 {r + 9} 行「第三方云合同到期日」:不是有效日期")
+    assert texts[0] == f"第 {r + 1} 行「概算总投资(元)」：不是金额：12,3x"
+    assert texts[1] == f"第 {r + 2} 行「计划建设年度」：不是年份：明年"
+    assert texts[2] == (f"第 {r + 3} 行「项目类别」：取值 '政府自建' 不在允许范围内"
+                        "（可选：政府投资建设类、政府购买服务类、单纯设备和软件类采购）")
+    assert texts[3] == f"第 {r + 4} 行「项目名称」：必填项，不能为空"
+    assert texts[4].startswith(f"第 {r + 5} 行「建设单位」：未知单位“县水利局”")
+    assert texts[5].startswith(f"第 {r + 6} 行：") and "第三十八条" in texts[5]
+    assert texts[6] == f"第 {r + 7} 行「项目名称」：与第 {r} 行重复（同一单位、年度、项目名称）"
+    assert texts[7].startswith(f"第 {r + 8} 行「项目名称」：台账中已有该单位 2026 年度的同名项目")
+    assert texts[8].startswith(f"第 {r + 9} 行「第三方云合同到期日」：不是有效日期")
     assert len(texts) == 9 and report.good == 1 and report.bad_rows == 9
     assert Project.select().count() == before
     last = AuditEntry.select().order_by(AuditEntry.id.desc()).get()
@@ -278,7 +278,7 @@ def test_unit_staff_import_their_own_unit_only(ledger, county, tmp_path):
     other = workbook(tmp_path / "other.xlsx", [row(3), row(4, 建设单位="县水利局")])
     with pytest.raises(ImportRefused) as exc:
         import_workbook(ledger, other, county.users["unit"], date=dt.date(2025, 6, 1))
-    assert [p.text for p in exc.value.report.problems] == [f"第 {first_data_row() + 1} 行「建设单位」:只能登记本单位的项目"]
+    assert [p.text for p in exc.value.report.problems] == [f"第 {first_data_row() + 1} 行「建设单位」：只能登记本单位的项目"]
     with pytest.raises(PermissionDenied):
         import_workbook(ledger, own, county.users["bureau"], dry_run=True)
     with pytest.raises(PermissionDenied):
@@ -344,7 +344,7 @@ def test_files_that_are_no_ledger_are_refused_whole(ledger, county, tmp_path):
     with pytest.raises(InvalidInput, match="找不到表头行"):
         import_workbook(ledger, no_header, county.users["admin"], dry_run=True)
     missing = workbook(tmp_path / "m.xlsx", [row(1)], header=[h for h in HEADER if h != "项目类别"])
-    with pytest.raises(InvalidInput, match="「项目类别」:缺少必填列"):
+    with pytest.raises(InvalidInput, match="「项目类别」：缺少必填列"):
         import_workbook(ledger, missing, county.users["admin"], dry_run=True)
     twice = workbook(tmp_path / "t.xlsx", [row(1)], header=HEADER + ["项目名称"])
     with pytest.raises(InvalidInput, match="对应同一字段"):
@@ -384,10 +384,10 @@ def test_cli_import_dry_run_then_import(ledger, county, tmp_path, capsys, monkey
     bad = workbook(tmp_path / "b.xlsx", [row(3), row(4, **{"概算总投资(元)": "12,3x"})])
     assert main(["--db", url, "import", str(bad), "--user", "admin1", "--dry-run"]) == 1
     out = capsys.readouterr().out
-    assert f"第 {first_data_row() + 1} 行「概算总投资(元)」:不是金额:12,3x" in out and "未写入任何数据" in out
+    assert f"第 {first_data_row() + 1} 行「概算总投资(元)」：不是金额：12,3x" in out and "未写入任何数据" in out
     assert main(["--db", url, "import", str(bad), "--user", "admin1"]) == 1
     err = capsys.readouterr().err
-    assert "不是金额:12,3x" in err and "未导入任何项目" in err
+    assert "不是金额：12,3x" in err and "未导入任何项目" in err
     assert main(["--db", url, "import", str(good), "--user", "admin1", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] and data["imported"] == 2

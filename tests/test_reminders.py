@@ -259,7 +259,7 @@ def test_ics_has_one_event_per_deadline_with_stable_uids(ledger, deadlines):
         assert event["DTSTART;VALUE=DATE"] == o.due.strftime("%Y%m%d")
         assert event["DTEND;VALUE=DATE"] == (o.due + dt.timedelta(days=1)).strftime("%Y%m%d")
         assert "第二十五条" in event["DESCRIPTION"] and o.unit in event["DESCRIPTION"]
-        assert event["SUMMARY"] == f"#{o.project_id} {o.project}:{o.message}"
+        assert event["SUMMARY"] == f"#{o.project_id} {o.project}：{o.message}"
 
 
 def test_text_with_special_characters_survives_escaping_and_folding():
@@ -271,7 +271,7 @@ def test_text_with_special_characters_survives_escaping_and_folding():
         class citation:
             label = "淅政办〔2025〕6号 第十八条"
     event = parse_ics(obligations_ics([O()], calendar_name="c"))[0]
-    assert event["SUMMARY"] == f"#7 {O.project}:说明"
+    assert event["SUMMARY"] == f"#7 {O.project}：说明"
 
 
 def test_reminders_are_e_mailed_per_unit(ledger, deadlines, sink, county):

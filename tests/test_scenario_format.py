@@ -156,7 +156,7 @@ def test_a_reused_rule_shili_does_not_map_is_cited_with_xichuans_document():
 """
     assert _run(text.replace("REF", f"{XI} 第十二条"), loader).ok
     bare = _run(text.replace("REF", "第十二条"), loader)
-    assert not bare.ok and f"citing {SHI} 第十二条" in bare.lines[0] and f"({XI} 第十二条)" in bare.lines[0]
+    assert not bare.ok and f"citing {SHI} 第十二条" in bare.lines[0] and f"（{XI} 第十二条）" in bare.lines[0]
 
 
 def test_findings_are_the_exact_set_of_document_and_article():
@@ -471,7 +471,7 @@ def test_several_projects_a_step_refused_for_the_wrong_document_fails(quota):
 """, runner=quota)
     assert not result.ok
     assert "step 2 (apply on b as unit on 2026-05-12)" in result.lines[0]
-    assert f"citing {XI} 第一条" in result.lines[0] and f"({TOY} 第一条)" in result.lines[0]
+    assert f"citing {XI} 第一条" in result.lines[0] and f"（{TOY} 第一条）" in result.lines[0]
 
 
 def test_create_steps_enter_projects_on_their_date_and_may_be_refused(quota):

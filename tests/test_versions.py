@@ -322,7 +322,7 @@ def test_the_project_page_says_which_version_governs(county):
     app.login(c.users["admin"])
     app.go("project", project=old.id)
     page = html_of(app.content)
-    assert f'data-version="{OLD}"' in page and f"适用规则版本:{OLD}(旧办法)" in page
+    assert f'data-version="{OLD}"' in page and f"适用规则版本：{OLD}（旧办法）" in page
 
 
 def test_cli_disables_a_plugin_only_a_version_has(tmp_path, monkeypatch, capsys):

@@ -95,7 +95,7 @@ def test_a_year_nobody_covers_is_counted_by_weekends_and_says_so():
     while expected.weekday() >= 5:
         expected += dt.timedelta(1)
     assert result.date == expected and result.estimated and result.uncovered_years == (FUTURE,)
-    assert result.notice == f"{FUTURE}年节假日安排尚未公布或未录入,按周末推算"
+    assert result.notice == f"{FUTURE}年节假日安排尚未公布或未录入，按周末推算"
     with pytest.warns(UncoveredYearWarning, match=f"{FUTURE}年"):
         assert add_working_days(start, 1) == expected
     with warnings.catch_warnings():
@@ -204,7 +204,7 @@ def test_a_pack_ships_dated_lists_and_the_calendar_reads_the_latest(tmp_path):
     with pytest.raises(InvalidInput, match="第2项") as info:
         load_parameter_file(write_list(tmp_path, "bad_list", "  2026-01-01: [2027-02-01, 2027-2-3]\n"), document="x")
     assert info.value.field == "bad_list"
-    with pytest.raises(InvalidInput, match="不是有效的 YAML:day is out of range") as info:
+    with pytest.raises(InvalidInput, match="不是有效的 YAML：day is out of range") as info:
         load_parameter_file(write_list(tmp_path, "bad_day", "  2026-01-01: [2027-02-30]\n"), document="x")
     assert info.value.field == "bad_day"
 
@@ -225,7 +225,7 @@ def test_due_after_in_each_unit():
         due_after(D(2026, 9, 30), -1, "days")
     late = due_after(D(FUTURE - 1, 12, 20), 15, "working_days")
     assert late.uncovered_years == (FUTURE,)
-    assert late.message("终验后15个工作日内提交") == f"终验后15个工作日内提交({late.notice})"
+    assert late.message("终验后15个工作日内提交") == f"终验后15个工作日内提交（{late.notice}）"
     assert due_after(D(2026, 3, 2), 15, "working_days").message("按期") == "按期"
 
 

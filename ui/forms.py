@@ -23,7 +23,7 @@ from .compat import widget
 from .money import MoneyInput
 
 PLACEHOLDERS = {
-    "money": ("单位:元,最多两位小数,如 1200000.00", "yuan, up to two decimals, e.g. 1200000.00"),
+    "money": ("单位：元，最多两位小数，如 1200000.00", "yuan, up to two decimals, e.g. 1200000.00"),
     "year": ("如 2026", "e.g. 2026"),
     "int": ("整数", "a whole number"),
     "decimal": ("数值", "a number"),

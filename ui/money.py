@@ -56,7 +56,7 @@ class MoneyInput(pn.viewable.Viewer):
         self.unit = widget(pn.widgets.RadioButtonGroup, options={v: k for k, v in UNITS.items()}, value=unit,
                            disabled=disabled, css_classes=["tc-money-unit"], button_type="light",
                            align="end", width=110)
-        self.confirm = widget(pn.widgets.Checkbox, name="金额无误(不足 1 万元)" if lang != "en"
+        self.confirm = widget(pn.widgets.Checkbox, name="金额无误（不足 1 万元）" if lang != "en"
                               else "The amount is right (under 10,000 yuan)", value=False, visible=False,
                               css_classes=["tc-money-confirm"])
         self.text.param.watch(self._check, ["value", "value_input"])
@@ -105,5 +105,5 @@ class MoneyInput(pn.viewable.Viewer):
         self._check()
         if self.implausible() and not self.confirm.value:
             raise InvalidInput(self.spec.name,
-                               f"金额仅 {format_money(self.amount())},不足 1 万元;请核对单位(元/万元),"
+                               f"金额仅 {format_money(self.amount())}，不足 1 万元；请核对单位（元/万元），"
                                "无误请勾选“金额无误”", self.spec.label)

@@ -24,6 +24,7 @@ from . import page_documents, queries
 from .compat import widget
 from .fmt import alert, article_html, esc, html_pane
 from .forms import FieldForm
+from .i18n import colon
 from .uploads import file_upload
 
 WARNING_TONES = ("punitive", "irreversible")
@@ -46,7 +47,7 @@ def next_steps_html(app, steps) -> str:
     out = []
     for s in steps:
         roles = "、".join(reg.roles[r].label for r in s.roles if r in reg.roles)
-        who = esc(app.t("next_step_mine")) if s.action in mine else f'{esc(app.t("next_step_by"))}:{esc(roles)}'
+        who = esc(app.t("next_step_mine")) if s.action in mine else f'{esc(app.t("next_step_by"))}{colon(app.lang)}{esc(roles)}'
         due = f' · {esc(app.t("deadline"))} {esc(s.due.isoformat())}' if s.due else ""
         if s.blocked_by:
             checklist = "".join(
@@ -202,7 +203,7 @@ class ActionPanel:
         when = widget(pn.widgets.DatePicker, name=app.t("action_date") + " *", value=app.today(), end=app.today(),
                       css_classes=["tc-f-date"])
         warn = action.tone in WARNING_TONES
-        submit = widget(pn.widgets.Button, name=app.t("submit") + (": " if app.lang == "en" else ":") + action.label,
+        submit = widget(pn.widgets.Button, name=app.t("submit") + colon(app.lang) + action.label,
                         button_type="danger" if warn else "primary", css_classes=["tc-submit"])
         cancel = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-cancel"])
         errors = html_pane("", css_classes=["tc-form-errors"])
@@ -216,7 +217,7 @@ class ActionPanel:
             try:
                 args = form.parse()
                 if when.value is None:
-                    raise InvalidInput("date", "必填项,不能为空", app.t("action_date"))
+                    raise InvalidInput("date", "必填项，不能为空", app.t("action_date"))
                 app.ledger.act(self.project.id, action.name, app.actor, when.value, args,
                                expected_version=self.project.version)
             except (Refused, InvalidInput, Conflict, NotFound, PermissionDenied) as exc:
@@ -239,7 +240,7 @@ class ActionPanel:
             # A sanction or an irreversible step: say what it does, then ask again.
             consequence = action.consequence or ""
             text = app.t("confirm_text", label=action.label, consequence=consequence)
-            go = widget(pn.widgets.Button, name=app.t("confirm_go") + ":" + action.label, button_type="danger",
+            go = widget(pn.widgets.Button, name=app.t("confirm_go") + colon(app.lang) + action.label, button_type="danger",
                         css_classes=["tc-confirm-go"])
             back = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-confirm-cancel"])
             app.on_click(go, act)

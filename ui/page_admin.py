@@ -11,6 +11,7 @@ from tongchou.parameters import render
 from . import queries
 from .compat import widget
 from .fmt import alert, article_html, badge, esc, html_pane, table
+from .i18n import colon
 
 
 def _box(*objs, css: str = ""):
@@ -78,7 +79,7 @@ def parameters_tab(app, advanced: bool = False):
     listing = table(([app.t("parameter_key")] if advanced else []) + [
         app.t("parameter"), app.t("current_value"), app.t("effective"), app.t("citation")], rows, cls="tc-params")
     w_name = widget(pn.widgets.Select, name=app.t("parameter"), options={
-        (f"{s.description}({n})" if advanced else s.description or n): n
+        (f"{s.description}（{n}）" if advanced else s.description or n): n
         for n, s in sorted(params.specs.items(), key=lambda kv: kv[1].description or kv[0])},
                                width=300, css_classes=["tc-param-name"])
     w_date = widget(pn.widgets.DatePicker, name=app.t("effective") + " *", value=today, css_classes=["tc-param-date"])
@@ -92,9 +93,9 @@ def parameters_tab(app, advanced: bool = False):
     def do_save():
         try:
             if w_date.value is None:
-                raise InvalidInput("effective", "必填项,不能为空", app.t("effective"))
+                raise InvalidInput("effective", "必填项，不能为空", app.t("effective"))
             if not (w_value.value_input or w_value.value or "").strip():
-                raise InvalidInput(w_name.value, "必填项,不能为空", app.t("value"))
+                raise InvalidInput(w_name.value, "必填项，不能为空", app.t("value"))
             app.ledger.set_parameter(w_name.value, w_date.value, (w_value.value_input or w_value.value).strip(),
                                      app.actor, w_note.value or "")
             n = app.ledger.recompute_all()
@@ -147,7 +148,7 @@ def users_tab(app):
         except (TongchouError, PermissionDenied) as exc:
             msg.object = alert("danger", app.t("invalid"), [str(exc)])
             return
-        app.notify("success", f"{app.t('add_user')}:{a.name}")
+        app.notify("success", app.t("add_user") + colon(app.lang) + a.name)
         app.go("admin", tab="users")
 
     app.on_click(add, do_add)

@@ -21,6 +21,7 @@ from tongchou.models import Account, Document
 
 from .compat import widget
 from .fmt import alert, esc, html_pane, table
+from .i18n import colon
 from .uploads import file_upload
 
 try:  # official documents are optional: the UI works without the module
@@ -87,7 +88,7 @@ def documents_section(app, project):
             except documents.DocumentCorrupt as exc:
                 log.error("document %s failed its check: %s", doc_id, exc)
                 raise documents.DocumentCorrupt(
-                    f"“{filename}”与上传时的 SM3 摘要不符(文件已损坏或被改动),未下载;请联系管理员从备份恢复。"
+                    f"“{filename}”与上传时的 SM3 摘要不符（文件已损坏或被改动），未下载；请联系管理员从备份恢复。"
                 ) from exc
             return io.BytesIO(data)
         return app.download_callback(build)
@@ -107,7 +108,7 @@ def documents_section(app, project):
                          f'<code style="font-size:.8em;word-break:break-all">{esc(d.digest)}</code>',
                          esc(who), esc(when.strftime("%Y-%m-%d %H:%M") if when else "")))
             buttons.append(widget(pn.widgets.FileDownload, callback=download(d.id, d.filename), filename=d.filename,
-                                  label=f'{app.t("download")}:{d.filename}', button_type="light",
+                                  label=app.t("download") + colon(app.lang) + d.filename, button_type="light",
                                   css_classes=["tc-doc-download", f"tc-doc-{d.id}"]))
         head = [app.t("file_name"), app.t("document_kind"), app.t("file_size"), app.t("sm3_digest"),
                 app.t("uploaded_by"), app.t("uploaded_at")]
@@ -202,7 +203,7 @@ def official_section(app, project):
             def build(doc_id=d.document_id):
                 return io.BytesIO(docs_store.get(app.ledger, doc_id, app.actor)[1])
             buttons.append(widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
-                                  label=f'{app.t("download")}:{d.number or label}', button_type="light",
+                                  label=app.t("download") + colon(app.lang) + (d.number or label), button_type="light",
                                   css_classes=["tc-official-download", f"tc-official-download-{d.id}"]))
         title = f'<div style="font-weight:600;margin-top:.5em">{esc(app.t("official_issued"))}</div>'
         head = [app.t("official_number"), app.t("official_kind"), app.t("official_date")]
@@ -220,7 +221,7 @@ def official_section(app, project):
             text = app.t("official_confirm", label=label, number=number)
         else:
             text = app.t("official_confirm_unnumbered", label=label)
-        go = widget(pn.widgets.Button, name=app.t("official_confirm_go") + ":" + label, button_type="danger",
+        go = widget(pn.widgets.Button, name=app.t("official_confirm_go") + colon(app.lang) + label, button_type="danger",
                     css_classes=["tc-official-confirm-go"])
         back = widget(pn.widgets.Button, name=app.t("cancel"), css_classes=["tc-official-confirm-cancel"])
         app.on_click(go, lambda: do_issue(kind, label))
@@ -250,10 +251,10 @@ def official_section(app, project):
             return io.BytesIO(official.render(app.ledger, project.id, kind, app.actor, on=app.today()))
         filename = _safe_name(f"{label}_{app.t('official_preview_file')}_{project.name}_{app.today():%Y%m%d}.docx")
         row = [widget(pn.widgets.FileDownload, callback=app.download_callback(build), filename=filename,
-                      label=f'{label}:{app.t("official_preview")}', button_type="light",
+                      label=label + colon(app.lang) + app.t("official_preview"), button_type="light",
                       css_classes=["tc-official", f"tc-official-{kind}"])]
         if may and official_issue is not None:
-            issue = widget(pn.widgets.Button, name=f'{label}:{app.t("official_issue")}', button_type="success",
+            issue = widget(pn.widgets.Button, name=label + colon(app.lang) + app.t("official_issue"), button_type="success",
                            css_classes=["tc-official-issue", f"tc-official-issue-{kind}"])
             app.on_click(issue, lambda kind=kind, label=label: ask(kind, label))
             row.append(issue)

@@ -28,9 +28,13 @@ def _open(app):
 
 def _entry_text(app, e) -> str:
     """One to-do as the worklist says it: what, why (the article), what still blocks it."""
-    text = f"{e.action_label}:{e.reason}({e.citation.label})"
+    if app.lang == "en":
+        colon, semicolon, cite = ": ", "; ", f" ({e.citation.label})"
+    else:
+        colon, semicolon, cite = "：", "；", f"（{e.citation.label}）"
+    text = f"{e.action_label}{colon}{e.reason}{cite}"
     if e.blocked_by:
-        text += f" [{app.t('still_needs')}:" + ";".join(r.message for r in e.blocked_by) + "]"
+        text += f" [{app.t('still_needs')}{colon}" + semicolon.join(r.message for r in e.blocked_by) + "]"
     return text
 
 
@@ -44,7 +48,7 @@ def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
         p = w.project
         rows.append({
             "id": p.id, "name": p.name, "unit": p["unit"], "status": reg.status_label(p.status),
-            "todo": ";".join(_entry_text(app, e) for e in w.entries),
+            "todo": ("; " if app.lang == "en" else "；").join(_entry_text(app, e) for e in w.entries),
             "since": w.waiting_since.isoformat() if w.waiting_since else "",
             "deadline": (f"{w.deadline.due.isoformat()}"
                          + (f"({app.t('overdue')})" if w.deadline.overdue_on(app.today()) else ""))

@@ -24,35 +24,35 @@ SHOWN = 500
 
 TEXT: dict[str, tuple[str, str]] = {
     "title": ("导入台账", "Import a ledger"),
-    "hint": ("上传本县原有的项目台账(Excel .xlsx)。系统自动识别表头(可为两行合并表头,表头上方的标题行可保留),"
-             "按列名及常用别名对应到项目字段;合计行、填表人/审核人/注等表尾行自动跳过。"
-             "有批复、合同签订、开工、竣工、验收、投运日期的项目按实际状态导入,并记下导入的办理记录;"
-             "其余为“草稿”状态。先检查,确认无误后再导入。默认全部导入或全部不导入:有一行出错就不写入任何项目。",
+    "hint": ("上传本县原有的项目台账（Excel .xlsx）。系统自动识别表头（可为两行合并表头，表头上方的标题行可保留），"
+             "按列名及常用别名对应到项目字段；合计行、填表人/审核人/注等表尾行自动跳过。"
+             "有批复、合同签订、开工、竣工、验收、投运日期的项目按实际状态导入，并记下导入的办理记录；"
+             "其余为“草稿”状态。先检查，确认无误后再导入。默认全部导入或全部不导入：有一行出错就不写入任何项目。",
              "Upload the county's existing project ledger (.xlsx). The header (one row or two merged rows) is "
              "found by itself and columns are matched to project fields by name or common synonyms; total and "
              "footer rows are skipped. Projects with approval, contract, start, completion, acceptance or "
              "operation dates come in at their real status with imported history; others as drafts. Check "
              "first, then import. All or nothing by default."),
-    "file": ("台账文件(.xlsx)", "Ledger file (.xlsx)"),
-    "mapping": ("列对应文件(可选,.yaml)", "Column mapping (optional, .yaml)"),
-    "partial": ("只导入无误的行(跳过有问题的行)", "Import the good rows only (skip rows with problems)"),
+    "file": ("台账文件（.xlsx）", "Ledger file (.xlsx)"),
+    "mapping": ("列对应文件（可选，.yaml）", "Column mapping (optional, .yaml)"),
+    "partial": ("只导入无误的行（跳过有问题的行）", "Import the good rows only (skip rows with problems)"),
     "create_units": ("自动新建表中出现的新单位", "Add units the file names that the ledger lacks"),
     "check": ("检查", "Check"),
     "import": ("导入", "Import"),
     "no_file": ("请先选择要导入的 Excel 文件。", "Choose an Excel file first."),
-    "checked_ok": ("检查通过:{good} 行均可导入。", "Checked: all {good} rows can be imported."),
-    "checked_bad": ("检查发现问题:共 {rows} 行,{bad} 行有问题,{good} 行无误。",
+    "checked_ok": ("检查通过：{good} 行均可导入。", "Checked: all {good} rows can be imported."),
+    "checked_bad": ("检查发现问题：共 {rows} 行，{bad} 行有问题，{good} 行无误。",
                     "Problems found: {rows} rows, {bad} with problems, {good} good."),
     "imported": ("已导入 {n} 个项目。", "{n} projects imported."),
     "skipped": ("跳过了 {n} 行有问题的行。", "{n} rows with problems were skipped."),
-    "refused": ("未导入:{bad} 行有问题,没有写入任何项目。", "Nothing imported: {bad} rows have problems."),
+    "refused": ("未导入：{bad} 行有问题，没有写入任何项目。", "Nothing imported: {bad} rows have problems."),
     "row": ("行号", "Row"),
     "column": ("列", "Column"),
     "message": ("问题", "Problem"),
-    "columns": ("列对应:", "Columns:"),
-    "ignored": ("未导入的列:", "Columns not imported:"),
-    "new_units": ("将新建的单位:", "Units to add:"),
-    "skipped_rows": ("跳过的非项目行:", "Rows that are no projects:"),
+    "columns": ("列对应：", "Columns:"),
+    "ignored": ("未导入的列：", "Columns not imported:"),
+    "new_units": ("将新建的单位：", "Units to add:"),
+    "skipped_rows": ("跳过的非项目行：", "Rows that are no projects:"),
     "more": ("另有 {n} 处问题未列出。", "{n} more problems not listed."),
     "not_allowed": ("只有建设单位用户和系统管理员可以导入项目。", "Only unit staff and administrators import projects."),
     "invalid": ("文件无法导入", "The file cannot be imported"),
@@ -81,7 +81,7 @@ def report_html(app, report: ImportReport, *, done: bool = False, refused: bool 
     if report.new_units:
         info.append(f"{tt(app, 'new_units')}{'、'.join(report.new_units)}")
     if report.skipped:
-        info.append(tt(app, "skipped_rows") + ";".join(f"第 {s.row} 行({s.reason})" for s in report.skipped[:20])
+        info.append(tt(app, "skipped_rows") + "；".join(f"第 {s.row} 行（{s.reason}）" for s in report.skipped[:20])
                     + ("…" if len(report.skipped) > 20 else ""))
     if refused:
         parts.append(alert("danger", tt(app, "refused", bad=report.bad_rows)))
@@ -135,7 +135,7 @@ def import_page(app, **_params):
             try:
                 mapping = yaml.safe_load(mapping_bytes.decode("utf-8")) or {}
             except (UnicodeDecodeError, yaml.YAMLError) as exc:
-                out.object = alert("danger", tt(app, "invalid"), [f"映射文件不是有效的 YAML:{exc}"])
+                out.object = alert("danger", tt(app, "invalid"), [f"映射文件不是有效的 YAML：{exc}"])
                 return None
         return {"source": source, "mapping": mapping, "filename": w_file.filename or "",
                 "partial": bool(w_partial.value), "create_units": bool(is_admin and w_units.value)}

@@ -16,6 +16,7 @@ from .page_actions import ActionPanel  # noqa: F401  (where it was before)
 from .compat import widget
 from .fmt import alert, article_html, badge, cite_hover, date, esc, field_value, html_pane, table
 from .forms import FieldForm, changed_fields, project_field_order
+from .i18n import colon
 
 log = logging.getLogger("tongchou.ui")
 
@@ -69,20 +70,22 @@ def parties_html(app, project) -> str:
     parties = app.ledger.party_list(project)[1:]
     if not parties:
         return ""
-    items = "".join(f'<span class="tc-party" data-field="{esc(f)}">{esc(label)}:{esc(unit)}</span> '
+    sep = colon(app.lang)
+    items = "".join(f'<span class="tc-party" data-field="{esc(f)}">{esc(label)}{sep}{esc(unit)}</span> '
                     for f, label, unit in parties)
     return f'<div class="tc-parties tc-muted">{items}</div>'
 
 
 def _args_text(app, action: Action | None, args: dict) -> str:
+    sep = colon(app.lang)
     parts = []
     for key, value in (args or {}).items():
         spec = action.arg(key) if action else None
         if value is None or (spec is not None and spec.type == "bool" and not value):
             continue
         label = spec.label if spec else key
-        parts.append(f"{label}:{field_value(spec, value, app.lang, app.money_unit)}")
-    return ";".join(parts)
+        parts.append(f"{label}{sep}{field_value(spec, value, app.lang, app.money_unit)}")
+    return ("; " if app.lang == "en" else "；").join(parts)
 
 
 def timeline_html(app, history: list[dict]) -> str:
@@ -90,7 +93,7 @@ def timeline_html(app, history: list[dict]) -> str:
     if not history:
         return f'<p class="tc-muted">{esc(app.t("timeline_empty"))}</p>'
     roles = reg.roles
-    colon = ": " if app.lang == "en" else ":"
+    sep = colon(app.lang)
     people = app.ledger.display_names()
     items = []
     for ev in history:
@@ -100,9 +103,10 @@ def timeline_html(app, history: list[dict]) -> str:
             move = f' · {esc(reg.status_label(ev["from_status"]))} → {esc(reg.status_label(ev["to_status"]))}'
         args = _args_text(app, spec, ev["args"])
         role = roles[ev["role"]].label if ev["role"] in roles else ev["role"]
+        role_text = f" ({role})" if app.lang == "en" else f"（{role}）"
         cite = f' <span class="tc-muted">{cite_hover(reg, spec.citation)}</span>' if spec else ""
         items.append(f'<li><b>{esc(date(ev["date"]))}</b> {esc(ev["label"])}{move}{cite}<br>'
-                     f'<span class="tc-muted">{esc(app.t("by"))}{colon}{esc(people.get(ev["actor"], ev["actor"]))}({esc(role)})'
+                     f'<span class="tc-muted">{esc(app.t("by"))}{sep}{esc(people.get(ev["actor"], ev["actor"]))}{esc(role_text)}'
                      f'{("<br>" + esc(args)) if args else ""}</span></li>')
     return f'<ol class="tc-timeline">{"".join(reversed(items))}</ol>'
 
@@ -169,12 +173,14 @@ def project_page(app, project=None, **_params):
     reg = app.registry
     expired = f' <span class="tc-badge overdue">{esc(app.t("rules_expired"))}</span>' \
         if rules.expired(app.today()) else ""
+    sep = colon(app.lang)
+    about = (f" ({rules.description})" if app.lang == "en" else f"（{rules.description}）") if rules.description else ""
     head = html_pane(f'<div style="font-size:1.35em;font-weight:600" class="tc-project-name">{esc(p.name)}</div>'
-                     f'<div>#{p.id} · {esc(p["unit"])} · {esc(app.t("status"))}:'
+                     f'<div>#{p.id} · {esc(p["unit"])} · {esc(app.t("status"))}{sep}'
                      f'<span class="tc-badge status tc-status" data-status="{esc(p.status)}">'
                      f'{esc(reg.status_label(p.status))}</span></div>'
-                     f'<div class="tc-rules-version" data-version="{esc(rules.name)}">{esc(app.t("rules_version"))}:'
-                     f'{esc(rules.name)}{esc("(" + rules.description + ")" if rules.description else "")}'
+                     f'<div class="tc-rules-version" data-version="{esc(rules.name)}">{esc(app.t("rules_version"))}{sep}'
+                     f'{esc(rules.name)}{esc(about)}'
                      f'{expired}</div>{parties_html(app, p)}')
     top = [head]
     # A party's staff (e.g. the builder) act through their actions, never by editing the project.
@@ -277,7 +283,7 @@ def edit_page(app, project=None, **_params):
 
     app.on_click(save, do_save)
     app.on_click(cancel, lambda: app.go("project", project=pid))
-    return pn.Column(html_pane(f'<div class="tc-h">{esc(app.t("edit_project"))}:{esc(p.name)}</div>'
+    return pn.Column(html_pane(f'<div class="tc-h">{esc(app.t("edit_project"))}{colon(app.lang)}{esc(p.name)}</div>'
                                f'<div class="tc-muted">{esc(app.t("edit_hint"))}</div>'),
                      form.layout(), pn.Row(save, cancel), errors, sizing_mode="stretch_width",
                      css_classes=["tc-page-edit"])

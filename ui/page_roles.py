@@ -38,7 +38,7 @@ def overview_pane(app, findings):
                      *[str(counts.get(s, 0) or "") for s in statuses]])
     numeric = range(1, len(headers))
     body = table(headers, rows, numeric=numeric, cls="tc-overview-table")
-    return html_pane(f'<div class="tc-h">县域项目总览(按单位与状态)</div>'
+    return html_pane(f'<div class="tc-h">县域项目总览（按单位与状态）</div>'
                      f'<div class="tc-scroll" style="overflow-x:auto;max-width:100%">{body}</div>',
                      css_classes=["tc-overview"])
 
@@ -50,7 +50,7 @@ def oversight_pane(app, findings):
     ordered = sorted(findings, key=lambda f: (f.severity != "violation", f.project_id))
     rows = [[f'<a class="tc-link" href="?project={f.project_id}">#{f.project_id}</a>', esc(sev.get(f.severity, f.severity)),
              esc(f.project), esc(f.unit), esc(f.message), esc(f.citation.label)] for f in ordered]
-    head = f'<div class="tc-h">检查与整改清单</div><div class="tc-muted">共 {len(rows)} 项未解决问题,违规在前。</div>'
+    head = f'<div class="tc-h">检查与整改清单</div><div class="tc-muted">共 {len(rows)} 项未解决问题，违规在前。</div>'
     if not rows:
         return html_pane(head + f'<p class="tc-muted">{esc(app.t("problems_empty"))}</p>',
                          css_classes=["tc-oversight"])

@@ -35,7 +35,7 @@ def _refusals_html(app, diff: whatif.ProjectDiff) -> str:
     for r in diff.refused:
         why = "<br>".join(f"{esc(x.message)} {article_html(app.registry, x.citation) if x.citation else ''}"
                           for x in r.refusals)
-        items.append(f"<li>{esc(r.date.isoformat())} 第{r.seq}步 <b>{esc(r.label)}</b>:{why}</li>")
+        items.append(f"<li>{esc(r.date.isoformat())} 第{r.seq}步 <b>{esc(r.label)}</b>：{why}</li>")
     return f'<ul class="tc-whatif-refused">{"".join(items)}</ul>' if items else "—"
 
 
@@ -65,10 +65,10 @@ def result_html(app, result: whatif.WhatIf) -> str:
     """The answer as escaped HTML: a summary line and a table of projects."""
     draft = [f"<code>{esc(n)}</code>:{esc(cur)} → <b>{esc(new)}</b>" for n, (cur, new) in result.overrides.items()]
     if result.disabled:
-        draft.append("停用插件:" + "、".join(f"<code>{esc(d)}</code>" for d in result.disabled))
-    summary = (f'<p class="tc-whatif-summary">草案({"; ".join(draft) or "与现行规则相同"}),'
-               f"对比日期 {esc(result.on.isoformat())}:共 {result.examined} 个项目,"
-               f"<b>{len(result.projects)}</b> 个项目有变化,<b>{result.refused_steps}</b> 个已办事项将被拒绝。</p>")
+        draft.append("停用插件：" + "、".join(f"<code>{esc(d)}</code>" for d in result.disabled))
+    summary = (f'<p class="tc-whatif-summary">草案（{"; ".join(draft) or "与现行规则相同"}），'
+               f"对比日期 {esc(result.on.isoformat())}：共 {result.examined} 个项目，"
+               f"<b>{len(result.projects)}</b> 个项目有变化，<b>{result.refused_steps}</b> 个已办事项将被拒绝。</p>")
     if not result.projects:
         return summary + alert("success", "草案规则不会改变任何项目的已办事项、期限和问题。")
     rows = [(f'<b>#{p.project_id} {esc(p.name)}</b>'
@@ -99,7 +99,7 @@ def whatif_page(app, **_params):
                if p.enabled and p.name != CORE_PLUGIN}
     boxes = widget(pn.widgets.CheckBoxGroup, options=plugins, value=list(plugins.values()), inline=False,
                    css_classes=["tc-whatif-plugins"])
-    on = widget(pn.widgets.TextInput, name="对比日期(YYYY-MM-DD)", value=today.isoformat(), width=200,
+    on = widget(pn.widgets.TextInput, name="对比日期（YYYY-MM-DD）", value=today.isoformat(), width=200,
                 css_classes=["tc-whatif-date"])
     run = widget(pn.widgets.Button, name="推演", button_type="primary", width=120,
                  css_classes=["tc-whatif-run"])
@@ -142,10 +142,10 @@ def whatif_page(app, **_params):
         app.defer(compute, done)
 
     app.on_click(run, go)
-    head = html_pane('<div class="tc-h">规则推演</div><div class="tc-muted">按草案规则(修改参数、停用插件)重新推演'
-                     "台账中每个项目的全部历史,列出哪些已办事项会被拒绝、哪些期限和问题会变化。只读,不改变台账。</div>")
+    head = html_pane('<div class="tc-h">规则推演</div><div class="tc-muted">按草案规则（修改参数、停用插件）重新推演'
+                     "台账中每个项目的全部历史，列出哪些已办事项会被拒绝、哪些期限和问题会变化。只读，不改变台账。</div>")
     return pn.Column(head,
-                     _box(html_pane('<div class="tc-h">参数草案</div><div class="tc-muted">所填值适用于所有日期;'
+                     _box(html_pane('<div class="tc-h">参数草案</div><div class="tc-muted">所填值适用于所有日期；'
                                     "未改动的参数保持现行值。</div>"), *rows, css="tc-whatif-params"),
                      _box(html_pane('<div class="tc-h">启用的插件</div><div class="tc-muted">取消勾选即在草案中停用。</div>'),
                           boxes),

@@ -77,7 +77,7 @@ def test_page_checks_then_imports(demo, tmp_path):
     check.clicks += 1
     assert "tc-import-problems" in out.object and go.disabled
     assert "第 4 行" not in out.object  # rows are numbered in columns, not in sentences
-    assert "<td class=\"num\">4</td><td>概算总投资(万元)</td><td>不是金额:12,3x</td>" in out.object
+    assert "<td class=\"num\">4</td><td>概算总投资(万元)</td><td>不是金额：12,3x</td>" in out.object
     assert "只能登记本单位的项目" in out.object
     before = demo.projects(None)[1]
     # --partial: the good row can go in.
@@ -116,7 +116,7 @@ def test_import_in_the_browser(page, ui_server, tmp_path, screenshots):
     table = page.locator(".tc-import-problems")
     expect(table).to_be_visible(timeout=15000)
     expect(table.locator("tbody tr")).to_have_count(2)
-    expect(table).to_contain_text("不是金额:12,3x")
+    expect(table).to_contain_text("不是金额：12,3x")
     expect(table).to_contain_text("概算总投资(万元)")
     expect(page.locator(".tc-import-go button")).to_be_disabled()
     page.screenshot(path=str(screenshots / "import.png"))

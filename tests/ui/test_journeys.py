@@ -116,7 +116,7 @@ def test_unit_creates_and_applies_then_bureau_reviews(page, ui_server, screensho
     expect(page.locator(".tc-project-name")).to_have_text(name)
     assert page.url == project_url
     pass_review(page)
-    expect(page.locator(".tc-timeline-section")).to_contain_text("审查结论:通过")
+    expect(page.locator(".tc-timeline-section")).to_contain_text("审查结论：通过")
 
 
 def test_complete_and_accept_with_documents(page, ui_server, screenshots):

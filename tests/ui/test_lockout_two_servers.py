@@ -32,7 +32,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 PASSWORD = "demo1234"
 USER = "lock_two"
-LOCK_MESSAGE = "用户名或密码错误,或账号已锁定"
+LOCK_MESSAGE = "用户名或密码错误，或账号已锁定"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

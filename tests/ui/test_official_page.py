@@ -35,7 +35,7 @@ def test_the_bureau_issues_a_numbered_document_after_confirming(page, ui_server,
     pid = ui_server["ids"]["雪亮工程视频资源整合"]  # 县公安局, reviewed: a technical review opinion applies
     login(page, ui_server, "bureau", path=f"?project={pid}")
     section = page.locator(".tc-official-section")
-    expect(section).to_contain_text("技术审查意见:预览（无文号）")
+    expect(section).to_contain_text("技术审查意见：预览（无文号）")
     before = _issues(ui_server, "technical_review")
 
     # the preview takes no number and records nothing
@@ -45,7 +45,7 @@ def test_the_bureau_issues_a_numbered_document_after_confirming(page, ui_server,
 
     # the confirmation names the consequence; cancelling takes nothing
     issue = page.locator(".tc-official-issue-technical_review button")
-    expect(issue).to_have_text("技术审查意见:签发并编号")
+    expect(issue).to_have_text("技术审查意见：签发并编号")
     issue.click()
     confirm = page.locator(".tc-official-confirm-text .tc-alert")
     expect(confirm).to_contain_text("将占用下一个文号", timeout=10000)
@@ -89,7 +89,7 @@ def test_a_role_that_may_not_issue_previews_only(page, ui_server):
     pid = ui_server["ids"]["城市运行管理服务平台"]  # the project's own unit: it reads it, the bureau issues
     login(page, ui_server, "chengguan", path=f"?project={pid}")
     section = page.locator(".tc-official-section")
-    expect(section).to_contain_text("技术审查意见:预览（无文号）")
+    expect(section).to_contain_text("技术审查意见：预览（无文号）")
     expect(section).to_contain_text("签发由有权签发的部门办理")
     expect(page.locator(".tc-official-issue")).to_have_count(0)
     before = _issues(ui_server, "technical_review")

@@ -79,7 +79,7 @@ def test_the_builder_sees_its_projects_and_takes_its_action(town):
     pid = ids["全民健康信息平台"]
     app.go("project", project=pid)
     text = html_of(app.content)
-    assert "建设运营方:县城投公司" in text and "出错了" not in text
+    assert "建设运营方：县城投公司" in text and "出错了" not in text
     assert "修改项目信息" not in _buttons(app.content)  # the builder acts, it does not edit
     app.go("project", project=ids["预约挂号"])
     assert "项目不存在" in html_of(app.content)
