@@ -97,11 +97,12 @@ def test_unknown_disabled_and_locked_users_cost_what_a_wrong_password_costs(ledg
                         ("disabled", lambda: ledger.authenticate("gone", "correct horse")),
                         ("locked", lambda: ledger.authenticate("locked", "correct horse"))):
         ratios = []
-        for _ in range(5):  # interleaved, so a busy machine slows both sides alike
+        for _ in range(9):  # interleaved, so a busy machine slows both sides alike
             # keep "staff" below the limit: its wrong password must stay a real check
             Account.update(failed_logins=0).where(Account.name == "staff").execute()
             wrong = _seconds(lambda: ledger.authenticate("staff", "wrong password"))
             ratios.append(_seconds(call) / wrong)
         ratio = statistics.median(ratios)
-        # one scrypt each: same order of time (before: unknown was ~400x faster)
-        assert 0.5 < ratio < 2.0, (label, ratios)
+        # one scrypt each: same order of time (before: unknown was ~400x faster); the
+        # margin is for a loaded two-core machine, where one sample can wait a time slice
+        assert 0.4 < ratio < 2.5, (label, ratios)
