@@ -49,6 +49,16 @@ def test_budget_over_estimate_is_found_only_above_the_estimate(estimate_fen, del
     assert funds._budget_over_estimate(_Project(estimate=estimate), [], None) is None
 
 
+def test_civil_works_or_high_energy_alone_calls_for_the_special_approvals():
+    # 第十条: no 节能评估、规划选址、用地预审、环评 unless new civil works or high energy use — either one
+    for fields, named in ((dict(civil_works=True, high_energy=False), "新建土建工程"),
+                          (dict(civil_works=False, high_energy=True), "高耗能")):
+        [advice] = approval._assessments_needed(_Project("draft", **fields), [], None)
+        assert advice.code == "xichuan.approval.assessments_needed" and advice.citation.articles == (10,)
+        assert f"项目涉及{named}，" in advice.message
+    assert approval._assessments_needed(_Project("draft", civil_works=False, high_energy=False), [], None) is None
+
+
 def test_retired_projects_owe_no_assessment_and_no_cloud_migration(xichuan):
     params = xichuan.parameters([])
     assessed = [SimpleNamespace(action="record_assessment", date=D(2026, 8, 3), args={"type": kind, "result": "pass"})
@@ -228,6 +238,21 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
     assert old["name"] == "旧系统" and (old["sharing"], old["resource_catalogue"]) == ("未登记", "未登记")
     assert catalogue_rows(ledger, None, year=2027) == []
     assert set(ledger.asked[0]["status"]) == {"accepted", "in_operation", "retired"}
+
+
+def test_a_system_is_in_the_catalogue_of_the_year_it_was_accepted_in_and_not_before():
+    # 第二十八条's annual list holds the systems in service that year: from the day of
+    # acceptance (the year's last day included), not from the approval before it
+    from tongchou.plugins.xichuan.catalogue import catalogue_rows
+    system = _Project("in_operation", pid=3, kind="information_system", source="unit_application",
+                      category="purchased_service", estimate=Decimal("1"))
+    system.name = "不动产登记系统"
+    ledger = _CatalogueLedger([system], {3: [_ev("approve", D(2025, 4, 1), "approved"),
+                                             _ev("accept", D(2026, 12, 31), "accepted", result="pass"),
+                                             _ev("start_operation", D(2027, 1, 4), "in_operation")]})
+    assert catalogue_rows(ledger, None, year=2025) == []
+    assert [r["name"] for r in catalogue_rows(ledger, None, year=2026)] == ["不动产登记系统"]
+    assert [r["name"] for r in catalogue_rows(ledger, None, year=2027)] == ["不动产登记系统"]
 
 
 @settings(max_examples=20, deadline=None)
