@@ -274,6 +274,7 @@ def test_the_worklist_asks_for_a_delay_explanation_from_the_day_after_the_accept
     assert "accept" in actions
     assert any(t.code == "xichuan.acceptance.due" and t.due == due for t in todos) == (offset >= -30)
     assert ("explain_delay" in actions) == (offset > 0)
+    assert all(t.citation.articles == (19,) for t in todos if t.action == "explain_delay")
     # an explanation already owed on its own date asks for acceptance, not another explanation
     explained = SimpleNamespace(code="xichuan.acceptance.explained", due=due, message="按说明的时间验收",
                                 citation=None)
@@ -339,6 +340,8 @@ SERVICE = dict(category="purchased_service", source="unit_application")
     ("accepted", SERVICE, [], {("start_operation", (21,))}),
     ("in_operation", SERVICE, _h("report_idle"), {("record_sharing", (23, 27)), ("retire", (20,))}),
     ("in_operation", SERVICE, _h("record_sharing"), set()),
+    # 第三十五条: an open rectification order is owed beside the other steps
+    ("in_operation", SERVICE, _h("order_rectification"), {("record_sharing", (23, 27)), ("rectify", (35,))}),
     ("suspended", SERVICE, _h("suspend", "rectify"), {("resume", (35,))}),
     ("suspended", SERVICE, _h("rectify", "suspend"), set()),
 ])
