@@ -303,3 +303,63 @@ def test_rules_evaluated_without_a_ledger_never_read_the_processs_database(two):
                                     projects=led.project_reader(exclude=newer.id))
     assert [f for f in live if f.code == SUSPECTED]
     assert PLUGIN.tongchou_findings(project=state, history=(), params=_Params(0.0), projects=NO_PROJECTS) == []
+
+
+def test_cli_duplicates_lists_the_pairs_for_people_to_read(two, capsys):
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    assert cli.main(["--db", two.ledger.url, "duplicates"]) == 0
+    out = capsys.readouterr().out
+    assert "疑似重复建设的项目 1 对" in out and "第三条" in out
+    [line] = [ln for ln in out.splitlines() if "⇄" in ln]
+    assert f"#{older.id} {VIDEO[0]}" in line and f"#{newer.id} {VIDEO2[0]}" in line and "待审查" in line
+
+
+@pytest.mark.parametrize("limit", [3000, 0], ids=["per-project", "ledger-wide"])
+def test_a_rejected_project_is_no_longer_a_duplicate_for_either_search(two, monkeypatch, limit):
+    # 第三条 compares with projects that stand: a rejected application drops out, whether
+    # the audit compares project by project or blocks ledger-wide (above PER_PROJECT_LIMIT)
+    from tongchou.plugins.xichuan import duplicates_cli
+    monkeypatch.setattr(duplicates_cli, "PER_PROJECT_LIMIT", limit)
+    led = two.ledger
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    make(two, OTHER)
+    assert [(r["older"], r["newer"]) for r in duplicate_pairs(led)] == [(older.id, newer.id)]
+    two.act(older, "apply", "police", DAY)
+    two.act(older, "review", "bureau", DAY, result="fail", dimensions=DIMS)
+    assert led.project(older.id).status == "rejected"
+    assert duplicate_pairs(led) == []
+
+
+def test_pairs_of_equal_score_are_listed_older_first_each_flagged_as_similar_flags_it(two):
+    led = two.ledger
+    ids = [make(two, VIDEO).id for _ in range(3)]
+    rows = duplicate_pairs(led)
+    assert [(r["older"], r["newer"]) for r in rows] == [(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])]
+    assert {r["score"] for r in rows} == {1.0}
+    flagged = {r["id"]: r["suspected"] for r in similar_rows(led, ids[2])}
+    assert all(r["suspected"] == flagged[r["older"]] is True for r in rows if r["newer"] == ids[2])
+
+
+def test_the_panel_flags_a_project_exactly_at_the_threshold_as_the_finding_does(two):
+    from tongchou.plugins.xichuan.duplicates import DuplicateCheck
+    led = two.ledger
+    make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    score = similar_rows(led, newer.id)[0]["score"]
+
+    class At(DuplicateCheck):
+        threshold = staticmethod(lambda params, on: at)
+
+    for at, flagged in ((score, True), (min(1.0, score + 0.001), False)):
+        html = panel_html(At(PLUGIN.rule), led, led.project(newer.id), two.users["bureau"])
+        assert (">疑似重复</span>" in html) == flagged and (">相似</span>" in html) != flagged
+
+
+def test_the_panel_of_the_older_project_shows_the_newer_one_too(two):
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    led = two.ledger
+    html = panel_html(PLUGIN, led, led.project(older.id), two.users["bureau"])
+    assert f"#{newer.id} {VIDEO2[0]}" in html
