@@ -326,10 +326,18 @@ def test_a_rejected_project_is_no_longer_a_duplicate_for_either_search(two, monk
     newer = make(two, VIDEO2)
     make(two, OTHER)
     assert [(r["older"], r["newer"]) for r in duplicate_pairs(led)] == [(older.id, newer.id)]
+    assert f"#{older.id}" in _suspected_now(led, newer)[0]
     two.act(older, "apply", "police", DAY)
     two.act(older, "review", "bureau", DAY, result="fail", dimensions=DIMS)
     assert led.project(older.id).status == "rejected"
     assert duplicate_pairs(led) == []
+    assert _suspected_now(led, newer) == []     # the advice as the rule would give it today
+
+
+def _suspected_now(led, project):
+    found = PLUGIN.tongchou_findings(project=led.project(project.id), history=(), params=led.params,
+                                     projects=led.project_reader(exclude=project.id))
+    return [f.message for f in found if f.code == SUSPECTED]
 
 
 def test_pairs_of_equal_score_are_listed_older_first_each_flagged_as_similar_flags_it(two):
