@@ -371,3 +371,34 @@ def test_the_panel_of_the_older_project_shows_the_newer_one_too(two):
     led = two.ledger
     html = panel_html(PLUGIN, led, led.project(older.id), two.users["bureau"])
     assert f"#{newer.id} {VIDEO2[0]}" in html
+
+
+def test_the_index_is_rebuilt_when_the_audit_chain_forked_since_it_was_built():
+    # dupindex: a chain that went back and grew again (a restored backup, a rolled-back
+    # write) may have changed projects before the old head too: read everything again
+    from peewee import SqliteDatabase
+    from tongchou.plugins.xichuan.dupindex import ledger_index
+    from tongchou.plugins.xichuan.similarity import CharGramRule
+    db = SqliteDatabase(":memory:")
+    for ddl in ('CREATE TABLE "unit" ("id" INTEGER PRIMARY KEY, "name" TEXT)',
+                'CREATE TABLE "project" ("id" INTEGER PRIMARY KEY, "name" TEXT, "data" TEXT, "unit_id" INTEGER, '
+                '"year" INTEGER, "status" TEXT)',
+                'CREATE TABLE "audit_entry" ("id" INTEGER PRIMARY KEY, "mac" TEXT, "project_id" INTEGER)',
+                'CREATE TABLE "audit_head" ("id" INTEGER PRIMARY KEY, "last_id" INTEGER, "last_mac" TEXT)'):
+        db.execute_sql(ddl)
+    db.execute_sql('INSERT INTO "unit" VALUES (1, \'县公安局\')')
+    db.execute_sql('INSERT INTO "project" VALUES (1, ?, \'{}\', 1, 2026, \'draft\')', (VIDEO[0],))
+    db.execute_sql('INSERT INTO "audit_entry" VALUES (1, \'a\', 1), (2, \'b\', 1)')
+    db.execute_sql('INSERT INTO "audit_head" VALUES (1, 2, \'b\')')
+    rule = CharGramRule()
+    assert ledger_index(db, rule).index.texts[1][0] == VIDEO[0]
+    # the backup restored: entry 2 is another one (project 1 had another name there),
+    # and the chain has since grown past where the index was built
+    db.execute_sql('UPDATE "project" SET "name" = ? WHERE "id" = 1', (OTHER[0],))
+    db.execute_sql('UPDATE "audit_entry" SET "mac" = \'b2\' WHERE "id" = 2')
+    db.execute_sql('INSERT INTO "project" VALUES (2, ?, \'{}\', 1, 2026, \'draft\')', (VIDEO2[0],))
+    db.execute_sql('INSERT INTO "audit_entry" VALUES (3, \'c2\', 2)')
+    db.execute_sql('UPDATE "audit_head" SET "last_id" = 3, "last_mac" = \'c2\'')
+    texts = ledger_index(db, rule).index.texts
+    assert (texts[1][0], texts[2][0]) == (OTHER[0], VIDEO2[0])
+    db.close()
