@@ -402,3 +402,12 @@ def test_the_index_is_rebuilt_when_the_audit_chain_forked_since_it_was_built():
     texts = ledger_index(db, rule).index.texts
     assert (texts[1][0], texts[2][0]) == (OTHER[0], VIDEO2[0])
     db.close()
+
+
+def test_the_advice_goes_once_the_earlier_project_is_renamed_to_something_else(two):
+    led = two.ledger
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    assert f"#{older.id}" in _suspected_now(led, newer)[0]
+    led.update_project(older.id, {"name": OTHER[0], "scope": OTHER[1]}, two.users["police"], DAY)
+    assert _suspected_now(led, newer) == []
