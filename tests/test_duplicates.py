@@ -366,14 +366,6 @@ def test_the_panel_flags_a_project_exactly_at_the_threshold_as_the_finding_does(
         assert (">疑似重复</span>" in html) == flagged and (">相似</span>" in html) != flagged
 
 
-def test_the_panel_of_the_older_project_shows_the_newer_one_too(two):
-    older = make(two, VIDEO, unit="县公安局")
-    newer = make(two, VIDEO2)
-    led = two.ledger
-    html = panel_html(PLUGIN, led, led.project(older.id), two.users["bureau"])
-    assert f"#{newer.id} {VIDEO2[0]}" in html
-
-
 def test_the_index_is_rebuilt_when_the_audit_chain_forked_since_it_was_built():
     # dupindex: a chain that went back and grew again (a restored backup, a rolled-back
     # write) may have changed projects before the old head too: read everything again

@@ -466,7 +466,9 @@ def test_the_similar_command_lists_five_projects_unless_told():
 
 
 def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
+    from tongchou.plugins.xichuan.duplicates import PLUGIN
     from tongchou.plugins.xichuan.duplicates_cli import duplicate_pairs
+    from tongchou.plugins.xichuan.duplicates_panel import panel_html
     video = ("雪亮工程视频资源整合", "整合全县公共安全视频监控点位,建设视频图像共享交换平台,实现重点路口、学校周边视频监控联网共享和分级调阅")
     video2 = ("城区视频监控资源共享平台", "整合城区公共安全视频监控点位和城管视频,建设视频图像共享交换平台,实现重点路口视频联网共享和调阅")
     older = county.project(name=video[0], scope=video[1])
@@ -474,6 +476,9 @@ def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
     [row] = duplicate_pairs(county.ledger, on=D(2026, 1, 1))
     assert (row["older"], row["older_name"], row["newer"], row["newer_name"]) == (older.id, video[0], newer.id, video2[0])
     assert row["decision"] == "open" and row["citation"].startswith("淅政办")
+    # the older project's “相似项目” panel lists the newer one too (only the advice looks back alone)
+    html = panel_html(PLUGIN, county.ledger, county.ledger.project(older.id), county.users["bureau"])
+    assert f"#{newer.id} {video2[0]}" in html
 
 
 def test_a_rectified_order_stays_on_record_citing_article_35():
