@@ -65,7 +65,7 @@ TESTS = {
     "plugins/xichuan/": ["tests/test_teeth.py", "tests/test_rule_boundaries.py", "tests/test_rule_codes.py",
                          "tests/test_official.py", "tests/test_duplicates.py", "tests/test_sweep.py",
                          "tests/test_todo.py", "tests/test_citation_dates_values.py", "tests/test_scenarios.py",
-                         "tests/test_declarations.py", "tests/test_duplicates_quality.py"],
+                         "tests/test_declarations.py", "tests/test_duplicates_quality.py", "tests/test_field_index.py"],
     "core/auth.py": ["tests/test_teeth.py", "tests/test_ledger.py", "tests/test_parties.py",
                      "tests/test_lockout.py"],
     "core/audit.py": ["tests/test_teeth.py", "tests/test_audit.py", "tests/test_tamper.py", "tests/test_restore.py",
@@ -160,7 +160,8 @@ def build_map(tree: Path, env: dict, files: list[str], out: Path, tests: list[st
 # names only its first user for those lines.
 DECLARATIONS = {
     "plugins/xichuan/": ["tests/test_teeth.py", "tests/test_declarations.py", "tests/test_rule_codes.py",
-                         "tests/test_citation_dates_values.py", "tests/test_rule_boundaries.py"],
+                         "tests/test_citation_dates_values.py", "tests/test_rule_boundaries.py",
+                         "tests/test_field_index.py"],
     "core/auth.py": ["tests/test_teeth.py", "tests/test_parties.py"],
     "core/audit.py": ["tests/test_teeth.py", "tests/test_audit.py", "tests/test_tamper.py"],
 }

@@ -137,3 +137,47 @@ def test_rotating_the_key_keeps_old_entries_verifiable(tmp_path, xichuan):
         assert led.verify_audit().ok
         _sql(led, "UPDATE audit_entry SET actor = 'x' WHERE id = ?", (first,))
         assert led.verify_audit().first_bad == first
+
+
+def test_a_bulk_append_records_every_entry_in_the_chain(county):
+    # an import writes its audit entries in one batch: each must be in the chain, linked
+    ledger = county.ledger
+    before = AuditEntry.select().count()
+    with ledger.db.atomic():
+        last = ledger.audit.append_many("admin1", [("login", {"n": n}, None, None) for n in range(3)])
+    assert AuditEntry.select().count() == before + 3 == last
+    assert [e.detail for e in AuditEntry.select().where(AuditEntry.id > before).order_by(AuditEntry.id)] \
+        == ['{"n":0}', '{"n":1}', '{"n":2}']
+    assert ledger.verify_audit().ok
+
+
+def test_an_anchor_taken_before_the_first_entry_verifies(tmp_path, xichuan):
+    from tongchou.ledger import Ledger
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=xichuan, key_file=tmp_path / "audit.key") as led:
+        anchor = led.anchor()
+        assert int(anchor.rsplit(":", 2)[1]) == 0
+        assert led.verify_audit(anchor).ok
+        led.add_unit("县教育局")
+        assert led.verify_audit(anchor).ok
+
+
+def test_an_anchor_in_another_format_is_refused(county):
+    ledger = county.ledger
+    county.project()
+    anchor = ledger.anchor()
+    tag, entry_id, mac = anchor.rsplit(":", 2)
+    assert ledger.verify_audit(anchor).ok
+    # a wrong tag with a well-formed MAC, or the right tag with a short MAC: neither vouches for the chain
+    for bad in (f"other-tool:0:{mac}", f"other-tool:{entry_id}:{mac}", f"{tag}:0:{mac[:-1]}"):
+        result = ledger.verify_audit(bad)
+        assert not result.ok and "格式不对" in result.problem, bad
+
+
+def test_the_key_of_a_chain_with_a_missing_entry_is_not_rotated(county):
+    from tongchou.errors import AuditKeyMissing
+    ledger = county.ledger
+    county.project()
+    middle = AuditEntry.select().order_by(AuditEntry.id).offset(2).get()
+    _sql(ledger, "DELETE FROM audit_entry WHERE id = ?", (middle.id,))
+    with pytest.raises(AuditKeyMissing, match="broken chain"):
+        ledger.rotate_audit_key()

@@ -303,3 +303,104 @@ def test_rules_evaluated_without_a_ledger_never_read_the_processs_database(two):
                                     projects=led.project_reader(exclude=newer.id))
     assert [f for f in live if f.code == SUSPECTED]
     assert PLUGIN.tongchou_findings(project=state, history=(), params=_Params(0.0), projects=NO_PROJECTS) == []
+
+
+def test_cli_duplicates_lists_the_pairs_for_people_to_read(two, capsys):
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    assert cli.main(["--db", two.ledger.url, "duplicates"]) == 0
+    out = capsys.readouterr().out
+    assert "疑似重复建设的项目 1 对" in out and "第三条" in out
+    [line] = [ln for ln in out.splitlines() if "⇄" in ln]
+    assert f"#{older.id} {VIDEO[0]}" in line and f"#{newer.id} {VIDEO2[0]}" in line and "待审查" in line
+
+
+@pytest.mark.parametrize("limit", [3000, 0], ids=["per-project", "ledger-wide"])
+def test_a_rejected_project_is_no_longer_a_duplicate_for_either_search(two, monkeypatch, limit):
+    # 第三条 compares with projects that stand: a rejected application drops out, whether
+    # the audit compares project by project or blocks ledger-wide (above PER_PROJECT_LIMIT)
+    from tongchou.plugins.xichuan import duplicates_cli
+    monkeypatch.setattr(duplicates_cli, "PER_PROJECT_LIMIT", limit)
+    led = two.ledger
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    make(two, OTHER)
+    assert [(r["older"], r["newer"]) for r in duplicate_pairs(led)] == [(older.id, newer.id)]
+    assert f"#{older.id}" in _suspected_now(led, newer)[0]
+    two.act(older, "apply", "police", DAY)
+    two.act(older, "review", "bureau", DAY, result="fail", dimensions=DIMS)
+    assert led.project(older.id).status == "rejected"
+    assert duplicate_pairs(led) == []
+    assert _suspected_now(led, newer) == []     # the advice as the rule would give it today
+
+
+def _suspected_now(led, project):
+    found = PLUGIN.tongchou_findings(project=led.project(project.id), history=(), params=led.params,
+                                     projects=led.project_reader(exclude=project.id))
+    return [f.message for f in found if f.code == SUSPECTED]
+
+
+def test_pairs_of_equal_score_are_listed_older_first_each_flagged_as_similar_flags_it(two):
+    led = two.ledger
+    ids = [make(two, VIDEO).id for _ in range(3)]
+    rows = duplicate_pairs(led)
+    assert [(r["older"], r["newer"]) for r in rows] == [(ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])]
+    assert {r["score"] for r in rows} == {1.0}
+    # each pair is flagged as `tongchou similar` flags the same two projects
+    assert {r["id"] for r in similar_rows(led, ids[2]) if r["suspected"]} == {ids[0], ids[1]}
+    assert all(r["suspected"] is True for r in rows)
+
+
+def test_the_panel_flags_a_project_exactly_at_the_threshold_as_the_finding_does(two):
+    from tongchou.plugins.xichuan.duplicates import DuplicateCheck
+    led = two.ledger
+    make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    score = similar_rows(led, newer.id)[0]["score"]
+
+    class At(DuplicateCheck):
+        threshold = staticmethod(lambda params, on: at)
+
+    for at, flagged in ((score, True), (min(1.0, score + 0.001), False)):
+        html = panel_html(At(PLUGIN.rule), led, led.project(newer.id), two.users["bureau"])
+        assert (">疑似重复</span>" in html) == flagged and (">相似</span>" in html) != flagged
+
+
+def test_the_index_is_rebuilt_when_the_audit_chain_forked_since_it_was_built():
+    # dupindex: a chain that went back and grew again (a restored backup, a rolled-back
+    # write) may have changed projects before the old head too: read everything again
+    from peewee import SqliteDatabase
+    from tongchou.plugins.xichuan.dupindex import ledger_index
+    from tongchou.plugins.xichuan.similarity import CharGramRule
+    db = SqliteDatabase(":memory:")
+    for ddl in ('CREATE TABLE "unit" ("id" INTEGER PRIMARY KEY, "name" TEXT)',
+                'CREATE TABLE "project" ("id" INTEGER PRIMARY KEY, "name" TEXT, "data" TEXT, "unit_id" INTEGER, '
+                '"year" INTEGER, "status" TEXT)',
+                'CREATE TABLE "audit_entry" ("id" INTEGER PRIMARY KEY, "mac" TEXT, "project_id" INTEGER)',
+                'CREATE TABLE "audit_head" ("id" INTEGER PRIMARY KEY, "last_id" INTEGER, "last_mac" TEXT)'):
+        db.execute_sql(ddl)
+    db.execute_sql('INSERT INTO "unit" VALUES (1, \'县公安局\')')
+    db.execute_sql('INSERT INTO "project" VALUES (1, ?, \'{}\', 1, 2026, \'draft\')', (VIDEO[0],))
+    db.execute_sql('INSERT INTO "audit_entry" VALUES (1, \'a\', 1), (2, \'b\', 1)')
+    db.execute_sql('INSERT INTO "audit_head" VALUES (1, 2, \'b\')')
+    rule = CharGramRule()
+    assert ledger_index(db, rule).index.texts[1][0] == VIDEO[0]
+    # the backup restored: entry 2 is another one (project 1 had another name there),
+    # and the chain has since grown past where the index was built
+    db.execute_sql('UPDATE "project" SET "name" = ? WHERE "id" = 1', (OTHER[0],))
+    db.execute_sql('UPDATE "audit_entry" SET "mac" = \'b2\' WHERE "id" = 2')
+    db.execute_sql('INSERT INTO "project" VALUES (2, ?, \'{}\', 1, 2026, \'draft\')', (VIDEO2[0],))
+    db.execute_sql('INSERT INTO "audit_entry" VALUES (3, \'c2\', 2)')
+    db.execute_sql('UPDATE "audit_head" SET "last_id" = 3, "last_mac" = \'c2\'')
+    texts = ledger_index(db, rule).index.texts
+    assert (texts[1][0], texts[2][0]) == (OTHER[0], VIDEO2[0])
+    db.close()
+
+
+def test_the_advice_goes_once_the_earlier_project_is_renamed_to_something_else(two):
+    led = two.ledger
+    older = make(two, VIDEO, unit="县公安局")
+    newer = make(two, VIDEO2)
+    assert f"#{older.id}" in _suspected_now(led, newer)[0]
+    led.update_project(older.id, {"name": OTHER[0], "scope": OTHER[1]}, two.users["police"], DAY)
+    assert _suspected_now(led, newer) == []

@@ -96,3 +96,11 @@ def test_the_ledger_wide_audit_finds_what_comparing_every_pair_finds(evaluation)
              and rule.score(texts[b], texts[a], reasons=False).score >= threshold}
     blocked = {(a, b) for a, b, _m in index.pairs(threshold)}
     assert blocked == brute and len(brute) >= 15
+
+
+def test_names_are_also_compared_without_their_generic_words_character_by_character():
+    # the module's promise: 城管 for 城市管理 shares no bigram, the names less 平台/系统 still compare
+    rule = CharGramRule()
+    unrelated = rule.name_score("城管平台", "智慧停车平台")
+    assert rule.name_score("城管平台", "城市管理平台") > unrelated + 0.3
+    assert rule.name_score("城管系统", "城管平台") == 1.0     # the same two-character name, another generic word

@@ -22,7 +22,7 @@ from tongchou.models import AuditEntry, ProjectParty
 from tongchou.packs import load_jurisdiction
 
 from .test_imports import HEADER, row, workbook
-from .toy_plugins import BUILDER, cite, contributing
+from .toy_plugins import BUILDER, TOY_ROLE, cite, contributing
 
 D = dt.date
 APPLY_DAY = D(2025, 6, 20)  # inside xichuan's application window for 2026
@@ -314,3 +314,23 @@ def test_what_if_replays_the_builders_steps_as_the_builders(town):
     assert [p.project_id for p in answer.projects] == []
     mine = run(led, Draft(), on=D(2025, 7, 2), actor=town.ct)
     assert mine.examined == 2
+
+
+def test_a_user_whose_role_the_rules_no_longer_know_reads_no_project(tmp_path):
+    # The role came from a plugin since removed: the account stays, but a role the
+    # rules do not declare grants nothing (a project is read only under a known role).
+    with_role = load_jurisdiction("xichuan", extra_plugins=[("toy_role", contributing(tongchou_roles=[TOY_ROLE]))])
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=with_role, key_file=tmp_path / "k") as led:
+        led.add_unit(JY)
+        jy = led.add_user("jy", "unit", JY)
+        p = led.create_project({"name": "智慧校园", "unit": JY, "year": 2026, "category": "purchased_service",
+                                "kind": "information_system", "source": "unit_application", "estimate": "1000000"},
+                               jy, APPLY_DAY)
+        led.add_user("toy", "toy_role")
+        assert led.project(p.id, led.actor("toy")).name == "智慧校园"
+    with Ledger.open(str(tmp_path / "l.db"), jurisdiction=load_jurisdiction("xichuan"), key_file=tmp_path / "k") as led:
+        orphan = led.actor("toy")
+        assert orphan.role not in led.registry.roles
+        with pytest.raises(NotFound):
+            led.project(p.id, orphan)
+        assert led.project(p.id, led.actor("jy")).name == "智慧校园"

@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -89,4 +90,23 @@ def test_acceptance_falls_due_months_after_completion_and_the_due_day_is_on_time
     on = due + dt.timedelta(days=look)
     overdue = [f for f in county.ledger.findings(on, project_id=p.id) if f.severity == "overdue"]
     assert bool(overdue) == (on > due)
+    county.ledger.close()
+
+
+def test_once_applied_the_content_is_changed_only_through_the_change_procedure(xichuan):
+    # 第十七条: after the application, 建设内容 (name, estimate ...) moves only by request_change;
+    # fields outside it, and a content field given again unchanged, are edited as before
+    county = _county(xichuan)
+    unit, day = county.users["unit"], dt.date(2025, 6, 2)
+    p = county.project()
+    county.ledger.update_project(p.id, {"estimate": "1200000"}, unit, day)     # a draft is the unit's own
+    county.act(p, "apply", "unit", day)
+    with pytest.raises(Refused) as exc:
+        county.ledger.update_project(p.id, {"estimate": "900000", "scope": "采购终端"}, unit, day)
+    [refusal] = exc.value.refusals
+    assert refusal.code == "xichuan.change.no_silent_edit" and refusal.citation.articles == (17,)
+    assert "estimate" in refusal.message and "scope" not in refusal.message
+    county.ledger.update_project(p.id, {"estimate": "1200000", "scope": "采购终端"}, unit, day)
+    assert county.ledger.project(p.id)["scope"] == "采购终端"
+    assert county.ledger.project(p.id)["estimate"] == Decimal("1200000")
     county.ledger.close()

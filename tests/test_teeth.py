@@ -49,6 +49,16 @@ def test_budget_over_estimate_is_found_only_above_the_estimate(estimate_fen, del
     assert funds._budget_over_estimate(_Project(estimate=estimate), [], None) is None
 
 
+def test_civil_works_or_high_energy_alone_calls_for_the_special_approvals():
+    # 第十条: no 节能评估、规划选址、用地预审、环评 unless new civil works or high energy use — either one
+    for fields, named in ((dict(civil_works=True, high_energy=False), "新建土建工程"),
+                          (dict(civil_works=False, high_energy=True), "高耗能")):
+        [advice] = approval._assessments_needed(_Project("draft", **fields), [], None)
+        assert advice.code == "xichuan.approval.assessments_needed" and advice.citation.articles == (10,)
+        assert f"项目涉及{named}，" in advice.message
+    assert approval._assessments_needed(_Project("draft", civil_works=False, high_energy=False), [], None) is None
+
+
 def test_retired_projects_owe_no_assessment_and_no_cloud_migration(xichuan):
     params = xichuan.parameters([])
     assessed = [SimpleNamespace(action="record_assessment", date=D(2026, 8, 3), args={"type": kind, "result": "pass"})
@@ -230,6 +240,21 @@ def test_the_catalogue_counts_passed_fee_reviews_of_the_year_and_names_the_lates
     assert set(ledger.asked[0]["status"]) == {"accepted", "in_operation", "retired"}
 
 
+def test_a_system_is_in_the_catalogue_of_the_year_it_was_accepted_in_and_not_before():
+    # 第二十八条's annual list holds the systems in service that year: from the day of
+    # acceptance (the year's last day included), not from the approval before it
+    from tongchou.plugins.xichuan.catalogue import catalogue_rows
+    system = _Project("in_operation", pid=3, kind="information_system", source="unit_application",
+                      category="purchased_service", estimate=Decimal("1"))
+    system.name = "不动产登记系统"
+    ledger = _CatalogueLedger([system], {3: [_ev("approve", D(2025, 4, 1), "approved"),
+                                             _ev("accept", D(2026, 12, 31), "accepted", result="pass"),
+                                             _ev("start_operation", D(2027, 1, 4), "in_operation")]})
+    assert catalogue_rows(ledger, None, year=2025) == []
+    assert [r["name"] for r in catalogue_rows(ledger, None, year=2026)] == ["不动产登记系统"]
+    assert [r["name"] for r in catalogue_rows(ledger, None, year=2027)] == ["不动产登记系统"]
+
+
 @settings(max_examples=20, deadline=None)
 @given(offset=st.integers(-40, 30))
 @example(offset=-31).via("31 days ahead: not yet on the worklist as a deadline")
@@ -249,6 +274,7 @@ def test_the_worklist_asks_for_a_delay_explanation_from_the_day_after_the_accept
     assert "accept" in actions
     assert any(t.code == "xichuan.acceptance.due" and t.due == due for t in todos) == (offset >= -30)
     assert ("explain_delay" in actions) == (offset > 0)
+    assert all(t.citation.articles == (19,) for t in todos if t.action == "explain_delay")
     # an explanation already owed on its own date asks for acceptance, not another explanation
     explained = SimpleNamespace(code="xichuan.acceptance.explained", due=due, message="按说明的时间验收",
                                 citation=None)
@@ -314,6 +340,8 @@ SERVICE = dict(category="purchased_service", source="unit_application")
     ("accepted", SERVICE, [], {("start_operation", (21,))}),
     ("in_operation", SERVICE, _h("report_idle"), {("record_sharing", (23, 27)), ("retire", (20,))}),
     ("in_operation", SERVICE, _h("record_sharing"), set()),
+    # 第三十五条: an open rectification order is owed beside the other steps
+    ("in_operation", SERVICE, _h("order_rectification"), {("record_sharing", (23, 27)), ("rectify", (35,))}),
     ("suspended", SERVICE, _h("suspend", "rectify"), {("resume", (35,))}),
     ("suspended", SERVICE, _h("rectify", "suspend"), set()),
 ])
@@ -438,7 +466,9 @@ def test_the_similar_command_lists_five_projects_unless_told():
 
 
 def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
+    from tongchou.plugins.xichuan.duplicates import PLUGIN
     from tongchou.plugins.xichuan.duplicates_cli import duplicate_pairs
+    from tongchou.plugins.xichuan.duplicates_panel import panel_html
     video = ("雪亮工程视频资源整合", "整合全县公共安全视频监控点位,建设视频图像共享交换平台,实现重点路口、学校周边视频监控联网共享和分级调阅")
     video2 = ("城区视频监控资源共享平台", "整合城区公共安全视频监控点位和城管视频,建设视频图像共享交换平台,实现重点路口视频联网共享和调阅")
     older = county.project(name=video[0], scope=video[1])
@@ -446,6 +476,9 @@ def test_a_suspected_pair_is_listed_older_first_with_both_names(county):
     [row] = duplicate_pairs(county.ledger, on=D(2026, 1, 1))
     assert (row["older"], row["older_name"], row["newer"], row["newer_name"]) == (older.id, video[0], newer.id, video2[0])
     assert row["decision"] == "open" and row["citation"].startswith("淅政办")
+    # the older project's “相似项目” panel lists the newer one too (only the advice looks back alone)
+    html = panel_html(PLUGIN, county.ledger, county.ledger.project(older.id), county.users["bureau"])
+    assert f"#{newer.id} {video2[0]}" in html
 
 
 def test_a_rectified_order_stays_on_record_citing_article_35():
