@@ -85,9 +85,14 @@ def can_read(registry: Registry, actor: Actor, unit_id: int | None, parties: Par
 
 
 def visible_unit(registry: Registry, actor: Actor) -> int | None:
-    """The one unit an actor is confined to, or None when it sees every unit."""
+    """The one unit an actor is confined to, or None when it sees every unit.
+    A role the rules do not declare (its plugin was removed; the account
+    stays) is confined to no unit at all (-1), as :func:`can_read` refuses it
+    every project: lists must not show what a project page would refuse."""
     role = registry.roles.get(actor.role)
-    if role is not None and role.unit_scoped:
+    if role is None:
+        return -1
+    if role.unit_scoped:
         return actor.unit_id if actor.unit_id is not None else -1
     return None
 

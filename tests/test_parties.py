@@ -334,3 +334,8 @@ def test_a_user_whose_role_the_rules_no_longer_know_reads_no_project(tmp_path):
         with pytest.raises(NotFound):
             led.project(p.id, orphan)
         assert led.project(p.id, led.actor("jy")).name == "智慧校园"
+        # ... nor in any list (before: the lists took an unknown role for one that sees every unit)
+        assert led.projects(orphan) == ([], 0)
+        assert led.findings(APPLY_DAY, orphan, include_advice=True) == []
+        assert led.obligations(orphan, open_only=False) == []
+        assert led.projects(led.actor("jy"))[1] == 1

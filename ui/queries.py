@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from tongchou import auth
 from tongchou.errors import TongchouError
 from tongchou.vocabulary import Action, Actor, ProjectState
 
@@ -73,8 +74,10 @@ def _cached(key: tuple, build):
 
 
 def scope_key(ledger, actor: Actor) -> tuple:
-    role = ledger.registry.roles.get(actor.role)
-    return (id(ledger), actor.unit_id if role is not None and role.unit_scoped else None)
+    # What the actor may see, as the lists decide it: a role the rules no longer
+    # declare, or a unit-scoped user without a unit, must not share the
+    # province-wide entries (None).
+    return (id(ledger), auth.visible_unit(ledger.registry, actor))
 
 
 # -- the worklist -------------------------------------------------------------
