@@ -25,15 +25,30 @@ def _targets(name: str, backend: str, full: bool) -> list[str]:
 
 
 def _verdict(row: dict, full: bool) -> str:
+    """达到, or 未达到 with each missed target's value, limit and gap (as run.check decides)."""
+    from .run import TARGETS
     if not _targets(row["benchmark"], row["backend"], full):
         return ""
     if not row["missed"]:
         return "达到"
-    text = "未达到：" + "；".join(row["missed"])
+    gaps = []
+    for key, (limit, kind, unit, full_only) in TARGETS.items():
+        if key[0] != row["benchmark"] or (len(key) > 2 and key[2] != row["backend"]) or (full_only and not full):
+            continue
+        value = row.get(key[1], row["extra"].get(key[1]))
+        if value is None or not (value > limit if kind == "max" else value < limit):
+            continue
+        gaps.append(f"{_KEY_ZH.get(key[1], key[1])} {value:,.4g}{unit}，目标 {'≤' if kind == 'max' else '≥'} "
+                    f"{limit:,g}{unit}（{(value / limit - 1) * 100:+.0f}%）")
+    text = "未达到：" + "；".join(gaps)
     bound = row["extra"].get("floor_scaling")
     if bound is not None and row["benchmark"] == "actions_concurrent":
         text += f"（同一次运行中裸提交 4 进程/1 进程为 {bound}x，即本机所能给的上限）"
     return text
+
+
+def _value(v):
+    return round(v, 3) if isinstance(v, float) else v
 
 
 def markdown(rows: list[dict], notes: list[str], started: dt.datetime, load_start: float, load_end: float,
@@ -55,7 +70,7 @@ def markdown(rows: list[dict], notes: list[str], started: dt.datetime, load_star
     for r in rows:
         lines.append("| " + " | ".join([
             LABELS_ZH[r["benchmark"]], "SQLite" if r["backend"] == "sqlite" else "PostgreSQL",
-            _fmt(r["value"], r["unit"]), _p95(r).replace("/each", "/次").replace("median", "中位数"),
+            _fmt(r["value"], r["unit"]), _p95(r).replace("/each (median ", "/次（中位数 ").replace(")", "）"),
             _fmt(r["baseline"], r["unit"]), f"{r['ratio']:.1f}", f"{r['rss_mb']:.0f} MB",
             "；".join(_targets(r["benchmark"], r["backend"], full)), _verdict(r, full)]) + " |")
     lines += ["", "底线（floor）："]
@@ -65,7 +80,7 @@ def markdown(rows: list[dict], notes: list[str], started: dt.datetime, load_star
     for r in rows:
         extra = {k: v for k, v in r["extra"].items() if k != "detail"}
         if extra:
-            lines.append(f"- {r['benchmark']}（{r['backend']}）：" + "，".join(f"`{k}` {v}" for k, v in extra.items()))
+            lines.append(f"- {r['benchmark']}（{r['backend']}）：" + "，".join(f"`{k}` {_value(v)}" for k, v in extra.items()))
     lines += ["", "运行记录："] + [f"- {_note_zh(n)}" for n in notes if not n.startswith("load average")]
     return "\n".join(lines) + "\n"
 

@@ -255,8 +255,10 @@ def main(argv: list[str] | None = None) -> int:
             _schema(postgres_url(args.postgres), "bench_province", create=False)
     print()
     print(table(rows))
-    notes.append(f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
-                 "(above the core count, other work shared the CPU: compare the x floor column)")
+    end_load = os.getloadavg()[0]
+    notes.append(f"load average at the end {end_load:.1f} on {os.cpu_count()} cores" + (
+        " (above the core count, other work shared the CPU: compare the x floor column)"
+        if max(end_load, load_start) > (os.cpu_count() or 1) else ""))
     for n in notes:
         print("-", n)
     for name in dict.fromkeys(r["benchmark"] for r in rows):
