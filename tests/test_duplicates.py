@@ -312,7 +312,8 @@ def test_cli_duplicates_lists_the_pairs_for_people_to_read(two, capsys):
     out = capsys.readouterr().out
     assert "疑似重复建设的项目 1 对" in out and "第三条" in out
     [line] = [ln for ln in out.splitlines() if "⇄" in ln]
-    assert f"#{older.id} {VIDEO[0]}" in line and f"#{newer.id} {VIDEO2[0]}" in line and "待审查" in line
+    assert f"#{older.id} {VIDEO[0]}（县公安局）" in line and f"#{newer.id} {VIDEO2[0]}" in line and "待审查" in line
+    assert out.splitlines()[0].endswith("）：") and "\t重合：" in line  # Chinese punctuation for staff
 
 
 @pytest.mark.parametrize("limit", [3000, 0], ids=["per-project", "ledger-wide"])

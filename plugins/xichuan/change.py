@@ -83,7 +83,7 @@ def _edit_content(ctx):
     before = ctx.args["before"]
     changed = [k for k in ctx.args["changes"] if k in CONTENT_FIELDS and before[k] != ctx.project[k]]
     if changed:
-        return f"项目已申报，不得擅自修改建设内容（{', '.join(changed)}）；请按变更程序办理"
+        return f"项目已申报，不得擅自修改建设内容（{'、'.join(changed)}）；请按变更程序办理"
     return None
 
 

@@ -102,12 +102,12 @@ def cmd_similar(args) -> int:
         if not rows:
             print("没有相似的项目。")
             return 0
-        print(f"与项目 #{args.project} 相似的项目(相似度 0–1;达到 {rows[0]['threshold']:.2f} 为疑似重复建设,"
-              f"{rows[0]['citation']}):")
+        print(f"与项目 #{args.project} 相似的项目（相似度 0–1；达到 {rows[0]['threshold']:.2f} 为疑似重复建设，"
+              f"{rows[0]['citation']}）：")
         for r in rows:
             flag = "疑似重复" if r["suspected"] else "相似"
-            print(f"  #{r['id']}\t{r['score']:.2f}\t{flag}\t{r['name']}({r['unit']},{r['year']})"
-                  f"\t重合:{'、'.join(r['overlap']) or '—'}")
+            print(f"  #{r['id']}\t{r['score']:.2f}\t{flag}\t{r['name']}（{r['unit']}，{r['year']}）"
+                  f"\t重合：{'、'.join(r['overlap']) or '—'}")
     return 0
 
 
@@ -120,12 +120,12 @@ def cmd_duplicates(args) -> int:
         if not rows:
             print("没有疑似重复建设的项目。")
             return 0
-        print(f"疑似重复建设的项目 {len(rows)} 对({rows[0]['citation']}):")
+        print(f"疑似重复建设的项目 {len(rows)} 对（{rows[0]['citation']}）：")
         labels = {"open": "待审查", "confirmed": "已确认重复", "dismissed": "已排除"}
         for r in rows:
-            print(f"  {r['score']:.2f}\t#{r['older']} {r['older_name']}({r['older_unit']})"
-                  f" ⇄ #{r['newer']} {r['newer_name']}({r['newer_unit']})\t{labels[r['decision']]}"
-                  f"\t重合:{'、'.join(r['overlap']) or '—'}")
+            print(f"  {r['score']:.2f}\t#{r['older']} {r['older_name']}（{r['older_unit']}）"
+                  f" ⇄ #{r['newer']} {r['newer_name']}（{r['newer_unit']}）\t{labels[r['decision']]}"
+                  f"\t重合：{'、'.join(r['overlap']) or '—'}")
     return 0
 
 
