@@ -181,3 +181,31 @@ def test_the_key_of_a_chain_with_a_missing_entry_is_not_rotated(county):
     _sql(ledger, "DELETE FROM audit_entry WHERE id = ?", (middle.id,))
     with pytest.raises(AuditKeyMissing, match="broken chain"):
         ledger.rotate_audit_key()
+
+
+_LAST_EVENT = "(SELECT MAX(id) FROM event)"
+DAMAGE = {
+    "an event inserted out of band": (
+        "INSERT INTO event (project_id, seq, action, date, actor_id, role, args, from_status, to_status, "
+        "recorded_at) SELECT project_id, seq + 100, action, date, actor_id, role, args, from_status, to_status, "
+        f"recorded_at FROM event WHERE id = {_LAST_EVENT}", "has no audit entry"),
+    "an event altered": (f"UPDATE event SET date = '2025-06-05' WHERE id = {_LAST_EVENT}", "was altered"),
+    "an event deleted": (f"DELETE FROM event WHERE id = {_LAST_EVENT}", "was deleted"),
+    "a status its events do not lead to": ("UPDATE project SET status = 'in_operation'", "shows status"),
+    "a head past the chain's end": ("UPDATE audit_head SET last_id = last_id + 1", "its head records"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_each_kind_of_damage_fails_the_chain_and_stops_a_key_rotation(history, damage):
+    """Every check of the chain's verification says the chain is not sound (not
+    only its message), so nothing that trusts ``ok`` — a key rotation, a restore,
+    ``tongchou audit verify``'s exit status — goes ahead on a damaged ledger."""
+    from tongchou.errors import AuditKeyMissing
+    ledger, _ = history
+    sql, words = DAMAGE[damage]
+    _sql(ledger, sql)
+    result = ledger.audit.verify()
+    assert result.ok is False and words in result.problem, result
+    with pytest.raises(AuditKeyMissing, match="broken chain"):
+        ledger.rotate_audit_key()
