@@ -101,8 +101,8 @@ def cookie(server):
 
 # -- a minimal websocket client that streams -----------------------------------------------
 
-def _ws_open(server, cookie: str | None = None) -> tuple[socket.socket, "Frames"]:
-    """A websocket to the app's page, open and acknowledged, and its reader."""
+def _ws_handshake(server, cookie: str | None = None) -> tuple[socket.socket, "Frames"]:
+    """A websocket to the app's page, upgraded, before Bokeh's ACK is read."""
     token = _token(server["base"], cookie)
     sock = socket.create_connection(("127.0.0.1", server["port"]), timeout=30)
     lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{server['port']}", "Upgrade: websocket", "Connection: Upgrade",
@@ -117,7 +117,12 @@ def _ws_open(server, cookie: str | None = None) -> tuple[socket.socket, "Frames"
         assert chunk, head
         head += chunk
     assert head.startswith(b"HTTP/1.1 101"), head[:200]
-    frames = Frames(sock, head.split(b"\r\n\r\n", 1)[1])
+    return sock, Frames(sock, head.split(b"\r\n\r\n", 1)[1])
+
+
+def _ws_open(server, cookie: str | None = None) -> tuple[socket.socket, "Frames"]:
+    """A websocket to the app's page, open and acknowledged, and its reader."""
+    sock, frames = _ws_handshake(server, cookie)
     # Bokeh's ACK (header, metadata, content) says the session is open and reading.
     assert [frames.next()[0] for _ in range(3)] == [1, 1, 1]
     return sock, frames

@@ -4,17 +4,15 @@ test_upload_limits.py; this module gets its own server).  Runs without a browser
 the route is spoken to over raw HTTP and websockets."""
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
-import os
 import socket
 import sys
 
 import pytest
 
 # The fixtures are imported by name so that pytest finds them here.
-from .test_upload_limits import (MB, Frames, _auth, _kept, _post, _token, _ws_open,  # noqa: F401
+from .test_upload_limits import (MB, Frames, _auth, _kept, _post, _token, _ws_handshake, _ws_open,  # noqa: F401
                                  server, upload_auth)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc like test_upload_limits")
@@ -63,24 +61,6 @@ def test_an_oversized_upload_is_refused_from_its_header(server, upload_auth):
     error = json.loads(answer.split(b"\r\n\r\n", 1)[1].decode("utf-8"))["error"]
     assert error == "文件“全县扫描件.pdf”（21.0 MB）超过 20 MB 上限，未上传；请压缩或拆分后再上传。", error
     assert quote("全县扫描件.pdf") in head  # the name went URL-encoded, as the page sends it
-
-
-def _ws_handshake(server, cookie: str) -> tuple[socket.socket, Frames]:
-    """A websocket with ``cookie``, upgraded, before Bokeh's ACK is read."""
-    token = _token(server["base"], cookie)
-    sock = socket.create_connection(("127.0.0.1", server["port"]), timeout=30)
-    lines = ["GET /ws HTTP/1.1", f"Host: 127.0.0.1:{server['port']}", "Upgrade: websocket", "Connection: Upgrade",
-             f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}", "Sec-WebSocket-Version: 13",
-             f"Origin: http://127.0.0.1:{server['port']}", f"Sec-WebSocket-Protocol: bokeh, {token}",
-             f"Cookie: tongchou_session={cookie}"]
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(4096)
-        assert chunk, head
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 101"), head[:200]
-    return sock, Frames(sock, head.split(b"\r\n\r\n", 1)[1])
 
 
 def test_one_user_holds_a_bounded_number_of_pages(server):
