@@ -26,13 +26,13 @@ from urllib.parse import parse_qsl, urlencode
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
 from tongchou.errors import NotFound, PermissionDenied, TongchouError
 from tongchou.models import Account
 from tongchou.vocabulary import Actor
 
 from . import i18n
+from .browser import BrowserHistory, PasswordInput, SessionCookie
 from .compat import widget
 from .fmt import alert, esc, html_pane
 from .known_models import ServerModels
@@ -41,25 +41,6 @@ from .sessions import Session, SessionBook
 log = logging.getLogger("tongchou.ui")
 
 IDLE_MINUTES = 30
-
-
-class PasswordInput(pn.widgets.PasswordInput):
-    """A password box that also reports the Enter key (Bokeh's ValueSubmit)."""
-
-    enter_pressed = param.Event(doc="The Enter key was pressed in the box.")
-
-    _rename = {"enter_pressed": None}
-
-    def _get_model(self, doc, root=None, parent=None, comm=None):
-        model = super()._get_model(doc, root, parent, comm)
-        self._register_events("value_submit", model=model, doc=doc, comm=comm)
-        return model
-
-    def _process_event(self, event) -> None:
-        if event.event_name == "value_submit":
-            self.value = event.value
-            self.value_input = event.value
-            self.enter_pressed = True
 PAGES = ("home", "worklist", "ledger", "project", "new", "edit", "reports", "admin", "whatif", "import")
 
 
@@ -68,49 +49,6 @@ def idle_minutes_default() -> float:
         return float(os.environ.get("TONGCHOU_UI_IDLE_MINUTES", IDLE_MINUTES))
     except ValueError:
         return IDLE_MINUTES
-
-
-class BrowserHistory(JSComponent):
-    """Reports the browser's Back and Forward buttons (popstate) to Python,
-    which Panel's Location does not."""
-
-    search = param.String(default="", doc="JSON [time, window.location.search] after a popstate")
-
-    _esm = """
-    export function render({ model }) {
-      const listener = () => { model.search = JSON.stringify([Date.now(), window.location.search]) }
-      window.addEventListener("popstate", listener)
-      model.on("remove", () => window.removeEventListener("popstate", listener))
-      return document.createElement("span")
-    }
-    """
-
-
-class SessionCookie(JSComponent):
-    """Asks the server, over HTTP, to set or clear the HttpOnly session cookie
-    (a websocket cannot set cookies; page scripts never see the cookie)."""
-
-    ticket = param.String(default="", doc="A one-use ticket to exchange for the cookie")
-    clear = param.Integer(default=0, doc="Increased to clear the cookie")
-    stored = param.Integer(default=0, doc="Increased by the page once the cookie is set")
-
-    _esm = """
-    export function render({ model }) {
-      const send = (method, body) => fetch("session", {method, body, credentials: "same-origin",
-        headers: {"Content-Type": "application/x-www-form-urlencoded"}})
-      const post = () => {
-        const ticket = model.ticket
-        if (!ticket) return
-        send("POST", "ticket=" + encodeURIComponent(ticket)).then((r) => {
-          if (r.ok) { model.stored = model.stored + 1 }
-        })
-      }
-      model.on("ticket", post)
-      model.on("clear", () => { send("DELETE", "") })
-      if (model.ticket) { post() }
-      return document.createElement("span")
-    }
-    """
 
 
 class TongchouApp:
