@@ -15,7 +15,7 @@ from .errors import Conflict, InvalidInput, NotFound, Refused
 from .models import Event, Project, now
 from .results import ActResult
 from .seals import seal_of
-from .storage import CORE_COLUMNS, _db_time
+from .storage import ACT_COLUMNS, CORE_COLUMNS, _db_time
 from .values import parse_record, to_json_value
 from .vocabulary import Action, Actor, HistoryEvent, ProjectState, Refusal
 
@@ -56,12 +56,16 @@ class ActionsMixin:
         is written to the audit log in a transaction of its own."""
         try:
             with write_transaction(self.db):
+                # The parameters in force are checked at their first use in the
+                # change: with the project's row when a change starts by locking
+                # one (see ProjectsMixin._row), else on their own (Ledger.params).
                 self._change_params = None
-                self._change_params = self._fresh_params()
+                self._change_params_due = True
                 try:
                     yield
                 finally:
                     self._change_params = None
+                    self._change_params_due = False
         except Refused as exc:
             log = getattr(exc, "log", None)
             if log is not None:
@@ -120,7 +124,7 @@ class ActionsMixin:
         typed = parse_record(list(spec.args), dict(args or {}), what="参数")
         self.check_units(spec.args, typed)
         with self._change():
-            row = self._row(project_id, lock=True)
+            row, documents = self._action_row(project_id)
             if not auth.can_read(self.registry, actor, row.unit_id, self._row_parties(row)):
                 # Logged like any refusal: an attempt on another unit's project is worth
                 # seeing; answered like a project that does not exist, so nothing leaks.
@@ -143,7 +147,7 @@ class ActionsMixin:
             # Guards that count the unit's projects decide one action of the unit at a time.
             if self._guards_read(spec.name, rules.registry):
                 self._lock_unit(row.unit_id)
-            reader, documents = self._rule_reads(state, lock=True)
+            reader, documents = self._rule_reads(state, lock=True, documents=documents)
             refusals = self._refusals(spec, state, typed, history, actor, date, rules, reader, documents)
             if refusals:
                 raise self._refused(actor, row.id, spec.name, date, refusals, typed)
@@ -162,8 +166,14 @@ class ActionsMixin:
                 row.id, fields["name"], row.unit_id, fields["year"], Project.estimate.python_value(fen), target,
                 data, row.version + 1, pin if pin is not None else row.rules, digest, row.created_on,
                 row.created_by_id))
-            update = (target, fields["name"], fields["year"], fen, Project.data.db_value(data), digest,
-                      _db_time(moment), seal, row.id, row.version)
+            # Only the columns that change are set (see storage.act_write_sql).
+            new_values = {"status": target, "name": fields["name"], "year": fields["year"], "estimate": fen,
+                          "data": data}
+            old_values = {"status": row.status, "name": row.name, "year": row.year,
+                          "estimate": Project.estimate.db_value(row.estimate), "data": row.data}
+            changed = tuple(c for c in ACT_COLUMNS if new_values[c] != old_values[c])
+            update = tuple(Project.data.db_value(data) if c == "data" else new_values[c] for c in changed) + (
+                digest, _db_time(moment), seal, row.id, row.version)
             values = {"project": row.id, "seq": len(history) + 1, "action": spec.name, "date": date,
                       "actor": actor.id, "role": actor.role, "args": to_json_value(typed),
                       "from_status": state.status, "to_status": target, "recorded_at": moment}
@@ -172,20 +182,22 @@ class ActionsMixin:
             if self.is_postgres:
                 # One round trip for both: on a server every statement is one, and an
                 # action's cost there is mostly its round trips (docs/performance.md).
-                found = self.db.execute_sql(self._sql("act_write"), update + event).fetchone()
+                found = self.db.execute_sql(self._sql("act_write", changed), update + event).fetchone()
                 if found is None:
                     raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
                 event_id = found[0]
             else:
-                cursor = self.db.execute_sql(self._sql("act_update"), update)
+                cursor = self.db.execute_sql(self._sql("act_write", changed), update)
                 if cursor.rowcount != 1:
                     raise Conflict(f"project {row.id} was changed by someone else; reload and try again")
                 event_id = self.db.execute_sql(self._sql("event_insert"), (row.id,) + event).lastrowid
             self._write_parties(row.id, self.parties(state), self.parties(new_state))
+            rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
+            # The audit link last: on PostgreSQL the chain's head row stays locked
+            # from here to the commit, and every writer takes its turn on it.
             ev = Event(id=event_id, **values)  # the row as written, for its digest
             self.audit.append("event", actor.name, {"event_id": event_id, "digest": event_digest(ev)},
                               project_id=row.id, action=spec.name)
-            rules.pm.hook.tongchou_action_taken(ctx=step.ctx, event_id=event_id)
         # Kept only once committed: the next action on this project (version + 1)
         # then skips reading and decoding its history.
         if len(self._history_cache) >= HISTORY_CACHE:

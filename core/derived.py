@@ -55,10 +55,19 @@ class DerivedMixin:
 
     def insert_derived(self, ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> None:
         """Insert rows made by :func:`derived_rows` (inside the caller's
-        transaction), with one prepared statement per table."""
+        transaction), with one prepared statement per table (SQLite), or one
+        multi-row INSERT per table (PostgreSQL, where the driver's
+        executemany is a round trip per row)."""
         cursor = None
         for name, rows in (("obligation_insert", ob_rows), ("finding_insert", fi_rows)):
-            if rows:
+            if not rows:
+                continue
+            if self.is_postgres:
+                sql = self._sql(name)
+                head, values = sql.split(" VALUES ", 1)
+                self.db.execute_sql(f"{head} VALUES {', '.join([values] * len(rows))}",
+                                    [v for row in rows for v in row])
+            else:
                 cursor = cursor or self.db.cursor()
                 cursor.executemany(self._sql(name), rows)
 

@@ -49,8 +49,8 @@ from .parties import PartiesMixin
 from .projects import ProjectsMixin
 from . import seals
 from .results import ActResult, LedgerFinding, LedgerObligation, Sweep
-from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMNS, derived_digest,
-                      derived_rows)
+from .storage import (_HOT_SQL, CORE_COLUMNS, FINDING_COLUMNS, OBLIGATION_COLUMNS, act_write_sql,
+                      derived_digest, derived_rows)
 from .sweep import SWEEP_CHUNK, SweepMixin
 from .todo import TodoMixin
 from .values import to_json_value
@@ -100,8 +100,10 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._params_signature: tuple = ()
         self._params_checked = 0.0
         self._change_params: ParameterSet | None = None
+        #: a change has begun and not yet checked its parameters (see ActionsMixin._change)
+        self._change_params_due = False
         self._units: dict[int, str] = {}
-        self._sql_cache: dict[str, str] = {}
+        self._sql_cache: dict = {}
         self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
         self._history_cache: dict[int, tuple] = {}  # project id -> (version, history) (ActionsMixin.act)
 
@@ -190,19 +192,21 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
     def is_postgres(self) -> bool:
         return isinstance(self.db, PostgresqlDatabase)
 
-    def _sql(self, name: str) -> str:
+    def _sql(self, name: str, changed: tuple[str, ...] = ()) -> str:
         """The hot path's statements as parameterised SQL for this backend, built
         once: generating them with peewee on every action cost more than
-        running them."""
-        sql = self._sql_cache.get(name)
+        running them.  ``act_write`` with the ``changed`` columns: see
+        :func:`~tongchou.storage.act_write_sql`."""
+        key = (name, changed) if changed else name
+        sql = self._sql_cache.get(key)
         if sql is None:
-            sql = _HOT_SQL[name]
-            if name == "project_lock" and not self.is_postgres:
-                sql = _HOT_SQL["project"]
-            if name == "event_insert" and self.is_postgres:
+            sql = act_write_sql(changed, self.is_postgres) if name == "act_write" else _HOT_SQL[name]
+            if name.startswith("project_lock") and not self.is_postgres:
+                sql = sql.replace(" FOR UPDATE OF p", "").replace(" FOR UPDATE", "")
+            if name in ("event_insert", "project_insert") and self.is_postgres:
                 sql += ' RETURNING "id"'
             sql = sql.replace("?", self.db.param)
-            self._sql_cache[name] = sql
+            self._sql_cache[key] = sql
         return sql
 
     # -- parameters ---------------------------------------------------------
@@ -215,15 +219,21 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         Every change checks that its values are current; reads check at most
         every :data:`PARAMS_RECHECK` seconds, so a sweep or a page costs no
         extra query for it."""
+        if self._change_params_due:  # the first use in a change
+            self._change_params_due = False
+            self._change_params = self._fresh_params()
         if self._change_params is not None:
             return self._change_params  # fixed for the length of one change
         if self._params is not None and time.monotonic() - self._params_checked < PARAMS_RECHECK:
             return self._params
         return self._fresh_params()
 
-    def _fresh_params(self) -> ParameterSet:
-        signature = tuple(self.db.execute_sql(
-            'SELECT COUNT(*), MAX("set_at") FROM "parameter_value"').fetchone())
+    def _fresh_params(self, signature: tuple | None = None) -> ParameterSet:
+        """The parameters in force, read again only when ``signature`` (how
+        many values are set and when the last was: read now unless given)
+        differs from the one they were read under."""
+        if signature is None:
+            signature = tuple(self.db.execute_sql(_HOT_SQL["params_signature"]).fetchone())
         self._params_checked = time.monotonic()
         if self._params is None or signature != self._params_signature:
             # Values of every version's parameters (older versions read theirs

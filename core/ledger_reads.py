@@ -71,9 +71,8 @@ class ReadsMixin:
             sql = ('SELECT "project_id", "id", "kind", "filename", "digest", "uploaded_at" FROM "document" '
                    f'WHERE "project_id" IN ({", ".join(self.db.param for _ in chunk)}) '
                    'ORDER BY "project_id", "uploaded_at", "id"')
-            for pid, doc_id, kind, name, digest, at in self.db.execute_sql(sql, chunk):
-                out[pid].append(DocumentInfo(kind=kind, uploaded=_local_date(at), name=name, digest=digest,
-                                             id=doc_id))
+            for pid, *columns in self.db.execute_sql(sql, chunk):
+                out[pid].append(document_info(*columns))
         return {pid: tuple(docs) for pid, docs in out.items()}
 
     def _documents(self, project_id: int | None) -> tuple[DocumentInfo, ...]:
@@ -106,6 +105,11 @@ class ReadsMixin:
         documents (read now unless given)."""
         reader = self.project_reader(exclude=state.id, lock_unit=state.unit_id if lock else None)
         return reader, (self._documents(state.id) if documents is None else documents)
+
+
+def document_info(doc_id: int, kind: str, name: str, digest: str, uploaded_at: Any) -> DocumentInfo:
+    """A document as rules see it, from its stored columns."""
+    return DocumentInfo(kind=kind, uploaded=_local_date(uploaded_at), name=name, digest=digest, id=doc_id)
 
 
 def _local_date(value: Any) -> dt.date:

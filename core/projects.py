@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 from peewee import JOIN, SQL, fn
 
-from . import auth, parties
+from . import auth, parties, seals
 from .dates import parse_date
 from .errors import Conflict, InvalidInput, NotFound
 from .seals import TamperedRow
 from .field_index import column_name, json_expr, postgres_columns
+from .ledger_reads import document_info
 from .models import Account, Event, Obligation, Project, Unit, now
-from .storage import CORE_COLUMNS, _as_date
+from .reads import DocumentInfo
+from .storage import CORE_COLUMNS, _as_date, _db_time
 from .values import from_json_value, parse_record, parse_value, record_id, to_json_value
 from .vocabulary import CREATE_PROJECT, UPDATE_PROJECT, Actor, HistoryEvent, ProjectState
 
@@ -84,20 +86,52 @@ class ProjectsMixin:
         return {pid: tuple(evs) for pid, evs in out.items()}
 
     def _row(self, project_id: int, *, lock: bool = False) -> Project:
-        pid = record_id(project_id)
-        if pid is None:  # also an id past BIGINT: "no project", not an OverflowError
-            raise NotFound(f"no project {str(project_id)[:40]!r}")
+        pid = self._project_key(project_id)
         # Writers of one project queue on FOR UPDATE (SQLite's BEGIN IMMEDIATE
         # already serialises all writers), so each sees the state the last one left.
         # Raw SQL: building the query with peewee cost more than running it.
-        sql = self._sql("project_lock" if lock else "project")
+        with_params = lock and self._change_params_due
+        sql = self._sql("project_lock_params" if with_params else "project_lock" if lock else "project")
         cursor = self.db.execute_sql(sql, (pid,))
         values = cursor.fetchone()
         if values is None:
             raise NotFound(f"no project {project_id!r}")
+        names = tuple(d[0] for d in cursor.description)
+        if with_params:  # the change's parameters, checked in the same round trip
+            self._take_params_signature(values[-2:])
+            values, names = values[:-2], names[:-2]
+        return self._decode_row(names, values, lock)
+
+    def _action_row(self, project_id: int) -> tuple[Project, tuple[DocumentInfo, ...] | None]:
+        """The first read of an action: the project's row, locked, with the
+        parameters' signature and the project's documents in the same round
+        trip (one row per document).  The documents are None when this is not
+        the change's first read (they are then read on their own)."""
+        if not self._change_params_due:
+            return self._row(project_id, lock=True), None
+        cursor = self.db.execute_sql(self._sql("project_lock_documents"), (self._project_key(project_id),))
+        rows = cursor.fetchall()
+        if not rows:
+            raise NotFound(f"no project {project_id!r}")
+        names = tuple(d[0] for d in cursor.description)[:-7]
+        self._take_params_signature(rows[0][-7:-5])
+        documents = tuple(document_info(*r[-5:]) for r in rows if r[-5] is not None)
+        return self._decode_row(names, rows[0][:-7], True), documents
+
+    @staticmethod
+    def _project_key(project_id: int) -> int:
+        pid = record_id(project_id)
+        if pid is None:  # also an id past BIGINT: "no project", not an OverflowError
+            raise NotFound(f"no project {str(project_id)[:40]!r}")
+        return pid
+
+    def _take_params_signature(self, signature: Sequence[Any]) -> None:
+        self._change_params_due = False
+        self._change_params = self._fresh_params(tuple(signature))
+
+    def _decode_row(self, names: tuple[str, ...], values: Sequence[Any], lock: bool) -> Project:
         # Built by hand: peewee's row wrapper resolves the columns anew for every
         # query, which cost more than the query on the action path.
-        names = tuple(d[0] for d in cursor.description)
         fields = self._row_fields.get(names)
         if fields is None:
             # (None for the generated columns of indexed fields: field_index)
@@ -280,17 +314,23 @@ class ProjectsMixin:
             if refusals:
                 raise self._refused(actor, None, CREATE_PROJECT, date, refusals, {"fields": to_json_value(values)})
             data = {k: to_json_value(v) for k, v in values.items() if k not in CORE_COLUMNS}
-            pid = Project.insert(name=values["name"], unit=unit_id, year=values["year"],
-                                 estimate=values.get("estimate"), status=state.status, data=data,
-                                 created_on=date, created_by=actor.id,
-                                 rules=rules.version.tag).execute()
+            # Prepared SQL rather than peewee's insert: building the statement cost
+            # more than running it (an entry is one of a county's common writes).
+            moment = _db_time(now())
+            cursor = self.db.execute_sql(self._sql("project_insert"), (
+                values["name"], unit_id, values["year"], Project.estimate.db_value(values.get("estimate")),
+                state.status, Project.data.db_value(data), rules.version.tag, date.isoformat(), actor.id,
+                moment, moment))
+            pid = cursor.fetchone()[0] if self.is_postgres else cursor.lastrowid
             self._write_parties(pid, {}, self._party_ids(values))
             self.audit.append("project", actor.name, {"op": "create", "fields": to_json_value(values),
                                                       "date": date}, project_id=pid)
-            new = self._state(self._row(pid))
-            digest = self._recompute(new, (), documents=(), rules=rules)
-            self.db.execute_sql(self._sql("derived_update"), (digest, pid))
-            self._seal("project", [pid])
+            row = self._row(pid)
+            new = self._state(row)
+            row.derived = self._recompute(new, (), documents=(), rules=rules)
+            # The derived digest and the seal over the row as it now reads, in one statement.
+            self.db.execute_sql(self._sql("derived_seal_update"),
+                                (row.derived, seals.seal_row(self.seal_key, "project", row), pid))
         return new
 
     def update_project(self, project_id: int, changes: Mapping[str, Any], actor: Actor,

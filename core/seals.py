@@ -113,10 +113,19 @@ def reseal(key: bytes, table: str, ids: Iterable[Any] | None = None) -> int:
     return changed
 
 
+def _values(table: str, row: Any) -> list[Any]:
+    _, cols = SEALED[table]
+    return [getattr(row, c.object_id_name if isinstance(c, ForeignKeyField) else c.name) for c in cols]
+
+
+def seal_row(key: bytes, table: str, row: Any) -> str:
+    """The seal the model instance ``row`` should carry (its sealed columns as they read back)."""
+    return seal_of(key, table, _values(table, row))
+
+
 def check(key: bytes, table: str, row: Any) -> None:
     """Raise :class:`TamperedRow` unless the model instance ``row`` matches its seal."""
-    _, cols = SEALED[table]
-    values = [getattr(row, c.object_id_name if isinstance(c, ForeignKeyField) else c.name) for c in cols]
+    values = _values(table, row)
     if not std_hmac.compare_digest(seal_of(key, table, values), row.seal or ""):
         raise TamperedRow(table, values[0])
 

@@ -11,7 +11,7 @@ from typing import Any
 from .audit import sm3_hex
 from .citation import Citation
 from .models import Finding, Obligation, Project
-from .values import dumps
+from .values import dumps_rows
 from .vocabulary import Finding as FindingSpec, Obligation as ObligationSpec
 
 #: fields kept in the project table's own columns; every other field is in ``data``
@@ -33,7 +33,7 @@ def derived_digest(ob_rows: Sequence[tuple], fi_rows: Sequence[tuple]) -> str:
     """The SM3 digest stored on a project that says whether its stored
     obligations and findings are already these rows (Python values, columns as
     :data:`OBLIGATION_COLUMNS` and :data:`FINDING_COLUMNS`)."""
-    return sm3_hex(dumps([ob_rows, fi_rows]).encode())
+    return sm3_hex(dumps_rows([ob_rows, fi_rows]).encode())
 
 
 def derived_rows(project_id: int, obligations: Iterable[ObligationSpec],
@@ -53,32 +53,68 @@ def _citation(document: str, articles: str, jurisdiction: str = "") -> Citation:
     return Citation(document, tuple(int(a) for a in articles.split(",") if a), jurisdiction)
 
 
+_EVENT_COLUMNS = ('"project_id", "seq", "action", "date", "actor_id", "role", "args", "from_status", '
+                  '"to_status", "recorded_at"')
+
 _HOT_SQL = {
     "project": 'SELECT * FROM "project" WHERE "id" = ?',
     "project_lock": 'SELECT * FROM "project" WHERE "id" = ? FOR UPDATE',
+    # what says whether the parameters in force changed (Ledger._fresh_params)
+    "params_signature": 'SELECT COUNT(*), MAX("set_at") FROM "parameter_value"',
+    # the first read of a change: the row, locked, and the parameters' signature
+    # in the same round trip (its last two columns)
+    "project_lock_params": ('SELECT p.*, s."n" AS "_params_n", s."at" AS "_params_at" FROM "project" AS p, '
+                            '(SELECT COUNT(*) AS "n", MAX("set_at") AS "at" FROM "parameter_value") AS s '
+                            'WHERE p."id" = ? FOR UPDATE OF p'),
+    # an action's first read: the same and the project's documents, one row
+    # each (the last five columns; NULL when it has none)
+    "project_lock_documents": (
+        'SELECT p.*, s."n" AS "_params_n", s."at" AS "_params_at", d."id" AS "_doc_id", d."kind" AS "_doc_kind", '
+        'd."filename" AS "_doc_name", d."digest" AS "_doc_digest", d."uploaded_at" AS "_doc_at" '
+        'FROM "project" AS p CROSS JOIN '
+        '(SELECT COUNT(*) AS "n", MAX("set_at") AS "at" FROM "parameter_value") AS s '
+        'LEFT JOIN "document" AS d ON d."project_id" = p."id" '
+        'WHERE p."id" = ? ORDER BY d."uploaded_at", d."id" FOR UPDATE OF p'),
     "history": ('SELECT "project_id", "seq", "action", "date", "role", "args", "from_status", "to_status" '
                 'FROM "event" WHERE "project_id" = ? ORDER BY "seq"'),
-    "act_update": ('UPDATE "project" SET "status" = ?, "name" = ?, "year" = ?, "estimate" = ?, "data" = ?, '
-                   '"derived" = ?, "version" = "version" + 1, "updated_at" = ?, "seal" = ? '
-                   'WHERE "id" = ? AND "version" = ?'),
     "obligations_delete": 'DELETE FROM "obligation" WHERE "project_id" = ?',
     "findings_delete": 'DELETE FROM "finding" WHERE "project_id" = ?',
     "derived_update": 'UPDATE "project" SET "derived" = ? WHERE "id" = ?',
+    # a new project's derived digest and seal, once its id is known
+    "derived_seal_update": 'UPDATE "project" SET "derived" = ?, "seal" = ? WHERE "id" = ?',
+    "project_insert": ('INSERT INTO "project" ("name", "unit_id", "year", "estimate", "status", "data", '
+                       '"version", "rules", "derived", "created_on", "created_by_id", "created_at", '
+                       '"updated_at") VALUES (?, ?, ?, ?, ?, ?, 1, ?, \'\', ?, ?, ?, ?)'),
     "obligation_insert": ('INSERT INTO "obligation" ("project_id", "code", "document", "articles", "due", '
                           '"message", "closed_on") VALUES (?, ?, ?, ?, ?, ?, ?)'),
     "finding_insert": ('INSERT INTO "finding" ("project_id", "code", "severity", "document", "articles", '
                        '"message") VALUES (?, ?, ?, ?, ?, ?)'),
-    "event_insert": ('INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
-                     '"from_status", "to_status", "recorded_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    # PostgreSQL only: act_update and event_insert as one statement; no event row
-    # when the project's version moved on (no row updated)
-    "act_write": ('WITH "u" AS (UPDATE "project" SET "status" = ?, "name" = ?, "year" = ?, "estimate" = ?, '
-                  '"data" = ?, "derived" = ?, "version" = "version" + 1, "updated_at" = ?, "seal" = ? '
-                  'WHERE "id" = ? AND "version" = ? RETURNING "id") '
-                  'INSERT INTO "event" ("project_id", "seq", "action", "date", "actor_id", "role", "args", '
-                  '"from_status", "to_status", "recorded_at") '
-                  'SELECT "u"."id", ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "u" RETURNING "id"'),
+    "event_insert": f'INSERT INTO "event" ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
 }
+
+
+#: the project columns an action may change, in the order their values are given
+ACT_COLUMNS = ("status", "name", "year", "estimate", "data")
+
+
+def act_write_sql(changed: tuple[str, ...], postgres: bool) -> str:
+    """The UPDATE of an action's project row (``?`` placeholders), setting only
+    the ``changed`` columns of :data:`ACT_COLUMNS` besides the digest, version,
+    time and seal: a column left out of SET leaves its indexes untouched, and
+    most actions change no indexed column (on SQLite every index of a column
+    in SET is rewritten, which was half the pages an action wrote).
+
+    Values: the changed columns', then derived, updated_at, seal, id, version;
+    on PostgreSQL (one round trip for both writes) followed by the event's
+    values after its project id, and it returns the event's id, no row when
+    the project's version moved on."""
+    sets = "".join(f'"{c}" = ?, ' for c in changed)
+    update = (f'UPDATE "project" SET {sets}"derived" = ?, "version" = "version" + 1, "updated_at" = ?, '
+              '"seal" = ? WHERE "id" = ? AND "version" = ?')
+    if not postgres:
+        return update
+    return (f'WITH "u" AS ({update} RETURNING "id") INSERT INTO "event" ({_EVENT_COLUMNS}) '
+            'SELECT "u"."id", ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "u" RETURNING "id"')
 
 
 class _Decoder:

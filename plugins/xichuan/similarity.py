@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import re
 from array import array
+from functools import lru_cache
 from collections import Counter
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator, Set
 from typing import Protocol
 
 import attrs
@@ -103,12 +104,22 @@ class CharGramRule:
     """
 
     NAME_SHARE = 0.35
+    #: texts whose grams and weight are remembered: a new project is scored
+    #: against ~60 candidates, and the same candidates recur from one to the next
+    PROFILES = 4096
 
     def __init__(self, generic_terms: Iterable[str] = GENERIC_TERMS, generic_weight: float = GENERIC_WEIGHT):
         self.generic_terms = tuple(sorted(set(generic_terms), key=len, reverse=True))
         self.generic = _generic_grams(self.generic_terms)
         self.generic_weight = generic_weight
         self._strip = re.compile("|".join(map(re.escape, self.generic_terms))) if self.generic_terms else None
+        self._profile = lru_cache(maxsize=self.PROFILES)(self._make_profile)
+        self._core = lru_cache(maxsize=self.PROFILES)(self._core_name)
+
+    def _make_profile(self, text: str) -> tuple[frozenset[str], float]:
+        """A text's bigrams and their total weight."""
+        grams = frozenset(bigrams(text))
+        return grams, sum(self.weight(g) for g in grams)
 
     # -- indexing -------------------------------------------------------------
 
@@ -121,29 +132,35 @@ class CharGramRule:
     # -- scoring --------------------------------------------------------------
 
     def _sim(self, a: set[str], b: set[str]) -> float:
+        w = self.weight
+        return self._sim_weighted(a, sum(w(g) for g in a), b, sum(w(g) for g in b))
+
+    def _sim_weighted(self, a: Set[str], wa: float, b: Set[str], wb: float) -> float:
         if not a or not b:
             return 0.0
         w = self.weight
         shared = sum(w(g) for g in a & b)
-        wa, wb = sum(w(g) for g in a), sum(w(g) for g in b)
         dice = 2 * shared / (wa + wb)
         contained = shared / min(wa, wb)
         return (dice + contained) / 2
+
+    def _text_sim(self, a: str, b: str) -> float:
+        return self._sim_weighted(*self._profile(a), *self._profile(b))
 
     def _core_name(self, name: str) -> str:
         text = "".join(_runs(name))
         return self._strip.sub("", text) if self._strip else text
 
     def name_score(self, a: str, b: str) -> float:
-        by_grams = self._sim(bigrams(a), bigrams(b))
-        ca, cb = self._core_name(a), self._core_name(b)
+        by_grams = self._text_sim(a, b)
+        ca, cb = self._core(a), self._core(b)
         by_chars = _indel().normalized_similarity(ca, cb) if len(ca) >= 2 and len(cb) >= 2 else 0.0
         return max(by_grams, by_chars)
 
     def score(self, a: tuple[str, str], b: tuple[str, str], reasons: bool = True) -> Match:
         name = self.name_score(a[0], b[0])
         if (a[1] or "").strip() and (b[1] or "").strip():
-            scope = self._sim(bigrams(a[1]), bigrams(b[1]))
+            scope = self._text_sim(a[1], b[1])
             value = self.NAME_SHARE * name + (1 - self.NAME_SHARE) * scope
         else:
             value = name
