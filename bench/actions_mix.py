@@ -36,23 +36,57 @@ OPERATING_PER_NEW = 9
 #: runs in one ledger act on disjoint projects: those whose id modulo this is their ``skip``
 PARTS = 16
 _SKIP = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
+#: the audit chain's head read under lock (PostgreSQL; SQLite's writers hold the whole database)
+_HEAD_LOCK = 'FROM "audit_head" WHERE "id" = 1 FOR UPDATE'
+
 
 
 class Tracer:
     """Records every statement run through ``db`` (``execute_sql`` and a
-    cursor's ``executemany``), one list per action."""
+    cursor's ``executemany``), one list per action, and the seconds each
+    action spent waiting on the database (those calls and its commit), so
+    the rest, Tongchou's own Python, can be told apart (``db_seconds``)."""
 
     def __init__(self, db):
         self.db = db
         self.actions: list[list[tuple[str, str, Any]]] = []
+        self.db_seconds: list[float] = []
+        #: PostgreSQL: how long each action held the audit chain's head row
+        #: (locked from its append to its commit), which writers take in turn
+        self.chain_holds: list[float] = []
+        self.head_locked: float | None = None
         self.current: list | None = None
-        real_execute, real_cursor = db.execute_sql, db.cursor
+        self.waited = 0.0
+        real_execute, real_cursor, real_commit, real_begin = db.execute_sql, db.cursor, db.commit, db.begin
         tracer = self
 
         def execute_sql(sql, params=None, *a, **kw):
             if tracer.current is not None and not sql.lstrip().upper().startswith(_SKIP):
                 tracer.current.append(("one", sql, tuple(params) if params is not None else None))
-            return real_execute(sql, params, *a, **kw)
+            t = time.perf_counter()
+            if _HEAD_LOCK in sql:
+                tracer.head_locked = t
+            try:
+                return real_execute(sql, params, *a, **kw)
+            finally:
+                tracer.waited += time.perf_counter() - t
+
+        def timed(call):
+            def wrapper(*a, **kw):
+                t = time.perf_counter()
+                try:
+                    return call(*a, **kw)
+                finally:
+                    tracer.waited += time.perf_counter() - t
+            return wrapper
+
+        def commit(*a, **kw):
+            try:
+                return timed(real_commit)(*a, **kw)
+            finally:
+                if tracer.head_locked is not None and tracer.current is not None:
+                    tracer.chain_holds.append(time.perf_counter() - tracer.head_locked)
+                tracer.head_locked = None
 
         class _Cursor:
             def __init__(self, cursor):
@@ -62,7 +96,11 @@ class Tracer:
                 rows = [tuple(r) for r in rows]
                 if tracer.current is not None:
                     tracer.current.append(("many", sql, rows))
-                return self._cursor.executemany(sql, rows)
+                t = time.perf_counter()
+                try:
+                    return self._cursor.executemany(sql, rows)
+                finally:
+                    tracer.waited += time.perf_counter() - t
 
             def __iter__(self):
                 return iter(self._cursor)
@@ -72,17 +110,21 @@ class Tracer:
 
         db.execute_sql = execute_sql
         db.cursor = lambda *a, **kw: _Cursor(real_cursor(*a, **kw))
-        self._restore = (real_execute, real_cursor)
+        # BEGIN is a round trip of its own on PostgreSQL (peewee sends it)
+        db.commit, db.begin = commit, timed(real_begin)
+        self._restore = (real_execute, real_cursor, real_commit, real_begin)
 
     def start(self) -> None:
         self.current = []
+        self.waited = 0.0
 
     def stop(self) -> None:
         self.actions.append(self.current or [])
+        self.db_seconds.append(self.waited)
         self.current = None
 
     def close(self) -> None:
-        self.db.execute_sql, self.db.cursor = self._restore
+        self.db.execute_sql, self.db.cursor, self.db.commit, self.db.begin = self._restore
 
 
 def _unit_actors(ledger: Ledger, unit_ids: set[int]) -> dict[int, Any]:
@@ -154,19 +196,32 @@ def steps(ledger: Ledger, chosen: dict) -> list:
     return out + operating[oi:]
 
 
-def warm(ledger: Ledger) -> float:
+#: steps of the mix taken before the timing starts (two rounds of a year's
+#: interleaving): a process's first actions load modules and fill caches that
+#: every later action finds ready; neither they nor their statements are measured
+WARM_STEPS = 2 * (OPERATING_PER_NEW + 4)
+#: projects' worth of the mix a single-writer run takes (a third enter and go
+#: through approval): ~1,000 timed actions, so that one busy moment of a shared
+#: machine moves the median and the throughput little
+SAMPLE_PROJECTS = 240
+
+
+def warm(ledger: Ledger, work: list | None = None) -> float:
     """Build what a long-running process builds at its first use and keeps,
     before the mix is timed: xichuan's duplicate check indexes every project's
     name and scope at the first entry of a process (13 s at 60,000 projects on
     a busy machine, which alone made the single-writer figure 18/s instead of
-    37/s).  ``tongchou serve`` pays it once; the mix measures the steady state,
-    and the seconds it took are reported beside (``warmup_s``)."""
+    37/s), and the first :data:`WARM_STEPS` of ``work`` are taken.
+    ``tongchou serve`` pays it once; the mix measures the steady state (the
+    rest of ``work``), and the seconds it took are reported beside (``warmup_s``)."""
     t = time.perf_counter()
     try:
         from tongchou.plugins.xichuan.duplicates import find_check
         find_check(ledger).index(ledger.db)
     except Exception:  # noqa: BLE001 - another pack: nothing of the kind to build
         pass
+    for step in (work or [])[:WARM_STEPS]:
+        step()
     return time.perf_counter() - t
 
 
@@ -188,7 +243,30 @@ def run_mix(ledger: Ledger, work: list, tracer: Tracer | None = None) -> dict:
         latencies.append(time.perf_counter() - t)
         if tracer:
             tracer.stop()
-    return summary(latencies, time.perf_counter() - t0)
+    out = summary(latencies, time.perf_counter() - t0)
+    if tracer:
+        # Per action: the time waiting on the database, and the rest (Python).
+        waited = tracer.db_seconds[-len(latencies):]
+        out["db_median_ms"] = round(statistics.median(waited) * 1000, 3)
+        out["python_median_ms"] = round(statistics.median(l - w for l, w in zip(latencies, waited)) * 1000, 3)
+        if tracer.chain_holds:
+            # Writers append to one chain, so however many there are, at most
+            # one action per hold commits: the ceiling of concurrent writers.
+            hold = statistics.median(tracer.chain_holds)
+            out["chain_hold_ms"] = round(hold * 1000, 3)
+            out["chain_ceiling"] = round(1 / hold)
+    return out
+
+
+def round_trip_ms(db, n: int = 300) -> float:
+    """The median time of ``SELECT 1`` through the driver: what every
+    statement costs before the database does any work for it."""
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        db.execute_sql("SELECT 1").fetchone()
+        times.append(time.perf_counter() - t)
+    return round(statistics.median(times) * 1000, 3)
 
 
 def replay(db, actions: list) -> dict:

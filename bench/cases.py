@@ -267,17 +267,19 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     from . import actions_mix as mix
     ledger = _open(url, key_file)
     sync = _sync_setting(ledger, opts.get("synchronous"))
-    chosen = mix.plan(ledger, max(1, int(opts.get("projects", 150)) // 3), skip=int(opts.get("skip", 0)))
+    sample = int(opts.get("sample", mix.SAMPLE_PROJECTS))
+    chosen = mix.plan(ledger, max(1, sample // 3), skip=int(opts.get("skip", 0)))
     touched = [pid for pid, _ in chosen["operating"]]
+    work = mix.steps(ledger, chosen)
+    warmup = mix.warm(ledger, work)
+    # The floor's copy as the timed actions find the ledger: after the warm-up steps.
     if ledger.is_postgres:
         mix.postgres_copy(ledger, "bench_floor", touched)
     else:
         floor_path = mix.sqlite_copy(ledger.db.database, opts.get("synchronous") or "normal")
-    work = mix.steps(ledger, chosen)
-    warmup = mix.warm(ledger)
     tracer = mix.Tracer(ledger.db)
     try:
-        measured = mix.run_mix(ledger, work, tracer)
+        measured = mix.run_mix(ledger, work[mix.WARM_STEPS:], tracer)
     finally:
         tracer.close()
     from tongchou.db import open_database
@@ -301,7 +303,8 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     statements = sum(len(a) for a in tracer.actions) / max(1, len(tracer.actions))
     return {**measured, "baseline": floor["value"], "floor_median_ms": floor["median_ms"],
             "floor_p95_ms": floor["p95_ms"], "commit_floor": round(commits), "sync": sync,
-            "statements_per_action": round(statements, 1), "warmup_s": round(warmup, 2)}
+            "statements_per_action": round(statements, 1), "round_trip_ms": mix.round_trip_ms(ledger.db),
+            "warmup_s": round(warmup, 2)}
 
 
 def _worker(args: tuple) -> tuple[int, float, float]:
@@ -310,7 +313,11 @@ def _worker(args: tuple) -> tuple[int, float, float]:
     ledger = _open(url, key_file)
     work = [] if baseline else mix.steps(ledger, mix.plan(ledger, projects, skip=skip))
     if not baseline:
-        mix.warm(ledger)
+        try:
+            mix.warm(ledger, work)
+        except Exception as exc:  # noqa: BLE001 - as below: say what it was, picklably
+            raise RuntimeError(f"writer {skip}, warming up: {type(exc).__name__}: {exc}") from None
+        work = work[mix.WARM_STEPS:]
     while time.time() < start_at:  # start together, after every worker has opened its ledger
         time.sleep(0.001)
     t = time.perf_counter()
@@ -330,7 +337,7 @@ def _worker(args: tuple) -> tuple[int, float, float]:
 
 
 def _writers(url: str, key_file: str, writers: int, projects: int, first_skip: int, baseline: bool) -> float:
-    start_at = time.time() + 3
+    start_at = time.time() + 12  # after every worker has built its index and warmed up (~5 s for 4 on 2 cores)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(writers) as pool:
         results = pool.map(_worker, [(url, key_file, projects, first_skip + w, baseline, start_at)
@@ -344,8 +351,10 @@ def actions_concurrent(url: str, key_file: str, opts: dict) -> dict:
     its own, beside the same mix in one process in the same run (the scaling);
     the baseline is bare commits, four processes against one (the scaling the
     database and the cores allow at most)."""
+    from . import actions_mix as mix
     writers = int(opts.get("writers", 4))
-    projects = max(1, int(opts.get("projects", 150)) // 3 // writers)
+    # each writer a quarter of the single-writer run's sample; one writer alone the same quarter
+    projects = max(1, int(opts.get("sample", mix.SAMPLE_PROJECTS)) // 3 // writers)
     baseline = bool(opts.get("baseline"))
     if baseline:
         ledger = _open(url, key_file)

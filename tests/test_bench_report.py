@@ -31,3 +31,19 @@ def test_the_markdown_says_when_where_and_which_targets_were_met():
     scaling = next(ln for ln in text.splitlines() if ln.startswith("| 办理事项，真实组合，4 个写进程"))
     assert "未达到：4 进程/1 进程 1.2x，目标 ≥ 1.5x（-20%）" in scaling and "裸提交 4 进程/1 进程为 1.1x" in scaling
     assert "SQLite：生成 1,000 个项目" in text
+
+
+def test_a_missed_action_target_says_where_the_time_of_an_action_went():
+    """PostgreSQL's single writer against bare commits: the run's own figures
+    show what no change to the Python alone goes below (its own time, a round
+    trip per statement, the commit); SQLite's: Python against database."""
+    pg = _row("actions", "postgres", 200.0, 400.0, "/s", commit_floor=2000, python_median_ms=1.0,
+              db_median_ms=3.0, statements_per_action=7.0, round_trip_ms=0.1)
+    pg["extra"]["commit_ratio"] = 10.0
+    pg["missed"] = check("actions", "postgres", pg, full=False)
+    lite = _row("actions", "sqlite", 900.0, 3600.0, "/s", python_median_ms=0.4, db_median_ms=0.12)
+    text = markdown([pg, lite], [], dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc), 0.5, 0.5, 1, 1000, [])
+    pg_line, lite_line = [ln for ln in text.splitlines() if ln.startswith("| 办理事项，真实组合，单写者")]
+    # 1.0 + 7 x 0.1 + 0.5 ms = 2.2 ms, 4.4 times a bare commit of 0.5 ms
+    assert "7.0 条语句 × 往返 0.1 ms" in pg_line and "一次裸提交 0.50 ms" in pg_line and "裸提交的 4.4x" in pg_line
+    assert "结果 900/s，目标 ≥ 1,000/s" in lite_line and "本进程 Python 0.4 ms，等待数据库 0.12 ms" in lite_line
