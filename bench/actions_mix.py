@@ -14,6 +14,15 @@ with the same parameters through the same driver, one transaction per action,
 on a copy of the ledger taken before the run (SQLite: a backup of the file;
 PostgreSQL: a schema holding the tables, with the rows the actions touch).
 The ratio is then what Tongchou's Python adds over its own SQL.
+
+The timed run on SQLite is not recorded at all: the same mix is taken again
+on a second copy, recorded there, and that record is what the floor replays.
+On PostgreSQL (a copy of the whole ledger would take longer than the run) the
+timed run is the recorded one.  Recording wraps only ``execute_sql`` and the
+cursors taken outside it: wrapping every statement's cursor once made the
+recorded mix a third slower than the plain one.  ``python -m bench.cases
+actions_trace_cost URL KEY '{}'`` measures what recording costs (plain over
+recorded throughput, in alternating rounds).
 """
 from __future__ import annotations
 
@@ -55,6 +64,7 @@ class Tracer:
         #: (locked from its append to its commit), which writers take in turn
         self.chain_holds: list[float] = []
         self.head_locked: float | None = None
+        self.inside = False
         self.current: list | None = None
         self.waited = 0.0
         real_execute, real_cursor, real_commit, real_begin = db.execute_sql, db.cursor, db.commit, db.begin
@@ -66,9 +76,11 @@ class Tracer:
             t = time.perf_counter()
             if _HEAD_LOCK in sql:
                 tracer.head_locked = t
+            tracer.inside = True  # the cursor peewee takes for it needs no wrapper
             try:
                 return real_execute(sql, params, *a, **kw)
             finally:
+                tracer.inside = False
                 tracer.waited += time.perf_counter() - t
 
         def timed(call):
@@ -109,7 +121,9 @@ class Tracer:
                 return getattr(self._cursor, name)
 
         db.execute_sql = execute_sql
-        db.cursor = lambda *a, **kw: _Cursor(real_cursor(*a, **kw))
+        # Only cursors taken outside execute_sql (for executemany) are wrapped:
+        # a wrapper on every statement's cursor cost more than the statement.
+        db.cursor = lambda *a, **kw: real_cursor(*a, **kw) if tracer.inside else _Cursor(real_cursor(*a, **kw))
         # BEGIN is a round trip of its own on PostgreSQL (peewee sends it)
         db.commit, db.begin = commit, timed(real_begin)
         self._restore = (real_execute, real_cursor, real_commit, real_begin)
@@ -285,9 +299,9 @@ def replay(db, actions: list) -> dict:
     return summary(latencies, time.perf_counter() - t0)
 
 
-def sqlite_copy(path: str, synchronous: str) -> str:
-    """A copy of the SQLite ledger (the backup API) for the floor to write to."""
-    dst = str(Path(path).with_name(Path(path).stem + "-floor.db"))
+def sqlite_copy(path: str, name: str) -> str:
+    """A copy of the SQLite ledger (the backup API), ``<stem>-<name>.db``."""
+    dst = str(Path(path).with_name(f"{Path(path).stem}-{name}.db"))
     for suffix in ("", "-wal", "-shm"):
         Path(dst + suffix).unlink(missing_ok=True)
     src = sqlite3.connect(path)

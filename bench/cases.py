@@ -265,6 +265,7 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     median and p95 per action, beside the same statements replayed as raw SQL
     on a copy taken before the run (the floor) and bare commits."""
     from . import actions_mix as mix
+    from tongchou.db import open_database
     ledger = _open(url, key_file)
     sync = _sync_setting(ledger, opts.get("synchronous"))
     sample = int(opts.get("sample", mix.SAMPLE_PROJECTS))
@@ -272,22 +273,33 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     touched = [pid for pid, _ in chosen["operating"]]
     work = mix.steps(ledger, chosen)
     warmup = mix.warm(ledger, work)
-    # The floor's copy as the timed actions find the ledger: after the warm-up steps.
+    # The copies as the timed actions find the ledger: after the warm-up steps.
     if ledger.is_postgres:
         mix.postgres_copy(ledger, "bench_floor", touched)
-    else:
-        floor_path = mix.sqlite_copy(ledger.db.database, opts.get("synchronous") or "normal")
-    tracer = mix.Tracer(ledger.db)
-    try:
-        measured = mix.run_mix(ledger, work[mix.WARM_STEPS:], tracer)
-    finally:
-        tracer.close()
-    from tongchou.db import open_database
-    if ledger.is_postgres:
+        tracer = mix.Tracer(ledger.db)
+        try:
+            measured = mix.run_mix(ledger, work[mix.WARM_STEPS:], tracer)
+        finally:
+            tracer.close()
         floor_db = open_database(url)
         floor_db.connect()
         floor_db.execute_sql('SET search_path TO "bench_floor"')
     else:
+        floor_path = mix.sqlite_copy(ledger.db.database, "floor")
+        twin_path = mix.sqlite_copy(ledger.db.database, "twin")
+        measured = mix.run_mix(ledger, work[mix.WARM_STEPS:])
+        # The same mix again on the twin, recorded: the statements the floor replays.
+        twin = _open(twin_path, key_file)
+        _sync_setting(twin, opts.get("synchronous"))
+        twin_work = mix.steps(twin, chosen)
+        mix.warm(twin)
+        tracer = mix.Tracer(twin.db)
+        try:
+            split = mix.run_mix(twin, twin_work[mix.WARM_STEPS:], tracer)
+        finally:
+            tracer.close()
+            twin.close()
+        measured.update({k: split[k] for k in ("db_median_ms", "python_median_ms")})
         floor_db = open_database(floor_path)
         floor_db.connect()
         if opts.get("synchronous"):
@@ -297,14 +309,36 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     if ledger.is_postgres:
         ledger.db.execute_sql('DROP SCHEMA "bench_floor" CASCADE')
     else:
-        for suffix in ("", "-wal", "-shm"):
-            Path(floor_path + suffix).unlink(missing_ok=True)
+        for path in (floor_path, twin_path):
+            for suffix in ("", "-wal", "-shm"):
+                Path(path + suffix).unlink(missing_ok=True)
     commits = _commit_floor(ledger, 400)
     statements = sum(len(a) for a in tracer.actions) / max(1, len(tracer.actions))
     return {**measured, "baseline": floor["value"], "floor_median_ms": floor["median_ms"],
             "floor_p95_ms": floor["p95_ms"], "commit_floor": round(commits), "sync": sync,
             "statements_per_action": round(statements, 1), "round_trip_ms": mix.round_trip_ms(ledger.db),
             "warmup_s": round(warmup, 2)}
+
+
+def actions_trace_cost(url: str, key_file: str, opts: dict) -> dict:
+    """What recording the statements (bench.actions_mix.Tracer) adds to an
+    action: the mix in rounds of ~260 actions on projects of their own,
+    recorded and not in turn; ``value`` is plain over recorded throughput."""
+    from . import actions_mix as mix
+    ledger = _open(url, key_file)
+    _sync_setting(ledger, opts.get("synchronous"))
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(int(opts.get("rounds", 6))):
+        work = mix.steps(ledger, mix.plan(ledger, 20, skip=int(opts.get("skip", 8)) + i))
+        mix.warm(ledger, work)
+        tracer = mix.Tracer(ledger.db) if i % 2 else None
+        try:
+            rates[tracer is not None].append(mix.run_mix(ledger, work[mix.WARM_STEPS:], tracer)["value"])
+        finally:
+            if tracer is not None:
+                tracer.close()
+    plain, traced = statistics.median(rates[False]), statistics.median(rates[True])
+    return {"value": round(plain / traced, 3), "unit": "x", "plain": round(plain), "traced": round(traced)}
 
 
 def _worker(args: tuple) -> tuple[int, float, float]:
@@ -428,7 +462,7 @@ def findings_cli(url: str, key_file: str, opts: dict) -> dict:
 
 BENCHMARKS = {"sweep": sweep, "ledger_page": ledger_page, "field_page": field_page, "project_page": project_page,
               "actions": actions, "actions_concurrent": actions_concurrent, "scenarios": scenarios,
-              "findings_cli": findings_cli}
+              "findings_cli": findings_cli, "actions_trace_cost": actions_trace_cost}
 
 
 def main(argv: list[str]) -> None:
