@@ -38,8 +38,12 @@ def _entry_text(app, e) -> str:
     return text
 
 
-def worklist_table(app, limit: int, css_class: str = "tc-worklist"):
-    items, total = queries.worklist(app.ledger, app.actor, limit=limit, on=app.today())
+def worklist_table(app, limit: int, css_class: str = "tc-worklist", found=None):
+    """The worklist as a table, with how many rows it shows and how many
+    projects wait in all; ``found``: :func:`queries.worklist`'s answer when
+    already read (off the event loop, see :func:`deferred_worklist`)."""
+    items, total = found if found is not None else queries.worklist(app.ledger, app.actor, limit=limit,
+                                                                      on=app.today())
     if not items:
         return html_pane(f'<p class="tc-muted">{esc(app.t("worklist_empty"))}</p>', css_classes=[css_class]), 0, 0
     reg = app.registry
@@ -92,14 +96,12 @@ def home(app, **_params):
 
     # My worklist first: it is what a user comes for.
     if app.has_actions():
-        table, shown, total = worklist_table(app, HOME_WORKLIST)
-        more = widget(pn.widgets.Button, name=app.t("worklist_all"), button_type="light", css_classes=["tc-worklist-all"])
-        app.on_click(more, lambda: app.go("worklist"))
-        head = html_pane(f'<div class="tc-h">{esc(app.t("worklist"))}</div>'
-                         f'<div class="tc-muted">{esc(app.t("worklist_hint"))}'
-                         + (f' {esc(app.t("worklist_more", total=total, shown=shown))}' if total > shown else "")
-                         + "</div>")
-        parts += [head, table] + ([more] if total > shown else [])
+        def show(table, shown, total):
+            more = widget(pn.widgets.Button, name=app.t("worklist_all"), button_type="light",
+                          css_classes=["tc-worklist-all"])
+            app.on_click(more, lambda: app.go("worklist"))
+            return [_worklist_head(app, shown, total), table] + ([more] if total > shown else [])
+        parts.append(deferred_worklist(app, HOME_WORKLIST, "tc-worklist", show))
 
     # Overdue obligations and violations next.
     parts.append(html_pane(f'<div class="tc-h">{esc(app.t("problems"))}</div>'))
@@ -155,12 +157,32 @@ def chart_panes(app, totals) -> list:
     return out
 
 
+def _worklist_head(app, shown: int | None = None, total: int | None = None):
+    more = total is not None and shown is not None and total > shown
+    return html_pane(f'<div class="tc-h">{esc(app.t("worklist"))}</div>'
+                     f'<div class="tc-muted">{esc(app.t("worklist_hint"))}'
+                     + (f' {esc(app.t("worklist_more", total=total, shown=shown))}' if more else "") + "</div>")
+
+
+def deferred_worklist(app, limit: int, css_class: str, show) -> pn.Column:
+    """The worklist's place on a page, filled when it has been read off the
+    event loop: for a province-wide role it evaluates every candidate project
+    (seconds at 100,000 projects), and the rest of the page need not wait.
+    ``show(table, shown, total)`` gives what goes in its place."""
+    area = pn.Column(_worklist_head(app), pn.indicators.LoadingSpinner(value=True, size=24),
+                     sizing_mode="stretch_width", css_classes=[css_class + "-area"])
+    on = app.today()
+    app.defer(lambda: queries.worklist(app.ledger, app.actor, limit=limit, on=on),
+              lambda found: area.__setitem__(slice(None), show(*worklist_table(app, limit, css_class, found))))
+    return area
+
+
 def worklist_page(app, **_params):
-    parts = [html_pane(f'<div class="tc-h">{esc(app.t("worklist"))}</div>'
-                       f'<div class="tc-muted">{esc(app.t("worklist_hint"))}</div>')]
-    table, shown, total = worklist_table(app, queries.WORKLIST_LIMIT, css_class="tc-worklist-full")
-    parts.append(table)
-    if total > shown:
-        parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("worklist_more", total=total, shown=shown))}</p>'))
-    return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["tc-page-worklist"])
+    def show(table, shown, total):
+        out = [_worklist_head(app), table]
+        if total > shown:
+            out.append(html_pane(f'<p class="tc-muted">{esc(app.t("worklist_more", total=total, shown=shown))}</p>'))
+        return out
+    return pn.Column(deferred_worklist(app, queries.WORKLIST_LIMIT, "tc-worklist-full", show),
+                     sizing_mode="stretch_width", css_classes=["tc-page-worklist"])
 

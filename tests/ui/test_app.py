@@ -360,3 +360,25 @@ def test_money_display_in_wan_keeps_every_fen():
     assert format_money(Decimal("1860000.01"), "wan") == "186.000001 万元"
     assert format_money(Decimal("1860000.00"), "yuan") == "1,860,000.00 元"
     assert format_money(None, "wan") == "—"
+
+
+def test_the_home_page_is_drawn_before_the_worklist_is_read(demo, monkeypatch):
+    """A province-wide role's 我的待办 evaluates every candidate project
+    (docs/performance.md): the home page's figures and problems do not wait
+    for it; its place shows a spinner until the read, off the event loop, ends."""
+    pending = []
+    app = logged_in(demo, "bureau")
+    monkeypatch.setattr(app, "defer", lambda compute, done: pending.append((compute, done)))
+    app.go("home")
+    page = html_of(app.content)
+    assert "tc-kpi" in page and "tc-worklist" not in page.replace("tc-worklist-area", "")
+    area = next(o for o in app.content.objects[0].objects if "tc-worklist-area" in (o.css_classes or []))
+    assert any(type(o).__name__ == "LoadingSpinner" for o in area.objects)
+    worklist = [(c, d) for c, d in pending if "worklist" in c.__code__.co_names]
+    assert len(worklist) == 1
+    compute, done = worklist[0]
+    done(compute())
+    assert not any(type(o).__name__ == "LoadingSpinner" for o in area.objects)
+    [table] = [o for o in area.objects if "tc-worklist" in (o.css_classes or [])]
+    items, total = queries.worklist(demo, demo.actor("bureau"), limit=8, on=app.today())
+    assert items and list(table.value["id"]) == [w.project.id for w in items]
