@@ -98,16 +98,34 @@ class SweepMixin:
         return out, obligations
 
     def _sweep_hook(self, on: dt.date, scope: "parties.Scope | None", project_id: int | None,
-                    include_advice: bool) -> list[LedgerFinding]:
+                    include_advice: bool, remember: bool = False) -> list[LedgerFinding]:
         """Findings plugins see on ``on`` (``tongchou_sweep``), asked for
         :data:`SWEEP_CHUNK` projects at a time; nothing is read when no plugin
-        implements the hook."""
+        implements the hook.  ``remember``: the answer is kept for the same
+        question until the next write (see below)."""
         # Each version of the rules asks its own plugins about the projects it
         # governs (one version unless the pack declares several).
         hooks = {v.name: v.jurisdiction.pm.hook.tongchou_sweep for v in self.rule_versions}
         hooks = {name: h for name, h in hooks.items() if h.get_hookimpls()}
         if not hooks:
             return []
+        # The same question again while nothing was written (every write moves
+        # the audit chain's head): the home page asks it for its counts and for
+        # its first rows, and at a province's scale it is a third of a second.
+        if not remember:
+            return self._ask_sweep_hooks(hooks, on, scope, project_id, include_advice)
+        head = self.db.execute_sql('SELECT "last_id", "last_mac" FROM "audit_head"').fetchone()
+        key = (on, scope, project_id, include_advice, tuple(head) if head else None,
+               self._params_signature)
+        memo = getattr(self, "_sweep_memo", None)
+        if memo is not None and memo[0] == key:
+            return list(memo[1])
+        out = self._ask_sweep_hooks(hooks, on, scope, project_id, include_advice)
+        self._sweep_memo = (key, tuple(out))
+        return out
+
+    def _ask_sweep_hooks(self, hooks: dict, on: dt.date, scope: "parties.Scope | None", project_id: int | None,
+                         include_advice: bool) -> list[LedgerFinding]:
         # The union of the statuses the implementations look at; None when one
         # of them looks at every project.
         statuses: set[str] | None = set()
@@ -199,7 +217,7 @@ class SweepMixin:
                f'{join} WHERE ' + " AND ".join(['o."closed_on" IS NULL', 'o."due" < ?', *where]) + " GROUP BY 1")
         for key, n in self.db.execute_sql(sql.replace("?", self.db.param), [on.isoformat(), *params]):
             counts[key] = counts.get(key, 0) + int(n)
-        for f in self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice):
+        for f in self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice, remember=True):
             key = f.severity if by == "severity" else f.unit
             counts[key] = counts.get(key, 0) + 1
         return counts
@@ -215,7 +233,7 @@ class SweepMixin:
         decode = _Decoder(self.jurisdiction.title)
         cite_of, date_of = decode.citation, decode.date
         order = {"overdue": 0, "violation": 1, "advice": 2}
-        hooked = self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice)
+        hooked = self._sweep_hook(on, parties.scope(self.registry, actor), None, include_advice, remember=True)
         out: list[LedgerFinding] = []
         for severity in ("overdue", "violation", "advice"):
             if len(out) >= limit or (severity == "advice" and not include_advice):

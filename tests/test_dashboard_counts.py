@@ -74,3 +74,27 @@ def test_a_change_drops_only_the_dashboards_that_see_the_project(province):
     assert kept == {u for u in unit_of.values() if u not in (None, seen_by)}
     queries.changed()
     assert not queries._cache
+
+
+def test_a_write_between_two_dashboards_is_seen_by_the_second(tmp_path):
+    """The home page's two questions share what sweep plugins answered until
+    the next write: a draft past 第七条's deadline is advice on the first
+    dashboard and, once moved to the next year, on neither the second's counts
+    nor its rows."""
+    import datetime as dt
+
+    from tongchou.packs import load_jurisdiction
+    from tests.conftest import County
+    ledger = Ledger.open(str(tmp_path / "w.db"), jurisdiction=load_jurisdiction("xichuan"), key_file=tmp_path / "k")
+    county = County(ledger)
+    draft = county.project(day=dt.date(2025, 6, 1), year=2026)
+    on = dt.date(2025, 7, 2)
+    def seventh(rows):
+        return [f for f in rows if f.project_id == draft.id and f.citation.articles == (7,)]
+    assert len(seventh(ledger.top_findings(None, on, 50, include_advice=True))) == 1
+    assert ledger.finding_counts(None, on, include_advice=True).get("advice", 0) >= 1
+    ledger.update_project(draft.id, {"year": 2027}, county.users["unit"], dt.date(2025, 7, 1))  # due 2026-06-30
+    assert seventh(ledger.top_findings(None, on, 50, include_advice=True)) == []
+    assert ledger.finding_counts(None, on, include_advice=True) == _tally(
+        ledger.findings(on, None, include_advice=True), "severity")
+    ledger.close()

@@ -187,15 +187,19 @@ class TongchouApp:
                 return None
         return wrapped
 
-    def defer(self, compute: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def defer(self, compute: Callable[[], Any], done: Callable[[Any], None], after: float = 0.0) -> None:
         """Run a slow read off the event loop, then hand its result to ``done``
-        (in the session).  Without a server session it runs at once."""
+        (in the session).  Without a server session it runs at once.  ``after``:
+        seconds to let pass first, so that a long read (it holds the
+        interpreter most of the time) starts once the page is on its way."""
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             done(compute())
             return
 
         async def run():
+            if after:
+                await asyncio.sleep(after)
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(None, compute)

@@ -12,6 +12,11 @@ from .tables import clickable_table
 
 HOME_WORKLIST = 8
 PROBLEMS_SHOWN = 50
+#: a user who sees more projects than this (a province-wide role) has the
+#: home page's worklist read WORKLIST_AFTER seconds after the page is sent: the
+#: read holds the interpreter for seconds then, and would slow the page down
+WORKLIST_MANY = 5_000
+WORKLIST_AFTER = 2.0
 
 
 def notices_pane(app):
@@ -101,7 +106,8 @@ def home(app, **_params):
                           css_classes=["tc-worklist-all"])
             app.on_click(more, lambda: app.go("worklist"))
             return [_worklist_head(app, shown, total), table] + ([more] if total > shown else [])
-        parts.append(deferred_worklist(app, HOME_WORKLIST, "tc-worklist", show))
+        many = sum(counts.values()) > WORKLIST_MANY
+        parts.append(deferred_worklist(app, HOME_WORKLIST, "tc-worklist", show, after=WORKLIST_AFTER if many else 0.0))
 
     # Overdue obligations and violations next.
     parts.append(html_pane(f'<div class="tc-h">{esc(app.t("problems"))}</div>'))
@@ -164,16 +170,18 @@ def _worklist_head(app, shown: int | None = None, total: int | None = None):
                      + (f' {esc(app.t("worklist_more", total=total, shown=shown))}' if more else "") + "</div>")
 
 
-def deferred_worklist(app, limit: int, css_class: str, show) -> pn.Column:
+def deferred_worklist(app, limit: int, css_class: str, show, after: float = 0.0) -> pn.Column:
     """The worklist's place on a page, filled when it has been read off the
-    event loop: for a province-wide role it evaluates every candidate project
-    (seconds at 100,000 projects), and the rest of the page need not wait.
-    ``show(table, shown, total)`` gives what goes in its place."""
+    event loop (``after`` seconds from now): for a province-wide role it
+    evaluates every candidate project (seconds at 100,000 projects), and the
+    rest of the page need not wait.  ``show(table, shown, total)`` gives what
+    goes in its place."""
     area = pn.Column(_worklist_head(app), pn.indicators.LoadingSpinner(value=True, size=24),
                      sizing_mode="stretch_width", css_classes=[css_class + "-area"])
     on = app.today()
     app.defer(lambda: queries.worklist(app.ledger, app.actor, limit=limit, on=on),
-              lambda found: area.__setitem__(slice(None), show(*worklist_table(app, limit, css_class, found))))
+              lambda found: area.__setitem__(slice(None), show(*worklist_table(app, limit, css_class, found))),
+              after=after)
     return area
 
 

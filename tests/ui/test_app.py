@@ -368,7 +368,7 @@ def test_the_home_page_is_drawn_before_the_worklist_is_read(demo, monkeypatch):
     for it; its place shows a spinner until the read, off the event loop, ends."""
     pending = []
     app = logged_in(demo, "bureau")
-    monkeypatch.setattr(app, "defer", lambda compute, done: pending.append((compute, done)))
+    monkeypatch.setattr(app, "defer", lambda compute, done, after=0.0: pending.append((compute, done)))
     app.go("home")
     page = html_of(app.content)
     assert "tc-kpi" in page and "tc-worklist" not in page.replace("tc-worklist-area", "")
