@@ -6,6 +6,7 @@ is dropped afterwards; where no server answers they are skipped with the reason.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -96,6 +97,23 @@ class County:
     def act(self, project, action, role, day, **args):
         pid = project if isinstance(project, int) else project.id
         return self.ledger.act(pid, action, self.users[role], day, args)
+
+
+@contextlib.contextmanager
+def statements(ledger: Ledger):
+    """The SQL ``ledger`` sends through ``execute_sql`` inside the block, in order."""
+    seen: list[str] = []
+    real = ledger.db.execute_sql
+
+    def execute_sql(sql, params=None, *args, **kwargs):
+        seen.append(sql)
+        return real(sql, params, *args, **kwargs)
+
+    ledger.db.execute_sql = execute_sql
+    try:
+        yield seen
+    finally:
+        ledger.db.execute_sql = real
 
 
 @pytest.fixture

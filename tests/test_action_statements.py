@@ -5,32 +5,15 @@ that changes no indexed column rewrites none of their indexes, and the row
 still reads back whole and sealed."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from tests.conftest import DIMS
+from tests.conftest import DIMS, statements
 
 PROJECT_WRITE = ('UPDATE "PROJECT"', 'WITH "U" AS (UPDATE "PROJECT"')
 INDEXED = ("name", "year", "estimate", "data")
-
-
-@contextlib.contextmanager
-def traced(ledger):
-    seen: list[str] = []
-    original = ledger.db.execute_sql
-
-    def execute_sql(sql, params=None, *a, **kw):
-        seen.append(sql)
-        return original(sql, params, *a, **kw)
-
-    ledger.db.execute_sql = execute_sql
-    try:
-        yield seen
-    finally:
-        ledger.db.execute_sql = original
 
 
 def _set_columns(sql: str) -> set[str]:
@@ -41,7 +24,7 @@ def _set_columns(sql: str) -> set[str]:
 def test_an_action_that_moves_only_the_status_sets_no_other_project_column(county):
     led = county.ledger
     p = county.project()
-    with traced(led) as sqls:
+    with statements(led) as sqls:
         county.act(p, "apply", "unit", dt.date(2025, 6, 2))
     [write] = [s for s in sqls if s.lstrip().upper().startswith(PROJECT_WRITE)]
     columns = _set_columns(write)
@@ -60,7 +43,7 @@ def test_an_action_whose_effect_changes_a_field_sets_that_column(county):
                             ("approve_document", "drc", {"document": "proposal"}),
                             ("approve_document", "drc", {"document": "feasibility", "sharing_chapter": True})):
         county.act(p, act, role, dt.date(2025, 6, 10), **args)
-    with traced(led) as sqls:
+    with statements(led) as sqls:
         county.act(p, "approve_document", "drc", dt.date(2025, 6, 10), document="preliminary_design",
                    sharing_chapter=True, estimate="1234567.89")
     [write] = [s for s in sqls if s.lstrip().upper().startswith(PROJECT_WRITE)]
@@ -72,7 +55,7 @@ def test_an_action_whose_effect_changes_a_field_sets_that_column(county):
 def test_an_action_checks_the_parameters_in_force_with_its_first_read(county):
     led = county.ledger
     p = county.project()
-    with traced(led) as sqls:
+    with statements(led) as sqls:
         county.act(p, "apply", "unit", dt.date(2025, 6, 2))
     reads = [s for s in sqls if '"parameter_value"' in s]
     assert len(reads) == 1 and '"project"' in reads[0]  # one round trip for both
@@ -93,7 +76,7 @@ def test_the_documents_read_with_the_row_decide_an_action_on_them(county, tmp_pa
     store = DocumentStore(tmp_path / "files")
     for kind in ("项目建设总结", "财务报告", "审计报告"):
         store.add(led, p.id, kind, f"{kind}.pdf", b"%PDF-1.4 test", county.users["unit"])
-    with traced(led) as sqls:
+    with statements(led) as sqls:
         with pytest.raises(Refused) as refused:
             county.act(p, "accept", "unit", dt.date(2026, 2, 1), result="pass", documents=DOCS)
     assert refused.value.cites(18) and "安全风险评估报告" in str(refused.value)

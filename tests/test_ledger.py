@@ -12,7 +12,7 @@ from peewee import SqliteDatabase
 from tongchou.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Refused
 from tongchou.models import AuditEntry, Event, Obligation, Project
 
-from .conftest import CLAUSES, DIMS, DOCS
+from .conftest import CLAUSES, DIMS, DOCS, statements
 
 
 def _row_counts():
@@ -165,18 +165,8 @@ def test_findings_sweep_uses_a_fixed_number_of_queries(county):
     led = county.ledger
     for i in range(12):
         county.project(name=f"自建机房{i}", infrastructure="standalone")
-    queries = []
-    original = led.db.execute_sql
-
-    def counting(sql, params=None, *a, **kw):
-        queries.append(sql)
-        return original(sql, params, *a, **kw)
-
-    led.db.execute_sql = counting
-    try:
+    with statements(led) as queries:
         found = led.findings(dt.date(2026, 1, 1))
-    finally:
-        led.db.execute_sql = original
     assert len([f for f in found if f.citation.articles == (25,)]) == 12
     assert len(queries) <= 3
 

@@ -16,7 +16,7 @@ from tongchou.errors import ConfigurationError
 from tongchou.ledger import Ledger
 from tongchou.packs import load_jurisdiction
 
-from .conftest import CLAUSES, DIMS, County
+from .conftest import CLAUSES, DIMS, County, statements
 from .toy_plugins import cite
 
 D = dt.date
@@ -54,18 +54,6 @@ def test_the_sweep_is_scoped_to_what_the_actor_may_see(demo):
     assert [f for f in everyone.findings if f.unit == "县教育局"] == mine.findings
 
 
-def _counting(ledger: Ledger) -> list[str]:
-    seen: list[str] = []
-    real = ledger.db.execute_sql
-
-    def execute_sql(sql, params=None, *args, **kwargs):
-        seen.append(sql)
-        return real(sql, params, *args, **kwargs)
-
-    ledger.db.execute_sql = execute_sql
-    return seen
-
-
 def test_the_sweep_takes_the_same_few_queries_for_ten_or_forty_projects(tmp_path):
     def queries(n: int) -> int:
         with Ledger.open(str(tmp_path / f"l{n}.db"), jurisdiction=load_jurisdiction("xichuan"),
@@ -75,8 +63,8 @@ def test_the_sweep_takes_the_same_few_queries_for_ten_or_forty_projects(tmp_path
                 p = county.project(name=f"项目{i}", uses_ai=bool(i % 2))
                 if i % 3 == 0:
                     county.act(p, "apply", "unit", D(2025, 6, 10))
-            seen = _counting(led)
-            sweep = led.sweep(D(2026, 1, 1))
+            with statements(led) as seen:
+                sweep = led.sweep(D(2026, 1, 1))
             assert len({f.project_id for f in sweep.findings}) > n // 3
             return len(seen)
 
