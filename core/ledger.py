@@ -106,6 +106,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
         self._sql_cache: dict = {}
         self._row_fields: dict[tuple, list] = {}  # column names -> project fields (ProjectsMixin._row)
         self._history_cache: dict[int, tuple] = {}  # project id -> (version, history) (ActionsMixin.act)
+        self._sweep_memo: tuple | None = None  # (question, answer) of the last remembered sweep (SweepMixin)
 
     # -- opening ------------------------------------------------------------
 

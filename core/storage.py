@@ -56,6 +56,10 @@ def _citation(document: str, articles: str, jurisdiction: str = "") -> Citation:
 _EVENT_COLUMNS = ('"project_id", "seq", "action", "date", "actor_id", "role", "args", "from_status", '
                   '"to_status", "recorded_at"')
 
+#: the parameters' signature (how many values are set, when the last was) as a
+#: derived table ``s`` beside a locked project row (Ledger._fresh_params)
+_PARAMS_SIGNATURE = '(SELECT COUNT(*) AS "n", MAX("set_at") AS "at" FROM "parameter_value") AS s'
+
 _HOT_SQL = {
     "project": 'SELECT * FROM "project" WHERE "id" = ?',
     "project_lock": 'SELECT * FROM "project" WHERE "id" = ? FOR UPDATE',
@@ -63,16 +67,14 @@ _HOT_SQL = {
     "params_signature": 'SELECT COUNT(*), MAX("set_at") FROM "parameter_value"',
     # the first read of a change: the row, locked, and the parameters' signature
     # in the same round trip (its last two columns)
-    "project_lock_params": ('SELECT p.*, s."n" AS "_params_n", s."at" AS "_params_at" FROM "project" AS p, '
-                            '(SELECT COUNT(*) AS "n", MAX("set_at") AS "at" FROM "parameter_value") AS s '
-                            'WHERE p."id" = ? FOR UPDATE OF p'),
+    "project_lock_params": ('SELECT p.*, s."n" AS "_params_n", s."at" AS "_params_at" FROM "project" AS p '
+                            f'CROSS JOIN {_PARAMS_SIGNATURE} WHERE p."id" = ? FOR UPDATE OF p'),
     # an action's first read: the same and the project's documents, one row
     # each (the last five columns; NULL when it has none)
     "project_lock_documents": (
         'SELECT p.*, s."n" AS "_params_n", s."at" AS "_params_at", d."id" AS "_doc_id", d."kind" AS "_doc_kind", '
         'd."filename" AS "_doc_name", d."digest" AS "_doc_digest", d."uploaded_at" AS "_doc_at" '
-        'FROM "project" AS p CROSS JOIN '
-        '(SELECT COUNT(*) AS "n", MAX("set_at") AS "at" FROM "parameter_value") AS s '
+        f'FROM "project" AS p CROSS JOIN {_PARAMS_SIGNATURE} '
         'LEFT JOIN "document" AS d ON d."project_id" = p."id" '
         'WHERE p."id" = ? ORDER BY d."uploaded_at", d."id" FOR UPDATE OF p'),
     "history": ('SELECT "project_id", "seq", "action", "date", "role", "args", "from_status", "to_status" '

@@ -117,7 +117,7 @@ class SweepMixin:
         head = self.db.execute_sql('SELECT "last_id", "last_mac" FROM "audit_head"').fetchone()
         key = (on, scope, project_id, include_advice, tuple(head) if head else None,
                self._params_signature)
-        memo = getattr(self, "_sweep_memo", None)
+        memo = self._sweep_memo
         if memo is not None and memo[0] == key:
             return list(memo[1])
         out = self._ask_sweep_hooks(hooks, on, scope, project_id, include_advice)
