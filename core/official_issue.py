@@ -21,7 +21,6 @@ from peewee import AutoField, CharField, DateField, DateTimeField, ForeignKeyFie
 
 from . import official
 from .audit import sm3_hex
-from .db import write_transaction
 from .documents import DocumentStore
 from .models import Base, Document, Project, now
 from .vocabulary import Actor

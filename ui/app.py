@@ -32,7 +32,7 @@ from tongchou.models import Account
 from tongchou.vocabulary import Actor
 
 from . import i18n
-from .browser import BrowserHistory, PasswordInput, SessionCookie
+from .browser import BrowserHistory, SessionCookie
 from .compat import widget
 from .fmt import alert, esc, html_pane
 from .known_models import ServerModels
@@ -196,19 +196,33 @@ class TongchouApp:
         if doc is None or doc.session_context is None:
             done(compute())
             return
+        pn.state.execute(self.deferred(compute, done, after))
+
+    def deferred(self, compute: Callable[[], Any], done: Callable[[Any], None],
+                 after: float = 0.0) -> Callable[[], Any]:
+        """The coroutine function :meth:`defer` hands to the session's loop."""
+        # The read belongs to the user who asked for it: once they have logged
+        # out (or someone else has logged in) it is dropped, neither shown to
+        # the next user nor reported as a failure of a read nobody waits for.
+        asker = self.actor
 
         async def run():
             if after:
                 await asyncio.sleep(after)
+            if self.actor is not asker:
+                return
             loop = asyncio.get_running_loop()
             try:
                 result = await loop.run_in_executor(None, compute)
             except Exception as exc:
+                if self.actor is not asker:
+                    return
                 log.error("deferred read failed: %s\n%s", exc, traceback.format_exc())
                 self.content.insert(0, html_pane(alert("danger", self.t("error"), [str(exc)])))
                 return
-            done(result)
-        pn.state.execute(run)
+            if self.actor is asker:
+                done(result)
+        return run
 
     def download_callback(self, build: Callable[[], Any]) -> Callable[[], Any]:
         """A FileDownload callback that builds the file off the event loop
@@ -267,47 +281,9 @@ class TongchouApp:
     # -- login / logout -------------------------------------------------------
 
     def show_login(self, message: str = "", kind: str = "warning") -> None:
-        user = widget(pn.widgets.TextInput, name=self.t("username"), css_classes=["tc-login-user"], width=300)
-        password = widget(PasswordInput, name=self.t("password"), css_classes=["tc-login-password"],
-                                            width=300)
-        button = widget(pn.widgets.Button, name=self.t("login"), button_type="primary", css_classes=["tc-login-button"],
-                                   width=300)
-        feedback = html_pane(alert(kind, message) if message else "", css_classes=["tc-login-message"],
-                             width=300)
-        lang = self._lang_switch()
-
-        def submit(*_):
-            if self.actor is not None:
-                return
-            name = user.value_input or user.value or ""
-            pw = password.value_input or password.value or ""
-            if not name.strip() or not pw:
-                feedback.object = alert("warning", self.t("login_failed"))
-                return
-            try:
-                actor = self.ledger.authenticate(name, pw)
-            except PermissionDenied:
-                password.value = password.value_input = ""
-                feedback.object = alert("danger", self.t("login_failed"))
-                return
-            if self.sessions is not None:
-                self.session = self.sessions.issue(actor)
-                self.cookie.ticket = self.sessions.ticket(self.session)
-            self.login(actor)
-
-        self.login_widgets = (user, password, button, feedback)
-        button.on_click(submit)
-        password.param.watch(submit, "enter_pressed")
-        card = pn.Column(
-            html_pane(f'<div style="font-size:1.4em;font-weight:600">{esc(self.t("app_title"))}</div>'
-                      f'<div class="tc-muted">{esc(self.ledger.jurisdiction.title)} · '
-                      f'{esc(self.t("login_hint"))}</div>', width=320),
-            user, password, button, feedback, lang,
-            styles={"border": "1px solid #eaecf0", "border-radius": "10px", "padding": "16px",
-                    "background": "white", "box-shadow": "0 4px 12px rgba(16,24,40,.08)"},
-            width=350, margin=(60, 0, 0, 0), css_classes=["tc-login"])
-        self.root[:] = [pn.Row(pn.HSpacer(), card, pn.HSpacer(), sizing_mode="stretch_width"), self.history,
-                        self.cookie, self.known]
+        from .page_login import login_card
+        self.root[:] = [pn.Row(pn.HSpacer(), login_card(self, message, kind), pn.HSpacer(), sizing_mode="stretch_width"),
+                        self.history, self.cookie, self.known]
 
     def login(self, actor: Actor) -> None:
         self.actor = actor
@@ -386,7 +362,7 @@ class TongchouApp:
 
     # -- chrome ---------------------------------------------------------------
 
-    def _lang_switch(self):
+    def lang_switch(self):
         switch = widget(pn.widgets.RadioButtonGroup, options={v: k for k, v in i18n.LANGUAGES.items()}, value=self.lang,
                                              button_type="light", css_classes=["tc-lang"], width=160)
 
@@ -427,7 +403,7 @@ class TongchouApp:
             pn.pane.HTML(f'<span style="color:white" class="tc-user">{who}</span>'
                          f'<span style="color:#d0d5dd">({role_label}{unit})</span>', width=360,
                          css_classes=["tc-whoami"]),
-            self._lang_switch(), self._money_switch(), logout,
+            self.lang_switch(), self._money_switch(), logout,
         ]
 
     def _title_html(self) -> str:

@@ -145,7 +145,8 @@ def home(app, **_params):
     area = pn.Column(pn.indicators.LoadingSpinner(value=True, size=32), sizing_mode="stretch_width",
                      css_classes=["tc-charts"])
     parts.append(area)
-    app.defer(lambda: queries.totals(app.ledger, app.actor), lambda totals: area.__setitem__(
+    actor = app.actor
+    app.defer(lambda: queries.totals(app.ledger, actor), lambda totals: area.__setitem__(
         slice(None), chart_panes(app, totals)))
     return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["tc-page-home"])
 
@@ -178,8 +179,8 @@ def deferred_worklist(app, limit: int, css_class: str, show, after: float = 0.0)
     goes in its place."""
     area = pn.Column(_worklist_head(app), pn.indicators.LoadingSpinner(value=True, size=24),
                      sizing_mode="stretch_width", css_classes=[css_class + "-area"])
-    on = app.today()
-    app.defer(lambda: queries.worklist(app.ledger, app.actor, limit=limit, on=on),
+    on, actor = app.today(), app.actor
+    app.defer(lambda: queries.worklist(app.ledger, actor, limit=limit, on=on),
               lambda found: area.__setitem__(slice(None), show(*worklist_table(app, limit, css_class, found))),
               after=after)
     return area

@@ -150,9 +150,9 @@ def import_page(app, **_params):
         else:
             raise exc
 
-    def run(opts: dict[str, Any], dry_run: bool):
+    def run(opts: dict[str, Any], dry_run: bool, actor):
         try:
-            return import_workbook(app.ledger, opts["source"], app.actor, mapping=opts["mapping"],
+            return import_workbook(app.ledger, opts["source"], actor, mapping=opts["mapping"],
                                    dry_run=dry_run, partial=opts["partial"], date=app.today(),
                                    create_units=opts["create_units"], filename=opts["filename"])
         except TongchouError as exc:
@@ -171,7 +171,8 @@ def import_page(app, **_params):
             state["checked"] = opts
             out.object = report_html(app, result)
             go.disabled = not (result.good and (result.ok or opts["partial"]))
-        app.defer(lambda: run(opts, True), shown)
+        actor = app.actor  # who clicked, not whoever is logged in when it runs
+        app.defer(lambda: run(opts, True, actor), shown)
 
     def do_import():
         opts = state["checked"]
@@ -190,7 +191,8 @@ def import_page(app, **_params):
             queries.changed()
             out.object = report_html(app, result, done=True)
             app.notify("success", tt(app, "imported", n=len(result.imported)))
-        app.defer(lambda: run(current, False), shown)
+        actor = app.actor
+        app.defer(lambda: run(current, False, actor), shown)
 
     # A changed file or option needs a new check before importing.
     def reset(*_):

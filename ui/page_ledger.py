@@ -13,7 +13,7 @@ import panel as pn
 from . import exports, queries
 from .compat import widget
 from .money import format_money
-from .fmt import esc, html_pane, money
+from .fmt import esc, html_pane
 from .tables import ROW_CSS
 
 PAGE_SIZES = (20, 50, 100)

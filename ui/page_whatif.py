@@ -126,10 +126,11 @@ def whatif_page(app, **_params):
             return
         out.object = '<p class="tc-muted">推演中……</p>'
         run.disabled = True
+        actor = app.actor
 
         def compute():
             try:
-                return whatif.run(ledger, d, on=day, actor=app.actor)
+                return whatif.run(ledger, d, on=day, actor=actor)
             except TongchouError as exc:
                 return exc
 

@@ -382,3 +382,38 @@ def test_the_home_page_is_drawn_before_the_worklist_is_read(demo, monkeypatch):
     [table] = [o for o in area.objects if "tc-worklist" in (o.css_classes or [])]
     items, total = queries.worklist(demo, demo.actor("bureau"), limit=8, on=app.today())
     assert items and list(table.value["id"]) == [w.project.id for w in items]
+
+
+def test_a_slow_read_is_dropped_once_its_user_has_logged_out(demo, caplog):
+    """A deferred read (the worklist, the charts) belongs to the user who asked
+    for it: logged out before it runs, or while it runs, it is neither shown to
+    whoever comes next nor logged as a failure; still logged in, it is shown."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    def drive(run):  # a loop of its own: a browser test may have left one running in this thread
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run()).result()
+    app = logged_in(demo, "bureau")
+    calls, shown = [], []
+
+    def compute():
+        calls.append(app.actor)
+        return "result"
+    run = app.deferred(compute, shown.append)
+    app.logout()
+    drive(run)
+    assert calls == [] and shown == []
+
+    app.login(demo.authenticate("bureau", "demo1234"))
+
+    def logs_out_then_fails():
+        app.logout()
+        return app.actor.role  # what a read of app.actor did mid-flight
+    with caplog.at_level("ERROR", logger="tongchou.ui"):
+        drive(app.deferred(logs_out_then_fails, shown.append))
+    assert shown == [] and not caplog.records
+
+    app.login(demo.authenticate("bureau", "demo1234"))
+    drive(app.deferred(compute, shown.append))
+    assert shown == ["result"] and calls == [app.actor]
