@@ -291,6 +291,8 @@ def tongchou_sweep(projects, on, params):
     An implementation that only looks at some statuses should say so with
     ``@tongchou.sweep_statuses("draft", ...)`` under ``@hookimpl``: when every
     implementation does, only projects in those statuses are read and passed.
+    One that only gives advice adds ``severities=("advice",)``: it is then not
+    called where advice is not shown (the home page's problem counts).
 
     :param projects: list of :class:`tongchou.ProjectState` (their current
         fields and status; no histories: derive date-dependent duties from

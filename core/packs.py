@@ -38,15 +38,28 @@ PROJECT = "tongchou"
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-def sweep_statuses(*statuses: str):
+def sweep_statuses(*statuses: str, severities: Iterable[str] | None = None):
     """Mark a ``tongchou_sweep`` implementation as answering only for projects in
     ``statuses``; put it under ``@hookimpl``.  When every implementation is
     marked, the sweep reads and hands over only the projects in the union of
-    their statuses (on a province, most projects are in none of them)."""
+    their statuses (on a province, most projects are in none of them).
+
+    ``severities`` (e.g. ``("advice",)``): the only severities its findings
+    have.  An implementation that gives advice only is then not asked when
+    advice is not wanted (the home page's problem counts), and, when every
+    implementation says, a finding of another severity is a ConfigurationError."""
+    declared = None if severities is None else frozenset(severities)
+    if declared is not None and not declared <= {"violation", "advice"}:
+        raise ConfigurationError(f"sweep_statuses: severities must be violation or advice, not {sorted(declared)}")
+
     def mark(function):
         function.tongchou_sweep_statuses = frozenset(statuses)
+        if declared is not None:
+            function.tongchou_sweep_severities = declared
         return function
     return mark
+
+
 CORE_PLUGIN = "tongchou.core"
 
 

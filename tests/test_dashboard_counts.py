@@ -98,3 +98,35 @@ def test_a_write_between_two_dashboards_is_seen_by_the_second(tmp_path):
     assert ledger.finding_counts(None, on, include_advice=True) == _tally(
         ledger.findings(on, None, include_advice=True), "severity")
     ledger.close()
+
+
+def test_province_wide_counts_and_sums_read_indexes_not_project_rows(province):
+    """The home page's numbers for a province-wide role: the overdue and
+    finding counts and the first problem projects come from the obligation
+    and finding indexes alone, and the estimate sums by year and by unit from
+    the project indexes of migration 0013 (no project row is read), on SQLite;
+    the sums agree with adding up the projects."""
+    from tongchou.models import database
+    database.initialize(province.db)  # peewee's models follow the ledger opened last in the process
+    plans: list[str] = []
+    execute = province.db.execute_sql
+
+    def explained(sql, params=None, *args, **kwargs):
+        if sql.lstrip().upper().startswith("SELECT"):
+            plans.append("\n".join(str(r[-1]) for r in execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()))
+        return execute(sql, params, *args, **kwargs)
+    province.db.execute_sql = explained
+    try:
+        province.finding_counts(None, SWEEP_ON, include_advice=False)
+        province.top_findings(None, SWEEP_ON, 5)
+        by_year = province.estimate_totals(None, "year")
+        by_unit = province.estimate_totals(None, "unit")
+    finally:
+        del province.db.execute_sql
+    counted = [p for p in plans if "obligation" in p or "finding" in p]
+    assert counted and all("SEARCH p " not in p and "SCAN p " not in p for p in counted[:2]), plans
+    sums = plans[-2:]
+    assert "COVERING INDEX project_year_estimate" in sums[0], sums
+    assert "COVERING INDEX project_unit_id_estimate" in sums[1], sums
+    rows, _ = province.projects(None, limit=None)
+    assert sum(by_year.values()) == sum(by_unit.values()) == sum((p["estimate"] or 0) for p in rows)

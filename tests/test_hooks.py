@@ -517,6 +517,39 @@ def test_tongchou_sweep_marked_with_statuses_gets_only_those_projects(toy_county
     assert seen == [{"draft", "submitted"}]
 
 
+def test_an_advice_only_sweep_is_not_asked_when_advice_is_not_wanted(toy_county):
+    """Declared ``severities=("advice",)``: the home page's problem counts
+    (no advice) neither call it nor read a project for it; a listing with
+    advice does; and an implementation giving a severity it did not declare
+    is a ConfigurationError naming the finding."""
+    from tongchou import sweep_statuses
+    calls: list[int] = []
+    wrong = {"severity": "advice"}
+
+    class Toy:
+        @hookimpl
+        @sweep_statuses("draft", severities=("advice",))
+        def tongchou_sweep(self, projects, on, params):
+            calls.append(len(projects))
+            return {p.id: [Finding("toy.old_draft", wrong["severity"], cite(8), "草稿未报")] for p in projects
+                    if p.status == "draft"}
+
+    c = toy_county(Toy())
+    draft = c.project()
+    day = D(2025, 8, 1)
+    assert c.ledger.finding_counts(on=day, include_advice=False).get("advice") is None
+    assert not [f for f in c.ledger.top_findings(on=day, include_advice=False) if f.code == "toy.old_draft"]
+    assert calls == []  # xichuan's own sweep is advice-only too: nothing was read
+    counts = c.ledger.finding_counts(on=day, include_advice=True)
+    assert calls and counts["advice"] >= 1
+    assert [f.project_id for f in c.ledger.sweep(day).findings if f.code == "toy.old_draft"] == [draft.id]
+    wrong["severity"] = "violation"
+    with pytest.raises(ConfigurationError, match="toy.old_draft"):
+        c.ledger.sweep(day)
+    with pytest.raises(ConfigurationError, match="severities"):
+        sweep_statuses("draft", severities=("overdue",))
+
+
 # ---------------------------------------------------------------------------
 # Ledger set-up
 

@@ -32,7 +32,8 @@ from tongchou.models import Account
 from tongchou.vocabulary import Actor
 
 from . import i18n
-from .browser import BrowserHistory, SessionCookie
+from .browser import BrowserHistory, Drawn, SessionCookie
+from .deferred import reads_for
 from .compat import widget
 from .fmt import alert, esc, html_pane
 from .known_models import ServerModels
@@ -187,42 +188,24 @@ class TongchouApp:
                 return None
         return wrapped
 
-    def defer(self, compute: Callable[[], Any], done: Callable[[Any], None], after: float = 0.0) -> None:
+    def defer(self, compute: Callable[[], Any], done: Callable[[Any], None], after: float = 0.0,
+              signal: Drawn | None = None) -> None:
         """Run a slow read off the event loop, then hand its result to ``done``
         (in the session).  Without a server session it runs at once.  ``after``:
-        seconds to let pass first, so that a long read (it holds the
-        interpreter most of the time) starts once the page is on its way."""
+        seconds to let pass first; with a ``signal`` (a :class:`Drawn` on the
+        page), until the browser says the page is painted, ``after`` seconds at
+        most.  A long read holds the interpreter most of the time: started
+        later, it does not slow down the page it belongs to."""
         doc = pn.state.curdoc
         if doc is None or doc.session_context is None:
             done(compute())
             return
-        pn.state.execute(self.deferred(compute, done, after))
+        pn.state.execute(self.deferred(compute, done, after, signal))
 
     def deferred(self, compute: Callable[[], Any], done: Callable[[Any], None],
-                 after: float = 0.0) -> Callable[[], Any]:
+                 after: float = 0.0, signal: Drawn | None = None) -> Callable[[], Any]:
         """The coroutine function :meth:`defer` hands to the session's loop."""
-        # The read belongs to the user who asked for it: once they have logged
-        # out (or someone else has logged in) it is dropped, neither shown to
-        # the next user nor reported as a failure of a read nobody waits for.
-        asker = self.actor
-
-        async def run():
-            if after:
-                await asyncio.sleep(after)
-            if self.actor is not asker:
-                return
-            loop = asyncio.get_running_loop()
-            try:
-                result = await loop.run_in_executor(None, compute)
-            except Exception as exc:
-                if self.actor is not asker:
-                    return
-                log.error("deferred read failed: %s\n%s", exc, traceback.format_exc())
-                self.content.insert(0, html_pane(alert("danger", self.t("error"), [str(exc)])))
-                return
-            if self.actor is asker:
-                done(result)
-        return run
+        return reads_for(self, compute, done, after, signal)
 
     def download_callback(self, build: Callable[[], Any]) -> Callable[[], Any]:
         """A FileDownload callback that builds the file off the event loop

@@ -68,3 +68,23 @@ class SessionCookie(JSComponent):
       return document.createElement("span")
     }
     """
+
+
+class Drawn(JSComponent):
+    """Tells the server that the page around it has been painted: ``drawn``
+    goes up once the browser has drawn the frame after this component's (two
+    animation frames) and then has nothing left to do (tables fill in after
+    the first paint), or a second later.  A page starts its long reads then,
+    so that they do not compete with the page itself for the machine."""
+
+    drawn = param.Integer(default=0, doc="Increased by the page once painted")
+
+    _esm = """
+    export function render({ model }) {
+      const report = () => { model.drawn = model.drawn + 1 }
+      requestAnimationFrame(() => requestAnimationFrame(() => {
+        if (window.requestIdleCallback) { window.requestIdleCallback(report, {timeout: 1000}) } else { report() }
+      }))
+      return document.createElement("span")
+    }
+    """

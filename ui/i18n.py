@@ -53,6 +53,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "projects_by_status": ("各状态项目数", "Projects by status"),
     "investment_by_year": ("各年度概算总投资（万元）", "Estimated investment by year (10k yuan)"),
     "investment_by_unit": ("各单位概算总投资（万元）", "Estimated investment by unit (10k yuan)"),
+    "investment_by_unit_top": ("概算总投资最多的 {n} 个单位（万元）", "The {n} units with the largest estimates (10k yuan)"),
+    "other_units": ("其余 {n} 个单位概算总投资合计 {amount}。", "The other {n} units: {amount} in all."),
     "problems": ("逾期义务与未解决问题", "Overdue obligations and open findings"),
     "problems_empty": ("没有逾期义务或违规问题。", "No overdue obligations or violations."),
     "upcoming": ("未来30天到期事项", "Due in the next 30 days"),

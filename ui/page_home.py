@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 import panel as pn
 
 from . import charts, queries
+from .browser import Drawn
 from .compat import widget
 from .fmt import alert, esc, html_pane
 from .money import format_money
@@ -12,11 +14,17 @@ from .tables import clickable_table
 
 HOME_WORKLIST = 8
 PROBLEMS_SHOWN = 50
-#: a user who sees more projects than this (a province-wide role) has the
-#: home page's worklist read WORKLIST_AFTER seconds after the page is sent: the
-#: read holds the interpreter for seconds then, and would slow the page down
-WORKLIST_MANY = 5_000
-WORKLIST_AFTER = 2.0
+#: a longer problem or upcoming list scrolls inside a table this high (pixels):
+#: the page stays short, and the browser draws only the rows in view
+ROWS_IN_VIEW = 10
+#: the investment-by-unit chart shows this many units, the rest as one bar
+UNITS_CHARTED = 20
+TABLE_HEIGHT = 420
+#: the home page's worklist and charts are read once the browser has painted
+#: the page (a province-wide role's worklist holds the interpreter for
+#: seconds, and would slow the page down), or after this many seconds when
+#: the browser does not say so
+PAINTED_AT_MOST = 5.0
 
 
 def notices_pane(app):
@@ -83,6 +91,7 @@ def home(app, **_params):
     if notices is not None:
         parts.append(notices)
 
+    painted = Drawn()  # last on the page: the slow reads below start once it is painted
     counts = app.ledger.status_counts(app.actor)
     # Counts and the first rows from SQL: building every finding of a province is seconds.
     found = queries.finding_counts(app.ledger, app.actor, today)
@@ -106,8 +115,8 @@ def home(app, **_params):
                           css_classes=["tc-worklist-all"])
             app.on_click(more, lambda: app.go("worklist"))
             return [_worklist_head(app, shown, total), table] + ([more] if total > shown else [])
-        many = sum(counts.values()) > WORKLIST_MANY
-        parts.append(deferred_worklist(app, HOME_WORKLIST, "tc-worklist", show, after=WORKLIST_AFTER if many else 0.0))
+        parts.append(deferred_worklist(app, HOME_WORKLIST, "tc-worklist", show, after=PAINTED_AT_MOST,
+                                       signal=painted))
 
     # Overdue obligations and violations next.
     parts.append(html_pane(f'<div class="tc-h">{esc(app.t("problems"))}</div>'))
@@ -119,7 +128,8 @@ def home(app, **_params):
         parts.append(clickable_table(rows, [("id", app.t("col_id")), ("severity", ""),
                                             ("name", reg.fields["name"].label), ("unit", reg.fields["unit"].label),
                                             ("message", app.t("description")), ("citation", app.t("citation"))],
-                                     on_open=_open(app), css_class="tc-problems"))
+                                     on_open=_open(app), css_class="tc-problems",
+                                     height=TABLE_HEIGHT if len(rows) > ROWS_IN_VIEW else None))
         if n_overdue + n_violations > PROBLEMS_SHOWN:
             parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=n_overdue + n_violations))}</p>'))
     else:
@@ -133,7 +143,8 @@ def home(app, **_params):
         parts.append(clickable_table(rows, [("id", app.t("col_id")), ("due", app.t("due")), ("days", app.t("days_left")),
                                             ("name", reg.fields["name"].label), ("unit", reg.fields["unit"].label),
                                             ("message", app.t("description")), ("citation", app.t("citation"))],
-                                     on_open=_open(app), right=("days",), css_class="tc-upcoming"))
+                                     on_open=_open(app), right=("days",), css_class="tc-upcoming",
+                                     height=TABLE_HEIGHT if len(rows) > ROWS_IN_VIEW else None))
         if len(upcoming) > PROBLEMS_SHOWN:
             parts.append(html_pane(f'<p class="tc-muted">{esc(app.t("rows", n=len(upcoming)))}</p>'))
     else:
@@ -147,8 +158,8 @@ def home(app, **_params):
     parts.append(area)
     actor = app.actor
     app.defer(lambda: queries.totals(app.ledger, actor), lambda totals: area.__setitem__(
-        slice(None), chart_panes(app, totals)))
-    return pn.Column(*parts, sizing_mode="stretch_width", css_classes=["tc-page-home"])
+        slice(None), chart_panes(app, totals)), after=PAINTED_AT_MOST, signal=painted)
+    return pn.Column(*parts, painted, sizing_mode="stretch_width", css_classes=["tc-page-home"])
 
 
 def chart_panes(app, totals) -> list:
@@ -160,7 +171,16 @@ def chart_panes(app, totals) -> list:
     year_chart = charts.money_bars(app.t("investment_by_year"), {str(y): v for y, v in totals.by_year.items()})
     out = [pn.Row(status_chart, year_chart, sizing_mode="stretch_width", css_classes=["tc-chart-row"])]
     if not app.is_unit():
-        out.append(charts.money_bars(app.t("investment_by_unit"), totals.by_unit, horizontal=True))
+        by_unit, title, rest = totals.by_unit, app.t("investment_by_unit"), []
+        if len(by_unit) > UNITS_CHARTED:  # a province has hundreds: the largest, the rest summed below
+            ranked = sorted(by_unit.items(), key=lambda kv: (-kv[1], kv[0]))
+            by_unit, rest = dict(ranked[:UNITS_CHARTED]), ranked[UNITS_CHARTED:]
+            title = app.t("investment_by_unit_top", n=UNITS_CHARTED)
+        out.append(charts.money_bars(title, by_unit, horizontal=True))
+        if rest:
+            amount = format_money(sum((v for _, v in rest), Decimal(0)), "wan", app.lang)
+            out.append(html_pane(f'<p class="tc-muted tc-units-rest">'
+                                 f'{esc(app.t("other_units", n=len(rest), amount=amount))}</p>'))
     return out
 
 
@@ -171,9 +191,9 @@ def _worklist_head(app, shown: int | None = None, total: int | None = None):
                      + (f' {esc(app.t("worklist_more", total=total, shown=shown))}' if more else "") + "</div>")
 
 
-def deferred_worklist(app, limit: int, css_class: str, show, after: float = 0.0) -> pn.Column:
+def deferred_worklist(app, limit: int, css_class: str, show, after: float = 0.0, signal=None) -> pn.Column:
     """The worklist's place on a page, filled when it has been read off the
-    event loop (``after`` seconds from now): for a province-wide role it
+    event loop (see :meth:`TongchouApp.defer` on ``after`` and ``signal``): for a province-wide role it
     evaluates every candidate project (seconds at 100,000 projects), and the
     rest of the page need not wait.  ``show(table, shown, total)`` gives what
     goes in its place."""
@@ -182,7 +202,7 @@ def deferred_worklist(app, limit: int, css_class: str, show, after: float = 0.0)
     on, actor = app.today(), app.actor
     app.defer(lambda: queries.worklist(app.ledger, actor, limit=limit, on=on),
               lambda found: area.__setitem__(slice(None), show(*worklist_table(app, limit, css_class, found))),
-              after=after)
+              after=after, signal=signal)
     return area
 
 

@@ -167,7 +167,7 @@ tongchou_findings = former_hook(__name__, tongchou_finding_rules, "tongchou_find
 
 
 @hookimpl
-@sweep_statuses("draft")
+@sweep_statuses("draft", severities=("advice",))
 def tongchou_sweep(projects, on, params):
     """A unit application still in draft after 第七条's deadline for its year can
     no longer be filed: something only the passing of time makes true."""

@@ -368,12 +368,16 @@ def test_the_home_page_is_drawn_before_the_worklist_is_read(demo, monkeypatch):
     for it; its place shows a spinner until the read, off the event loop, ends."""
     pending = []
     app = logged_in(demo, "bureau")
-    monkeypatch.setattr(app, "defer", lambda compute, done, after=0.0: pending.append((compute, done)))
+    signals = []
+    monkeypatch.setattr(app, "defer", lambda compute, done, after=0.0, signal=None: (
+        pending.append((compute, done)), signals.append(signal)))
     app.go("home")
     page = html_of(app.content)
     assert "tc-kpi" in page and "tc-worklist" not in page.replace("tc-worklist-area", "")
     area = next(o for o in app.content.objects[0].objects if "tc-worklist-area" in (o.css_classes or []))
     assert any(type(o).__name__ == "LoadingSpinner" for o in area.objects)
+    # both slow reads (worklist, charts) wait for the browser to paint the page: the last thing on it
+    assert len(signals) == 2 and signals[0] is signals[1] is app.content.objects[0].objects[-1]
     worklist = [(c, d) for c, d in pending if "worklist" in c.__code__.co_names]
     assert len(worklist) == 1
     compute, done = worklist[0]
@@ -417,3 +421,60 @@ def test_a_slow_read_is_dropped_once_its_user_has_logged_out(demo, caplog):
     app.login(demo.authenticate("bureau", "demo1234"))
     drive(app.deferred(compute, shown.append))
     assert shown == ["result"] and calls == [app.actor]
+
+
+def test_a_slow_read_waits_for_the_page_to_be_painted_or_for_its_deadline(demo):
+    """With a Drawn signal the read starts when the browser reports the page
+    painted (which may come before the read is even scheduled), and at the
+    latest after its ``after`` seconds when no report comes."""
+    import asyncio
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tongchou.ui.browser import Drawn
+    app = logged_in(demo, "bureau")
+    started, shown = threading.Event(), []
+
+    def compute():
+        started.set()
+        return "read"
+    signal = Drawn()
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(asyncio.run, app.deferred(compute, shown.append, after=600, signal=signal)())
+        assert not started.wait(0.5)  # the page is not painted yet: nothing read
+        signal.drawn += 1
+        future.result(timeout=60)
+    assert shown == ["read"]
+
+    early = Drawn()
+    run = app.deferred(compute, shown.append, after=600, signal=early)
+    early.drawn += 1  # painted before the read was scheduled
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result(timeout=60)
+    assert shown == ["read", "read"]
+
+    with ThreadPoolExecutor(1) as pool:  # never reported: read after 0.2 s all the same
+        pool.submit(asyncio.run, app.deferred(compute, shown.append, after=0.2, signal=Drawn())()).result(timeout=60)
+    assert shown == ["read"] * 3
+
+
+def test_the_investment_by_unit_chart_shows_the_largest_units_and_sums_the_rest(demo):
+    """A province has hundreds of units: the chart draws the 20 largest
+    estimates, largest first, and one line below sums the others (万元)."""
+    from tongchou.ui.page_home import UNITS_CHARTED, chart_panes
+    app = logged_in(demo, "bureau")
+    by_unit = {f"单位{i:02d}": Decimal(10_000) * (i + 1) for i in range(UNITS_CHARTED + 5)}
+    totals = queries.Totals(by_status={"draft": 1}, by_year={2026: Decimal(1)}, by_unit=by_unit,
+                            count=1, estimate=Decimal(1))
+    panes = chart_panes(app, totals)
+    chart = panes[1].object
+    labels = list(chart.y_range.factors)[::-1]  # drawn top-down
+    assert labels == [f"单位{i:02d}" for i in range(UNITS_CHARTED + 4, 4, -1)]
+    assert "最多的 20 个单位" in chart.title.text
+    # the five smallest: 10,000 + 20,000 + ... + 50,000 元 = 15 万元
+    assert html_of(panes[2]).count("其余 5 个单位概算总投资合计 15.00 万元") == 1
+
+    few = queries.Totals(by_status={"draft": 1}, by_year={2026: Decimal(1)},
+                         by_unit={"甲": Decimal(1), "乙": Decimal(2)}, count=1, estimate=Decimal(3))
+    panes = chart_panes(app, few)
+    assert len(panes) == 2 and list(panes[1].object.y_range.factors) == ["乙", "甲"]
