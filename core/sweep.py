@@ -127,9 +127,10 @@ class SweepMixin:
 
     def _ask_sweep_hooks(self, hooks: dict, on: dt.date, scope: "parties.Scope | None", project_id: int | None,
                          include_advice: bool) -> list[LedgerFinding]:
-        # The union of the statuses the implementations look at; None when one
-        # of them looks at every project.
-        # Advice-only implementations add none when advice is not wanted.
+        # The union of the statuses the implementations look at (None when one
+        # of them looks at every project; an advice-only one adds none when
+        # advice is not wanted), and of the severities they declared (None
+        # when one did not say).
         statuses: set[str] | None = set()
         declared: set[str] | None = set()
         for impl in (i for h in hooks.values() for i in h.get_hookimpls()):
