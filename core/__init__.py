@@ -8,7 +8,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .citation import Citation, article_label, parse_article  # noqa: E402
-from .packs import Pack, hookimpl, sweep_statuses  # noqa: E402
+from .packs import Pack, hookimpl, sweep_statuses, todo_actions  # noqa: E402
 from .reads import NO_PROJECTS, DocumentInfo, ProjectReader  # noqa: E402
 from .versions import RuleVersion  # noqa: E402
 from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action,  # noqa: E402
@@ -17,7 +17,7 @@ from .vocabulary import (ANY_ACTION, CREATE_PROJECT, UPDATE_PROJECT, Action,  # 
                          Parameter, ProjectState, Refusal, Report, Role, Status, Todo)
 
 __all__ = [
-    "__version__", "hookimpl", "sweep_statuses", "Pack", "RuleVersion", "Citation", "article_label", "parse_article",
+    "__version__", "hookimpl", "sweep_statuses", "todo_actions", "Pack", "RuleVersion", "Citation", "article_label", "parse_article",
     "ANY_ACTION", "CREATE_PROJECT", "UPDATE_PROJECT", "Action", "ActionArgument", "ActionContext",
     "Actor", "Article", "Choice", "CitationMap", "Field", "Finding", "Guard", "HistoryEvent",
     "Notice", "Obligation", "ObligationRule", "FindingRule", "Parameter", "ProjectState", "Refusal",

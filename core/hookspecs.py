@@ -241,9 +241,12 @@ def tongchou_todos(project, history, params, on, obligations, documents):
     histories, obligations and documents read beforehand in a few queries, so
     answer from the arguments alone (no queries).  The candidates of a user's
     worklist are the projects the user sees in a status where some action of
-    the user's role may start.  When no plugin implements the hook, every
-    action with ``from_statuses`` is a to-do in those statuses while nothing
-    but its arguments would refuse it.
+    the user's role may start; when every implementation declares the
+    actions it proposes (``@tongchou.todo_actions("budget", ...)`` under
+    ``@hookimpl``), only those of the role's actions count, and proposing
+    one not declared is a ConfigurationError.  When no plugin implements the
+    hook, every action with ``from_statuses`` is a to-do in those statuses
+    while nothing but its arguments would refuse it.
 
     :param project: the :class:`tongchou.ProjectState` as it is now.
     :param history: tuple of :class:`tongchou.HistoryEvent`, oldest first.

@@ -60,6 +60,21 @@ def sweep_statuses(*statuses: str, severities: Iterable[str] | None = None):
     return mark
 
 
+def todo_actions(*actions: str):
+    """Mark a ``tongchou_todos`` implementation as proposing only ``actions``;
+    put it under ``@hookimpl``.  When every implementation is marked, a
+    worklist reads only the projects in the statuses where one of those
+    actions of the user's role may start (a province-wide role's list reads
+    a fraction of the ledger), and a to-do for an action not declared is a
+    ConfigurationError."""
+    declared = frozenset(actions)
+
+    def mark(function):
+        function.tongchou_todo_actions = declared
+        return function
+    return mark
+
+
 CORE_PLUGIN = "tongchou.core"
 
 

@@ -146,6 +146,21 @@ class TodoEntry:
                 "roles": list(self.roles)}
 
 
+def _declared_actions(pm) -> frozenset[str] | None:
+    """The union of what ``pm``'s ``tongchou_todos`` implementations declared
+    they propose; None when one did not declare, or none implements the hook."""
+    impls = pm.hook.tongchou_todos.get_hookimpls()
+    if not impls:
+        return None
+    out: set[str] = set()
+    for impl in impls:
+        declared = getattr(impl.function, "tongchou_todo_actions", None)
+        if declared is None:
+            return None
+        out |= declared
+    return frozenset(out)
+
+
 def _sort_key(e: TodoEntry):
     return (e.due or dt.date.max, e.waiting_since or dt.date.min, e.project_id, e.action)
 
@@ -154,12 +169,26 @@ class TodoMixin:
     """Worklists and next steps."""
 
     def _todo_candidates(self, registry: Registry, actor: Actor) -> list[str]:
-        """Statuses where some action of the actor's role may start."""
+        """Statuses where some action of the actor's role may start (of those
+        the packs' ``tongchou_todos`` may propose, when they all say)."""
+        proposed = self._proposed_actions()
         out: set[str] = set()
         for spec in registry.actions.values():
-            if actor.role in spec.roles:
+            if actor.role in spec.roles and (proposed is None or spec.name in proposed):
                 out.update(registry.start_statuses(spec))
         return sorted(out)
+
+    def _proposed_actions(self) -> frozenset[str] | None:
+        """The actions any version's ``tongchou_todos`` may propose
+        (:func:`tongchou.todo_actions`); None when one did not say, or a
+        version has none (every action is then a possible to-do)."""
+        out: set[str] = set()
+        for version in self.rule_versions:
+            declared = _declared_actions(version.jurisdiction.pm)
+            if declared is None:
+                return None
+            out |= declared
+        return frozenset(out)
 
     def _todos_of(self, rules, state: ProjectState, history, on: dt.date,
                   obligations: tuple[Obligation, ...], documents: tuple[DocumentInfo, ...]) -> list[Todo]:
@@ -173,11 +202,16 @@ class TodoMixin:
         else:
             todos = [Todo(a.name, a.help or a.label, a.citation) for a in registry.actions.values()
                      if a.from_statuses is not None and state.status in a.from_statuses]
+        declared = _declared_actions(pm)
         seen, out = set(), []
         for t in todos:
             if not isinstance(t, Todo):
                 from .errors import ConfigurationError
                 raise ConfigurationError(f"tongchou_todos returned {t!r}, not a Todo")
+            if declared is not None and t.action not in declared:
+                from .errors import ConfigurationError
+                raise ConfigurationError(f"tongchou_todos proposed {t.action!r}, which no implementation declared "
+                                         f"(todo_actions(...) lists {sorted(declared)})")
             if t.action in registry.actions and (t.action, t.code) not in seen:
                 seen.add((t.action, t.code))
                 out.append(attrs.evolve(t, citation=registry.cite(t.citation)))

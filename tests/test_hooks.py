@@ -697,6 +697,51 @@ def test_tongchou_todos_put_a_step_on_the_list_of_who_may_take_it(toy_county):
     assert {"order_rectification", "review"} <= {e.action for e in steps}
 
 
+def test_todo_actions_narrow_the_projects_a_worklist_reads(toy_county):
+    """When every tongchou_todos implementation declares what it proposes
+    (xichuan's does), a worklist reads only the projects in statuses where
+    one of those actions of the user's role may start; proposing an action
+    not declared is a ConfigurationError naming it."""
+    from tongchou import Todo, todo_actions
+    proposes = {"action": "order_rectification"}
+
+    def toy(declared):
+        class Toy:
+            @hookimpl
+            @todo_actions(*declared)
+            def tongchou_todos(self, project, history, params, on, obligations):
+                return [Todo(proposes["action"], "玩具:督促已审查项目", cite(3))] if project.status == "reviewed" else []
+        return Toy()
+
+    for declared, reads_reviewed in ((("order_rectification",), True), (("budget",), False)):
+        proposes["action"] = declared[0]
+        c = toy_county(toy(declared))
+        reviewed = c.project()
+        c.act(reviewed, "apply", "unit", APPLY_DAY)
+        c.act(reviewed, "review", "bureau", D(2025, 7, 1), result="pass",
+              dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+        read: list[int] = []
+        histories = c.ledger.histories
+
+        def spy(ids, *args, **kwargs):
+            read.extend(ids)
+            return histories(ids, *args, **kwargs)
+        c.ledger.histories = spy
+        mine = [(e.project_id, e.action) for e in c.ledger.todos(c.users["bureau"], D(2025, 8, 1))]
+        assert (reviewed.id in read) is reads_reviewed
+        assert ((reviewed.id, "order_rectification") in mine) is reads_reviewed
+        c.ledger.close()
+
+    proposes["action"] = "order_rectification"  # but declared "budget" only
+    c = toy_county(toy(("budget",)))
+    p = c.project()
+    c.act(p, "apply", "unit", APPLY_DAY)
+    c.act(p, "review", "bureau", D(2025, 7, 1), result="pass",
+          dimensions=["necessity", "scale", "technology", "security", "intensiveness"])
+    with pytest.raises(ConfigurationError, match="order_rectification"):
+        c.ledger.next_steps(p.id, None, D(2025, 8, 1))
+
+
 # ---------------------------------------------------------------------------
 # The meta-test
 

@@ -5,7 +5,7 @@ measures — 申报, 审查, 批准, 批复审批文件, 计划, 预算, 招标,
 """
 from __future__ import annotations
 
-from tongchou import Todo
+from tongchou import Todo, todo_actions
 
 from .approval import DOC_ORDER, approved_documents
 from .common import APPROVAL_DOCUMENTS, articles, cite, hookimpl, parameters
@@ -83,7 +83,16 @@ def _main_path(project, history) -> list[Todo]:
     return out
 
 
+#: every action the hook below may propose: a worklist then reads only the
+#: projects in statuses where one of them may start
+PROPOSED = ("apply", "leader_consent", "review", "approve", "plan", "approve_document", "budget", "tender",
+            "sign_contract", "appoint_supervisor", "start_construction", "complete", "accept",
+            "start_operation", "record_sharing", "retire", "resume", "explain_delay",
+            *DISCHARGED_BY.values())
+
+
 @hookimpl
+@todo_actions(*PROPOSED)
 def tongchou_todos(project, history, params, on, obligations):
     """The main path's next step(s), and what is owed: an open obligation
     due within ``todo_lead_days`` (or overdue) becomes the action that
