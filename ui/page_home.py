@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+
 import panel as pn
 
 from . import charts, queries
@@ -14,12 +15,13 @@ from .tables import clickable_table
 
 HOME_WORKLIST = 8
 PROBLEMS_SHOWN = 50
-#: a longer problem or upcoming list scrolls inside a table this high (pixels):
-#: the page stays short, and the browser draws only the rows in view
+#: a problem or upcoming list longer than ROWS_IN_VIEW scrolls inside a table
+#: TABLE_HEIGHT pixels high: the page stays short, and the browser draws only
+#: the rows in view
 ROWS_IN_VIEW = 10
-#: the investment-by-unit chart shows this many units, the rest as one bar
-UNITS_CHARTED = 20
 TABLE_HEIGHT = 420
+#: the investment-by-unit chart shows this many units, the rest summed below it
+UNITS_CHARTED = 20
 #: the home page's worklist and charts are read once the browser has painted
 #: the page (a province-wide role's worklist holds the interpreter for
 #: seconds, and would slow the page down), or after this many seconds when
