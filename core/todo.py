@@ -22,6 +22,7 @@ import attrs
 
 from . import auth
 from .citation import Citation
+from .errors import ConfigurationError
 from .reads import NO_PROJECTS, DocumentInfo, ProjectReader
 from .registry import Registry
 from .vocabulary import (Action, ActionContext, Actor, HistoryEvent, Obligation, ProjectState, Refusal,
@@ -206,10 +207,8 @@ class TodoMixin:
         seen, out = set(), []
         for t in todos:
             if not isinstance(t, Todo):
-                from .errors import ConfigurationError
                 raise ConfigurationError(f"tongchou_todos returned {t!r}, not a Todo")
             if declared is not None and t.action not in declared:
-                from .errors import ConfigurationError
                 raise ConfigurationError(f"tongchou_todos proposed {t.action!r}, which no implementation declared "
                                          f"(todo_actions(...) lists {sorted(declared)})")
             if t.action in registry.actions and (t.action, t.code) not in seen:
