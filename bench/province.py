@@ -188,7 +188,7 @@ def generate(ledger: Ledger, counties: int = 150, per_county: int = 1000, seed: 
     if Project.select().exists():
         raise RuntimeError("the province is generated into an empty ledger only")
     temps, demo_units = templates(offsets)
-    # The models are bound to one database per process: the template ledgers took it.
+    # The template ledgers were the last this thread worked with: the models' database is this one's now.
     database.initialize(ledger.db)
     rng = random.Random(seed)
     by_status: dict[str, list[Template]] = {}

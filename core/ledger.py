@@ -37,6 +37,7 @@ from peewee import Database, PostgresqlDatabase
 from .accounts import SYSTEM, AccountsMixin
 from .actions import ActionsMixin
 from .audit import AuditChain, Keyring, create_key_file
+from .binding import bind_methods
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
@@ -79,6 +80,7 @@ def default_key_path(url: str, db: Database) -> Path | None:
     return None  # in-memory: a key for this process only
 
 
+@bind_methods  # each ledger's model queries run in its own database (tongchou.binding)
 class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMixin, SweepMixin, ReadsMixin,
              VersionsMixin, TodoMixin):
     """An open ledger.  Use :meth:`open`; close with :meth:`close` or ``with``."""
@@ -182,6 +184,7 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
     def close(self) -> None:
         if not self.db.is_closed():
             self.db.close()
+        database.release(self.db)
 
     def __enter__(self) -> "Ledger":
         return self

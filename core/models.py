@@ -10,10 +10,13 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from peewee import (AutoField, BigIntegerField, BooleanField, CharField, DatabaseProxy,
+from peewee import (AutoField, BigIntegerField, BooleanField, CharField,
                     DateField, DateTimeField, ForeignKeyField, IntegerField, Model, TextField)
 
-database = DatabaseProxy()
+from .binding import LedgerDatabase
+
+#: the models' database: the ledger at work in the calling thread (tongchou.binding)
+database = LedgerDatabase()
 
 
 def now() -> dt.datetime:

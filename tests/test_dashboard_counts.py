@@ -106,8 +106,6 @@ def test_province_wide_counts_and_sums_read_indexes_not_project_rows(province):
     and finding indexes alone, and the estimate sums by year and by unit from
     the project indexes of migration 0013 (no project row is read), on SQLite;
     the sums agree with adding up the projects."""
-    from tongchou.models import database
-    database.initialize(province.db)  # peewee's models follow the ledger opened last in the process
     plans: list[str] = []
     execute = province.db.execute_sql
 
