@@ -59,3 +59,28 @@ def test_new_projects_record_the_rules_they_are_governed_by(county):
     from tongchou.models import Project
     p = county.project()
     assert Project.get_by_id(p.id).rules == "xichuan@2025.6"
+
+
+def test_an_index_that_a_wider_one_starts_with_is_dropped_and_its_queries_use_the_wider(backend_url):
+    """0014: the four one-column indexes every action wrote are gone, the
+    wider ones that serve their queries are there, and 0014's down puts them back."""
+    db = open_database(backend_url)
+    db.connect()
+    try:
+        migrate(db)
+        dropped = {"event_project_id", "obligation_project_id", "project_party_project_id", "project_party_unit_id"}
+        wider = {"event_project_id_seq", "obligation_project_id_closed_on_due", "project_party_project_id_field",
+                 "project_party_unit_id_project_id"}
+
+        def indexes() -> set[str]:
+            return {i.name for t in ("event", "obligation", "project_party") for i in db.get_indexes(t)}
+
+        assert not dropped & indexes() and wider <= indexes()
+        if not backend_url.startswith("postgresql"):
+            plan = db.execute_sql('EXPLAIN QUERY PLAN SELECT "seq" FROM "event" WHERE "project_id" = 1 '
+                                  'ORDER BY "seq"').fetchall()
+            assert "event_project_id_seq" in str(plan) and "TEMP B-TREE" not in str(plan)
+        migration_runner(db).down(target="0013_project_estimate_sums")
+        assert dropped <= indexes()
+    finally:
+        db.close()
