@@ -25,6 +25,7 @@ from peewee import PostgresqlDatabase
 
 from .errors import AuditKeyMissing
 from .models import AuditEntry, AuditHead, Event, Project, database, now
+from .postgres import prepared
 from .values import dumps
 
 GENESIS = "0" * 64
@@ -186,9 +187,9 @@ class AuditChain:
             # trip, which is what a write costs on a server); SQLite has no
             # data-modifying WITH, and runs in-process anyway.
             both = f'WITH "h" AS ({update}) {insert}' if lock else None
-            self._sql = (db, (
-                f'SELECT "last_id", "last_mac" FROM "{AuditHead._meta.table_name}" WHERE "id" = 1{lock}',
-                insert, update, both))
+            head = f'SELECT "last_id", "last_mac" FROM "{AuditHead._meta.table_name}" WHERE "id" = 1{lock}'
+            # on PostgreSQL planned once per connection (tongchou.postgres)
+            self._sql = (db, (prepared(db, head), insert, update, prepared(db, both) if both else None))
         return self._sql[1]
 
     def append(self, kind: str, actor: str, detail: dict[str, Any], *,

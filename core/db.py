@@ -14,10 +14,11 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from peewee import Database, SqliteDatabase
 from playhouse.migrations import Runner
 
 from .errors import ConfigurationError
+from .postgres import PreparingPostgresqlDatabase
 
 DEFAULT_SQLITE = "tongchou.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -54,9 +55,10 @@ def open_database(url: str | None = None) -> Database:
             "port": parsed.port or None,
             "connect_timeout": int(params.pop("connect_timeout", 5)),
         }
+        prepare = params.pop("prepare", "on").lower() not in ("off", "0", "false", "no")
         kwargs.update(params)
         name = parsed.path.lstrip("/") or "postgres"
-        return PostgresqlDatabase(name, **{k: v for k, v in kwargs.items() if v is not None})
+        return PreparingPostgresqlDatabase(name, prepare=prepare, **{k: v for k, v in kwargs.items() if v is not None})
     if url.startswith("sqlite://"):
         path = url[len("sqlite://"):]
         path = path[1:] if path.startswith("/") and path[1:].startswith(":memory:") else path

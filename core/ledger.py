@@ -38,6 +38,7 @@ from .accounts import SYSTEM, AccountsMixin
 from .actions import ActionsMixin
 from .audit import AuditChain, Keyring, create_key_file
 from .binding import bind_methods
+from .postgres import prepared
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
@@ -209,7 +210,8 @@ class Ledger(AccountsMixin, ProjectsMixin, PartiesMixin, ActionsMixin, DerivedMi
                 sql = sql.replace(" FOR UPDATE OF p", "").replace(" FOR UPDATE", "")
             if name in ("event_insert", "project_insert") and self.is_postgres:
                 sql += ' RETURNING "id"'
-            sql = sql.replace("?", self.db.param)
+            # on PostgreSQL planned once per connection (tongchou.postgres)
+            sql = prepared(self.db, sql.replace("?", self.db.param))
             self._sql_cache[key] = sql
         return sql
 
