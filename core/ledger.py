@@ -38,7 +38,6 @@ from .accounts import SYSTEM, AccountsMixin
 from .actions import ActionsMixin
 from .audit import AuditChain, Keyring, create_key_file
 from .binding import bind_methods
-from .postgres import prepared
 from .db import database_url, is_postgres, migrate, open_database, sqlite_path, write_transaction
 from .derived import RECOMPUTE_PENDING, DerivedMixin
 from .errors import AuditKeyMissing, ConfigurationError, PermissionDenied
@@ -48,6 +47,7 @@ from .models import AuditEntry, ParameterValue, Setting, database, now
 from .packs import Jurisdiction, load_jurisdiction
 from .parameters import ParameterSet, coerce
 from .parties import PartiesMixin
+from .postgres import prepared
 from .projects import ProjectsMixin
 from . import seals
 from .results import ActResult, LedgerFinding, LedgerObligation, Sweep
