@@ -117,6 +117,24 @@ def statements(ledger: Ledger):
 
 
 @pytest.fixture
+def toy_county():
+    """``toy_county(plugin, ...)``: a County on an in-memory xichuan ledger with
+    the given toy plugins registered (named toy, toy2, ...)."""
+    opened: list[Ledger] = []
+
+    def make(*plugins) -> County:
+        named = [(f"toy{i + 1 if i else ''}", p) for i, p in enumerate(plugins)]
+        jur = load_jurisdiction("xichuan", extra_plugins=named)
+        ledger = Ledger.open(":memory:", jurisdiction=jur, audit_key=b"k" * 32)
+        opened.append(ledger)
+        return County(ledger)
+
+    yield make
+    for ledger in opened:
+        ledger.close()
+
+
+@pytest.fixture
 def county(ledger):
     return County(ledger)
 

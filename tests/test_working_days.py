@@ -21,8 +21,7 @@ from tongchou.errors import InvalidInput
 from tongchou.parameters import ParameterSet, coerce, load_parameter_file, render
 from tongchou.workdays import NATIONAL, UncoveredYearWarning, national_years
 
-from .test_hooks import APPLY_DAY, toy_county  # noqa: F401  (fixture)
-from .toy_plugins import cite
+from .toy_plugins import APPLY_DAY, cite
 
 D = dt.date
 FUTURE = national_years().stop  # the first year the package does not cover

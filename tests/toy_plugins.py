@@ -1,4 +1,4 @@
-"""Toy plugins and packs for tests/test_hooks.py and tests/test_packs.py.
+"""Toy plugins and packs for tests/test_hooks*.py and tests/test_packs.py.
 
 They cite a fictional document so that nothing here can be mistaken for one of
 Xichuan's rules.  ``contributing(...)`` builds a one-off plugin object from
@@ -13,6 +13,8 @@ from tongchou import (Action, Citation, Field, Finding, Guard, Obligation, Pack,
                       hookimpl)
 
 DOCUMENT = "玩具办〔2026〕1号"
+#: before xichuan's application deadline for year 2026
+APPLY_DAY = dt.date(2025, 6, 20)
 
 
 def cite(*articles: int) -> Citation:
