@@ -153,3 +153,28 @@ class Builder:
 
 
 BUILDER = Builder()
+
+
+# Plugins that raise (the scenario runner charges the error to the plugin)
+
+
+def _explode(ctx):
+    return {}["no such key"]
+
+
+class Boom:
+    """Raises in a guard on review (a plain function the guard points to)."""
+
+    @hookimpl
+    def tongchou_guards(self):
+        return [Guard("toy.boom.review", ("review",), _explode, Citation(DOCUMENT, (9,)), "爆炸")]
+
+
+class BoomFindings:
+    """Raises in its findings hook (a method) once a project is approved."""
+
+    @hookimpl
+    def tongchou_findings(self, project, history, params):
+        if project.status == "approved":
+            raise ZeroDivisionError("玩具插件算错了")
+        return None
