@@ -123,22 +123,6 @@ class Paperwork:
                            "登记后十日内上传申报书", closed_on=uploaded)]
 
 
-@pytest.fixture
-def toy_county():
-    opened: list[Ledger] = []
-
-    def make(*plugins) -> County:
-        named = [(f"toy{i + 1 if i else ''}", p) for i, p in enumerate(plugins)]
-        jur = load_jurisdiction("xichuan", extra_plugins=named)
-        ledger = Ledger.open(":memory:", jurisdiction=jur, audit_key=b"k" * 32)
-        opened.append(ledger)
-        return County(ledger)
-
-    yield make
-    for ledger in opened:
-        ledger.close()
-
-
 def _second_unit(c: County, name: str = "县卫健委"):
     c.ledger.add_unit(name)
     return c.ledger.add_user("unit2", "unit", name)
