@@ -246,7 +246,7 @@ def test_tongchou_reports_runs_through_the_cli(tmp_path, monkeypatch, capsys):
 def test_tongchou_document_templates_fill_a_toy_document(toy_county, tmp_path):
     # More in tests/test_official.py (xichuan's documents, replacement, conflicts).
     docx = pytest.importorskip("docx")
-    from tongchou import official
+    from tongchou import docx_fill, official
     template = docx.Document()
     template.add_paragraph("玩具通知:{{ project.name }} 于 {{ applied }} 申报")
     template.save(tmp_path / "toy.docx")
@@ -263,7 +263,7 @@ def test_tongchou_document_templates_fill_a_toy_document(toy_county, tmp_path):
     c.act(p, "apply", "unit", APPLY_DAY)
     assert ("toy_notice", "玩具通知") in official.available(c.ledger, p.id, c.users["bureau"])
     data = official.render(c.ledger, p.id, "toy_notice", c.users["bureau"])
-    assert "玩具通知:玩具项目 于 2025-06-20 申报" in official.document_text(data)
+    assert "玩具通知:玩具项目 于 2025-06-20 申报" in docx_fill.document_text(data)
 
 
 def test_tongchou_import_vocabulary_words_and_milestones_of_a_county_taizhang(tmp_path):

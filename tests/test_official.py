@@ -20,7 +20,8 @@ from tongchou import official
 from tongchou.cli import main
 from tongchou.errors import ConfigurationError, InvalidInput, NotFound, PermissionDenied, PluginConflict
 from tongchou.ledger import Ledger
-from tongchou.official import DocumentTemplate, document_text, fill
+from tongchou.docx_fill import document_text, fill
+from tongchou.official import DocumentTemplate
 from tongchou.packs import Discovered, discover, load_jurisdiction
 
 from .conftest import CLAUSES, DIMS, DOCS, County
@@ -326,7 +327,7 @@ def test_a_template_may_be_limited_to_roles(tmp_path):
     # others who read the project may preview it (unnumbered), never issue it
     assert ("toy_notice", "玩具通知", False) in official.offered(c.ledger, p.id, c.users["unit"])
     assert ("toy_notice", "玩具通知", True) in official.offered(c.ledger, p.id, c.users["drc"])
-    assert "测试项目" in official.document_text(official.render(c.ledger, p.id, "toy_notice", c.users["unit"]))
+    assert "测试项目" in document_text(official.render(c.ledger, p.id, "toy_notice", c.users["unit"]))
     assert not official.may_issue(c.ledger, "toy_notice", c.users["unit"])
     with pytest.raises(PermissionDenied, match="县发改委"):
         official.render(c.ledger, p.id, "toy_notice", c.users["unit"], number="玩〔2026〕1号")

@@ -26,7 +26,8 @@ from tongchou.cli import main
 from tongchou.documents import DocumentStore
 from tongchou.errors import PermissionDenied
 from tongchou.ledger import Ledger
-from tongchou.official import chinese_numeral_date, document_text, fullwidth
+from tongchou.docx_fill import document_text
+from tongchou.official import chinese_numeral_date, fullwidth
 
 from .conftest import DOCS
 from .test_official import build_to_completion, memory_county

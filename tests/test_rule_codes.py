@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tongchou import (Finding, FindingRule, HistoryEvent, Obligation, ObligationRule, Pack, ProjectState,
                       hookimpl)
-from tongchou import cli, engine, official
+from tongchou import cli, docx_fill, engine, official
 from tongchou.dates import add_months
 from tongchou.errors import ConfigurationError, NotFound, PluginConflict, Refused
 from tongchou.ledger import Ledger
@@ -336,7 +336,7 @@ def test_the_approving_body_is_one_text_parameter():
     p = to_operation(base)
     (row,) = catalogue(base)
     assert row["approval"] == "县政府批准（2025-06-22）"
-    review = official.document_text(official.render(base.ledger, p.id, "technical_review",
+    review = docx_fill.document_text(official.render(base.ledger, p.id, "technical_review",
                                                      base.users["bureau"], D(2025, 7, 1)))
     assert "请按程序报县政府批准" in review
     # a county whose city government approves from 2025-10-01 on changes one value
@@ -346,7 +346,7 @@ def test_the_approving_body_is_one_text_parameter():
     to_operation(c)  # approved 2025-06-22, before the change: named as it was then
     p = to_operation(c, day=D(2025, 10, 1))  # reviewed 2025-10-02, approved 2025-10-03
     assert sorted(r["approval"] for r in catalogue(c)) == ["县政府批准（2025-06-22）", "市人民政府批准（2025-10-03）"]
-    review = official.document_text(official.render(c.ledger, p.id, "technical_review",
+    review = docx_fill.document_text(official.render(c.ledger, p.id, "technical_review",
                                                      c.users["bureau"], D(2025, 11, 1)))
     assert "请按程序报市人民政府批准" in review and "报县政府" not in review
 

@@ -130,14 +130,14 @@ def test_upload_list_and_download_a_document(page, ui_server, screenshots):
 
 
 def test_official_document_downloads_as_docx(page, ui_server):
-    official = pytest.importorskip("tongchou.official")
+    docx_fill = pytest.importorskip("tongchou.docx_fill")
     pid = ui_server["ids"]["城市运行管理服务平台"]  # reviewed: a technical review opinion applies
     login(page, ui_server, "bureau", path=f"?project={pid}")
     section = page.locator(".tc-official-section")
     expect(section).to_contain_text("技术审查意见")
     data = download(page, ".tc-official-technical_review button")
     assert data.startswith(b"PK\x03\x04")
-    text = official.document_text(data)
+    text = docx_fill.document_text(data)
     assert "城市运行管理服务平台" in text and "第七条" in text
     assert "{{" not in text
 

@@ -18,7 +18,7 @@ from .test_downloads_documents import download, login
 pytestmark = pytest.mark.browser
 
 expect = pytest.importorskip("playwright.sync_api").expect
-official = pytest.importorskip("tongchou.official")
+docx_fill = pytest.importorskip("tongchou.docx_fill")
 
 
 def _db(server):
@@ -39,7 +39,7 @@ def test_the_bureau_issues_a_numbered_document_after_confirming(page, ui_server,
     before = _issues(ui_server, "technical_review")
 
     # the preview takes no number and records nothing
-    draft = official.document_text(download(page, ".tc-official-technical_review button"))
+    draft = docx_fill.document_text(download(page, ".tc-official-technical_review button"))
     assert "（草稿，未编号）" in draft and "雪亮工程视频资源整合" in draft
     assert _issues(ui_server, "technical_review") == before
 
@@ -80,7 +80,7 @@ def test_the_bureau_issues_a_numbered_document_after_confirming(page, ui_server,
     expect(listing).to_contain_text(expected)
     data = download(page, f".tc-official-download button:has-text('{expected}')")
     assert sm3_hex(data) == digest
-    text = official.document_text(data)
+    text = docx_fill.document_text(data)
     assert expected in text and "草稿" not in text and "雪亮工程视频资源整合" in text
     page.screenshot(path=str(screenshots / "official-issued.png"), full_page=True)
 
@@ -93,6 +93,6 @@ def test_a_role_that_may_not_issue_previews_only(page, ui_server):
     expect(section).to_contain_text("签发由有权签发的部门办理")
     expect(page.locator(".tc-official-issue")).to_have_count(0)
     before = _issues(ui_server, "technical_review")
-    draft = official.document_text(download(page, ".tc-official-technical_review button"))
+    draft = docx_fill.document_text(download(page, ".tc-official-technical_review button"))
     assert "（草稿，未编号）" in draft and "城市运行管理服务平台" in draft
     assert _issues(ui_server, "technical_review") == before
