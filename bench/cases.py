@@ -341,7 +341,34 @@ def actions_trace_cost(url: str, key_file: str, opts: dict) -> dict:
     return {"value": round(plain / traced, 3), "unit": "x", "plain": round(plain), "traced": round(traced)}
 
 
-def _worker(args: tuple) -> tuple[int, float, float]:
+def _schedstat(pid: int | str = "self") -> tuple[int, int] | None:
+    """Nanoseconds ``pid`` has run on a core and waited in the run queue for
+    one (Linux's /proc/PID/schedstat); None where that cannot be read."""
+    try:
+        ran, waited, _slices = Path(f"/proc/{pid}/schedstat").read_text().split()
+        return int(ran), int(waited)
+    except (OSError, ValueError):
+        return None
+
+
+def _sched_pids(ledger: Ledger) -> list[int | str]:
+    """The processes an action runs in: this one, and on PostgreSQL the
+    server process serving its connection (on this machine)."""
+    pids: list[int | str] = ["self"]
+    if ledger.is_postgres:
+        pids.append(int(ledger.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]))
+    return pids
+
+
+def _cpu_since(pids: list[int | str], before: list) -> list[tuple[int, int]] | None:
+    """(ran, waited) nanoseconds of each of ``pids`` since ``before``."""
+    after = [_schedstat(p) for p in pids]
+    if any(a is None for a in before + after):
+        return None
+    return [(a[0] - b[0], a[1] - b[1]) for a, b in zip(after, before)]
+
+
+def _worker(args: tuple) -> tuple[int, float, float, list[tuple[int, int]] | None]:
     url, key_file, projects, skip, baseline, start_at = args
     from . import actions_mix as mix
     ledger = _open(url, key_file)
@@ -352,8 +379,10 @@ def _worker(args: tuple) -> tuple[int, float, float]:
         except Exception as exc:  # noqa: BLE001 - as below: say what it was, picklably
             raise RuntimeError(f"writer {skip}, warming up: {type(exc).__name__}: {exc}") from None
         work = work[mix.WARM_STEPS:]
+    pids = _sched_pids(ledger)
     while time.time() < start_at:  # start together, after every worker has opened its ledger
         time.sleep(0.001)
+    before = [_schedstat(p) for p in pids]
     t = time.perf_counter()
     if baseline:
         _bare_writes(ledger, projects * 13)
@@ -366,18 +395,32 @@ def _worker(args: tuple) -> tuple[int, float, float]:
             raise RuntimeError(f"writer {skip}: {type(exc).__name__}: {exc}") from None
         n = len(work)
     end = time.perf_counter()
+    cpu = _cpu_since(pids, before)
     ledger.close()
-    return n, t, end
+    return n, t, end, cpu
 
 
-def _writers(url: str, key_file: str, writers: int, projects: int, first_skip: int, baseline: bool) -> float:
+def _writers(url: str, key_file: str, writers: int, projects: int, first_skip: int,
+             baseline: bool) -> tuple[float, dict]:
+    """Actions a second of ``writers`` processes at once, and per action the
+    core time they and their server processes used (``cpu_ms``) and waited in
+    the run queue for a core (``wait_ms``), where Linux says."""
     start_at = time.time() + 12  # after every worker has built its index and warmed up (~5 s for 4 on 2 cores)
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(writers) as pool:
         results = pool.map(_worker, [(url, key_file, projects, first_skip + w, baseline, start_at)
                                      for w in range(writers)])
     # Wall time from the first start to the last finish (perf_counter is system-wide on Linux).
-    return sum(r[0] for r in results) / (max(r[2] for r in results) - min(r[1] for r in results))
+    n = sum(r[0] for r in results)
+    rate = n / (max(r[2] for r in results) - min(r[1] for r in results))
+    cpu = [r[3] for r in results]
+    if any(c is None for c in cpu):
+        return rate, {}
+    def per_action(ns: int) -> float:
+        return round(ns / n / 1e6, 3)
+    return rate, {"cpu_ms": per_action(sum(ran for c in cpu for ran, _ in c)),
+                  "wait_ms": per_action(sum(waited for c in cpu for _, waited in c)),
+                  "server_cpu_ms": per_action(sum(ran for c in cpu for ran, _ in c[1:]))}
 
 
 def actions_concurrent(url: str, key_file: str, opts: dict) -> dict:
@@ -387,22 +430,36 @@ def actions_concurrent(url: str, key_file: str, opts: dict) -> dict:
     database and the cores allow at most)."""
     from . import actions_mix as mix
     writers = int(opts.get("writers", 4))
-    # each writer a quarter of the single-writer run's sample; one writer alone the same quarter
-    projects = max(1, int(opts.get("sample", mix.SAMPLE_PROJECTS)) // 3 // writers)
+    # each writer half the single-writer run's sample (~520 actions, a few seconds
+    # on 2 cores: a shorter run is decided by which writer the scheduler starts
+    # last); one writer alone the same half
+    projects = max(1, int(opts.get("sample", mix.SAMPLE_PROJECTS)) * 2 // 3 // writers)
     baseline = bool(opts.get("baseline"))
     if baseline:
         ledger = _open(url, key_file)
         _scratch(ledger)
         ledger.close()
-    one = _writers(url, key_file, 1, projects, 2, baseline)
-    many = _writers(url, key_file, writers, projects, 3, baseline)
+    one, one_cpu = _writers(url, key_file, 1, projects, 2, baseline)
+    many, many_cpu = _writers(url, key_file, writers, projects, 3, baseline)
     if baseline:
         ledger = _open(url, key_file)
         ledger.db.execute_sql('DROP TABLE "bench_scratch"')
         ledger.close()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"value": many, "unit": "/s", "one_writer": round(one), "scaling": round(many / one, 2),
-            "writers": writers, "cores": os.cpu_count(), "worker_rss_mb": children}
+    out = {"value": many, "unit": "/s", "one_writer": round(one), "scaling": round(many / one, 2),
+           "writers": writers, "cores": os.cpu_count(), "worker_rss_mb": round(children, 1)}
+    if one_cpu and many_cpu:
+        cores = os.cpu_count() or 1
+        # What the cores allow: at the core time an action took with all the
+        # writers running, ``cores`` busy with nothing else would do cpu_ceiling
+        # actions a second; busy_share is how much of that the writers got.
+        ceiling = cores * 1000 / many_cpu["cpu_ms"]
+        out.update({"cpu_ms_one": one_cpu["cpu_ms"], "server_cpu_ms_one": one_cpu["server_cpu_ms"],
+                    "wait_ms_one": one_cpu["wait_ms"],
+                    "cpu_ms": many_cpu["cpu_ms"], "wait_ms": many_cpu["wait_ms"],
+                    "cpu_ceiling": round(ceiling), "cpu_ceiling_scaling": round(ceiling / one, 2),
+                    "busy_share": round(many / ceiling, 2)})
+    return out
 
 
 # -- scenario runner ----------------------------------------------------------

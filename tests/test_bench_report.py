@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from bench.report import markdown
 from bench.run import check
 
@@ -47,3 +49,28 @@ def test_a_missed_action_target_says_where_the_time_of_an_action_went():
     # 1.0 + 7 x 0.1 + 0.5 ms = 2.2 ms, 4.4 times a bare commit of 0.5 ms
     assert "7.0 条语句 × 往返 0.1 ms" in pg_line and "一次裸提交 0.50 ms" in pg_line and "裸提交的 4.4x" in pg_line
     assert "结果 900/s，目标 ≥ 1,000/s" in lite_line and "本进程 Python 0.4 ms，等待数据库 0.12 ms" in lite_line
+
+
+def test_four_writers_short_of_the_target_say_what_the_cores_allowed():
+    """The 4-writer row carries the measured bound: core time per action with
+    all writers running, the actions a second the cores would give at that
+    cost, and the share of it the run got."""
+    row = _row("actions_concurrent", "postgres", 400.0, 3000.0, "/s", scaling=1.4, floor_scaling=1.7, cores=2,
+               cpu_ms_one=3.0, cpu_ms=4.0, wait_ms=4.2, cpu_ceiling=500, cpu_ceiling_scaling=1.75,
+               busy_share=0.8)
+    text = markdown([row], [], dt.datetime(2026, 12, 2, tzinfo=dt.timezone.utc), 0.5, 0.5, 1, 1000, [])
+    line = next(ln for ln in text.splitlines() if ln.startswith("| 办理事项，真实组合，4 个写进程"))
+    assert "未达到：4 进程/1 进程 1.4x" in line and "裸提交 4 进程/1 进程为 1.7x" in line
+    assert "每个动作占用 CPU 4.0 ms" in line and "单写者时 3.0 ms" in line and "等核 4.2 ms" in line
+    assert "每秒 500 个，即单写者的 1.75x，实得其中 80%" in line
+
+
+def test_core_time_is_read_from_linux_and_grows_with_work():
+    from bench.cases import _cpu_since, _schedstat
+    before = [_schedstat()]
+    if before[0] is None:
+        pytest.skip("no /proc/self/schedstat on this system")
+    sum(i * i for i in range(300_000))  # some work on a core
+    [(ran, waited)] = _cpu_since(["self"], before)
+    assert ran > 0 and waited >= 0
+    assert _schedstat(2 ** 22 + 7) is None  # no such process: no figure rather than an error
