@@ -416,6 +416,7 @@ def _writers(url: str, key_file: str, writers: int, projects: int, first_skip: i
     cpu = [r[3] for r in results]
     if any(c is None for c in cpu):
         return rate, {}
+
     def per_action(ns: int) -> float:
         return round(ns / n / 1e6, 3)
     return rate, {"cpu_ms": per_action(sum(ran for c in cpu for ran, _ in c)),
