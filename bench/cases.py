@@ -277,10 +277,17 @@ def actions(url: str, key_file: str, opts: dict) -> dict:
     if ledger.is_postgres:
         mix.postgres_copy(ledger, "bench_floor", touched)
         tracer = mix.Tracer(ledger.db)
+        pids = _sched_pids(ledger)
+        before = [_schedstat(p) for p in pids]
         try:
             measured = mix.run_mix(ledger, work[mix.WARM_STEPS:], tracer)
         finally:
             tracer.close()
+        cpu = _cpu_since(pids, before)
+        if cpu:
+            # the server process's own work per action: what no change on this
+            # side of the connection can take away
+            measured["server_cpu_ms"] = round(cpu[1][0] / measured["actions"] / 1e6, 3)
         floor_db = open_database(url)
         floor_db.connect()
         floor_db.execute_sql('SET search_path TO "bench_floor"')

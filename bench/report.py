@@ -53,7 +53,9 @@ def _verdict(row: dict, full: bool) -> str:
             n, rtt = extra["statements_per_action"], extra["round_trip_ms"]
             least = py + n * rtt + commit_ms
             text += (f"（同一次运行的分解：本进程 Python 中位数 {py} ms/次，{n} 条语句 × 往返 {rtt} ms，一次裸提交 "
-                     f"{commit_ms:.2f} ms；仅这三项之和已是裸提交的 {least / commit_ms:.1f}x）")
+                     f"{commit_ms:.2f} ms；仅这三项之和已是裸提交的 {least / commit_ms:.1f}x"
+                     + (f"；数据库服务进程每个动作自己占用 CPU {extra['server_cpu_ms']} ms，是裸提交的 "
+                        f"{extra['server_cpu_ms'] / commit_ms:.1f}x" if extra.get("server_cpu_ms") else "") + "）")
         else:
             text += f"（每个事项的中位数：本进程 Python {py} ms，等待数据库 {wait} ms）"
     return text

@@ -40,7 +40,7 @@ def test_a_missed_action_target_says_where_the_time_of_an_action_went():
     show what no change to the Python alone goes below (its own time, a round
     trip per statement, the commit); SQLite's: Python against database."""
     pg = _row("actions", "postgres", 200.0, 400.0, "/s", commit_floor=2000, python_median_ms=1.0,
-              db_median_ms=3.0, statements_per_action=7.0, round_trip_ms=0.1)
+              db_median_ms=3.0, statements_per_action=7.0, round_trip_ms=0.1, server_cpu_ms=1.5)
     pg["extra"]["commit_ratio"] = 10.0
     pg["missed"] = check("actions", "postgres", pg, full=False)
     lite = _row("actions", "sqlite", 900.0, 3600.0, "/s", python_median_ms=0.4, db_median_ms=0.12)
@@ -48,6 +48,8 @@ def test_a_missed_action_target_says_where_the_time_of_an_action_went():
     pg_line, lite_line = [ln for ln in text.splitlines() if ln.startswith("| 办理事项，真实组合，单写者")]
     # 1.0 + 7 x 0.1 + 0.5 ms = 2.2 ms, 4.4 times a bare commit of 0.5 ms
     assert "7.0 条语句 × 往返 0.1 ms" in pg_line and "一次裸提交 0.50 ms" in pg_line and "裸提交的 4.4x" in pg_line
+    # the server's own CPU per action, 1.5 ms: three bare commits
+    assert "数据库服务进程每个动作自己占用 CPU 1.5 ms，是裸提交的 3.0x" in pg_line
     assert "结果 900/s，目标 ≥ 1,000/s" in lite_line and "本进程 Python 0.4 ms，等待数据库 0.12 ms" in lite_line
 
 
