@@ -29,6 +29,9 @@ SWEEP_RATIO_BOUND = 5.0
 
 
 def _fastest(fn, repeat: int = 5) -> float:
+    """The least of a few runs.  A guard compares two costs in one run, and a
+    busy machine only ever adds time, so the least is the steadiest estimate of
+    each side (the benchmarks under bench/ report medians and p95, for people)."""
     fn()
     best = float("inf")
     for _ in range(repeat):
